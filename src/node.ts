@@ -1,0 +1,2 @@
+// gpt2-lens/node: everything in the core, plus the Node adapters (local files, the Hugging Face Hub and its cache).
+export * from './index.js';
