@@ -1,0 +1,146 @@
+// Small numeric helpers shared by the logits processors, the samplers and beam search. Everything works on one
+// row of scores (a Float32Array of vocab_size values) in place or into a caller-owned buffer, so a generation
+// step allocates nothing of vocabulary size.
+
+/** The largest finite-or-not value of a row (-Infinity when every score is -inf). */
+export function rowMax(scores: ArrayLike<number>): number {
+  let m = -Infinity;
+  for (let i = 0; i < scores.length; i++) if (scores[i]! > m) m = scores[i]!;
+  return m;
+}
+
+/**
+ * softmax(scores) into `out` (float64 accumulation, like a numerically careful torch.softmax), returning
+ * log(sum(exp(s - max))) + max, i.e. logsumexp. Tokens at -inf get probability 0.
+ */
+export function softmaxInto(scores: ArrayLike<number>, out: Float64Array | Float32Array): number {
+  const m = rowMax(scores);
+  if (m === -Infinity) {
+    out.fill(0);
+    return -Infinity;
+  }
+  let sum = 0;
+  for (let i = 0; i < scores.length; i++) {
+    const e = Math.exp(scores[i]! - m);
+    out[i] = e;
+    sum += e;
+  }
+  const inv = 1 / sum;
+  for (let i = 0; i < scores.length; i++) out[i] = out[i]! * inv;
+  return m + Math.log(sum);
+}
+
+/** logsumexp of a row, computed in float64. */
+export function logSumExp(scores: ArrayLike<number>): number {
+  const m = rowMax(scores);
+  if (m === -Infinity || m === Infinity) return m;
+  let sum = 0;
+  for (let i = 0; i < scores.length; i++) sum += Math.exp(scores[i]! - m);
+  return m + Math.log(sum);
+}
+
+/** In place: scores <- log_softmax(scores) (HF beam search scores every beam row this way). */
+export function logSoftmaxInPlace(scores: Float32Array): void {
+  const lse = logSumExp(scores);
+  for (let i = 0; i < scores.length; i++) scores[i] = scores[i]! - lse;
+}
+
+/**
+ * The k-th largest value of a row (k >= 1). For small k a bounded min-heap (one pass, no copy);
+ * for large k a quickselect on `scratch` (a buffer at least as long as the row).
+ */
+export function kthLargest(scores: ArrayLike<number>, k: number, scratch?: Float32Array): number {
+  const n = scores.length;
+  if (k >= n) {
+    let min = Infinity;
+    for (let i = 0; i < n; i++) if (scores[i]! < min) min = scores[i]!;
+    return min;
+  }
+  if (k <= 256 || !scratch) return kthLargestHeap(scores, k);
+  const a = scratch.subarray(0, n);
+  for (let i = 0; i < n; i++) a[i] = scores[i]!;
+  return quickselectDescending(a, k - 1);
+}
+
+function kthLargestHeap(scores: ArrayLike<number>, k: number): number {
+  // heap[0] is the smallest of the k largest seen so far
+  const heap = new Float64Array(k);
+  let size = 0;
+  for (let i = 0; i < scores.length; i++) {
+    const v = scores[i]!;
+    if (size < k) {
+      let j = size++;
+      heap[j] = v;
+      while (j > 0) {
+        const p = (j - 1) >> 1;
+        if (heap[p]! <= heap[j]!) break;
+        const t = heap[p]!;
+        heap[p] = heap[j]!;
+        heap[j] = t;
+        j = p;
+      }
+    } else if (v > heap[0]!) {
+      heap[0] = v;
+      let j = 0;
+      for (;;) {
+        const l = 2 * j + 1;
+        const r = l + 1;
+        let s = j;
+        if (l < k && heap[l]! < heap[s]!) s = l;
+        if (r < k && heap[r]! < heap[s]!) s = r;
+        if (s === j) break;
+        const t = heap[s]!;
+        heap[s] = heap[j]!;
+        heap[j] = t;
+        j = s;
+      }
+    }
+  }
+  return heap[0]!;
+}
+
+/** The element that would sit at `rank` (0-based) if `a` were sorted descending; reorders `a`. */
+function quickselectDescending(a: Float32Array, rank: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! > pivot) i++;
+      while (a[j]! < pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i] = a[j]!;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (rank <= j) hi = j;
+    else if (rank >= i) lo = i;
+    else return a[rank]!;
+  }
+  return a[rank]!;
+}
+
+/**
+ * Indices of the row's entries with value >= `threshold`, sorted by value descending (ties by index),
+ * written into `out`; returns how many. Used to walk the head of a distribution without sorting the vocabulary.
+ */
+export function indicesAtLeast(values: ArrayLike<number>, threshold: number, out: Int32Array): number {
+  let n = 0;
+  for (let i = 0; i < values.length; i++) if (values[i]! >= threshold) out[n++] = i;
+  sortIndicesDescending(out, n, values);
+  return n;
+}
+
+/** Sorts out[0..n) by values[out[i]] descending, ties by index ascending. */
+export function sortIndicesDescending(out: Int32Array, n: number, values: ArrayLike<number>): void {
+  const head = out.subarray(0, n);
+  head.sort((a, b) => {
+    const d = values[b]! - values[a]!;
+    return d !== 0 && !Number.isNaN(d) ? d : a - b;
+  });
+}

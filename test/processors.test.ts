@@ -1,0 +1,131 @@
+// Every logits processor and warper against HF 4.43's own outputs (golden-processors.json): the surviving ids,
+// their softmax probabilities (1e-5) and processed scores, for single processors and for HF's generate chains.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { assertClose, readBinRef, readGolden, toNumber } from './helpers/fixtures.js';
+import {
+  EpsilonLogitsWarper,
+  EtaLogitsWarper,
+  MinPLogitsWarper,
+  NoRepeatNGramLogitsProcessor,
+  RepetitionPenaltyLogitsProcessor,
+  TemperatureLogitsWarper,
+  TopKLogitsWarper,
+  TopPLogitsWarper,
+  TypicalLogitsWarper,
+  type LogitsProcessor,
+} from '../src/generation/logits-process.js';
+import { buildLogitsProcessors, buildLogitsWarpers, resolveGenerationConfig, type GenerationConfig } from '../src/generation/configuration.js';
+
+interface Result {
+  n_finite: number;
+  complete?: boolean;
+  non_finite_ids?: number[];
+  ids: number[];
+  probs: number[];
+  scores?: Array<number | string>;
+}
+interface Golden {
+  vectors: Array<{ input_ids: number[]; logits: { file: string; offset: number; shape: number[]; row: number } }>;
+  single: Array<{ processor: string; kwargs: Record<string, number>; results: Result[] }>;
+  chains: Array<{ description: string; generate_kwargs: Partial<GenerationConfig>; order: string[]; results: Array<{ final: Result; after_each: Result[] }> }>;
+}
+
+const golden = readGolden<Golden>('golden-processors.json');
+const V = 50257;
+const vectors = golden.vectors.map((v) => {
+  const all = readBinRef(v.logits);
+  return { input_ids: v.input_ids, logits: all.slice(v.logits.row * V, (v.logits.row + 1) * V) };
+});
+
+function make(name: string, kw: Record<string, number>): LogitsProcessor {
+  const keep = kw.min_tokens_to_keep ?? 1;
+  switch (name) {
+    case 'TemperatureLogitsWarper': return new TemperatureLogitsWarper(kw.temperature!);
+    case 'TopKLogitsWarper': return new TopKLogitsWarper(kw.top_k!, -Infinity, keep);
+    case 'TopPLogitsWarper': return new TopPLogitsWarper(kw.top_p!, -Infinity, keep);
+    case 'TypicalLogitsWarper': return new TypicalLogitsWarper(kw.mass!, -Infinity, keep);
+    case 'EpsilonLogitsWarper': return new EpsilonLogitsWarper(kw.epsilon!, -Infinity, keep);
+    case 'EtaLogitsWarper': return new EtaLogitsWarper(kw.epsilon!, -Infinity, keep);
+    case 'MinPLogitsWarper': return new MinPLogitsWarper(kw.min_p!, -Infinity, keep);
+    case 'RepetitionPenaltyLogitsProcessor': return new RepetitionPenaltyLogitsProcessor(kw.penalty!);
+    case 'NoRepeatNGramLogitsProcessor': return new NoRepeatNGramLogitsProcessor(kw.ngram_size!);
+    default: throw new Error(`no processor ${name}`);
+  }
+}
+
+/** Compares processed scores with a golden result: survivors, order, probabilities, scores, removed ids. */
+function check(label: string, scores: Float32Array, want: Result): void {
+  const finite: number[] = [];
+  const removed: number[] = [];
+  for (let i = 0; i < scores.length; i++) (scores[i]! > -Infinity ? finite : removed).push(i);
+  assert.equal(finite.length, want.n_finite, `${label}: number of surviving tokens`);
+  // softmax over the processed scores, in float64
+  let m = -Infinity;
+  for (const i of finite) m = Math.max(m, scores[i]!);
+  let sum = 0;
+  for (const i of finite) sum += Math.exp(scores[i]! - m);
+  const prob = (i: number): number => Math.exp(scores[i]! - m) / sum;
+  const ranked = finite.sort((a, b) => prob(b) - prob(a) || a - b).slice(0, want.ids.length);
+  assert.deepEqual(ranked, want.ids, `${label}: surviving ids, by probability`);
+  assertClose(`${label} probs`, ranked.map(prob), want.probs, { atol: 1e-5 });
+  if (want.scores) assertClose(`${label} scores`, ranked.map((i) => scores[i]!), want.scores.map(toNumber), { atol: 1e-4, rtol: 1e-5 });
+  if (want.non_finite_ids) {
+    if (want.complete !== false || want.non_finite_ids.length > 0) assert.deepEqual(removed.slice(0, want.non_finite_ids.length), want.non_finite_ids, `${label}: removed ids`);
+    if (want.non_finite_ids.length === V - want.n_finite) assert.deepEqual(removed, want.non_finite_ids, `${label}: removed ids`);
+  }
+}
+
+for (const s of golden.single) {
+  test(`${s.processor}(${JSON.stringify(s.kwargs)}) matches HF on ${s.results.length} vectors`, () => {
+    s.results.forEach((want, vi) => {
+      const v = vectors[vi]!;
+      const scores = v.logits.slice();
+      make(s.processor, s.kwargs).apply(v.input_ids, scores);
+      check(`${s.processor} ${JSON.stringify(s.kwargs)} vector ${vi}`, scores, want);
+    });
+  });
+}
+
+for (const c of golden.chains) {
+  test(`chain "${c.description}": HF's processors in HF's order, same survivors`, () => {
+    const cfg = resolveGenerationConfig({}, c.generate_kwargs);
+    c.results.forEach((want, vi) => {
+      const v = vectors[vi]!;
+      const list = [...buildLogitsProcessors(cfg, v.input_ids.length), ...(cfg.do_sample ? buildLogitsWarpers(cfg) : [])];
+      assert.deepEqual(list.map(String), c.order);
+      const scores = v.logits.slice();
+      list.forEach((p, k) => {
+        p.apply(v.input_ids, scores);
+        const step = want.after_each[k];
+        if (step) check(`${c.description} vector ${vi} after ${c.order[k]}`, scores, step);
+      });
+      check(`${c.description} vector ${vi} final`, scores, want.final);
+    });
+  });
+}
+
+test('TopK keeps every score tied with the k-th; TopP always keeps the top token', () => {
+  const s = new Float32Array([1, 3, 3, 2, 3, 0]);
+  new TopKLogitsWarper(2).apply([], s);
+  assert.deepEqual(Array.from(s), [-Infinity, 3, 3, -Infinity, 3, -Infinity]);
+  const p = new Float32Array([10, 0, 0, 0]);
+  new TopPLogitsWarper(0.01).apply([], p);
+  assert.deepEqual(Array.from(p), [10, -Infinity, -Infinity, -Infinity]);
+  // top_p = 1 removes nothing: the ascending cumsum never reaches <= 0 except at exact zeros
+  const q = new Float32Array([1, 2, 3]);
+  new TopPLogitsWarper(1).apply([], q);
+  assert.deepEqual(Array.from(q), [1, 2, 3]);
+});
+
+test('warper constructors reject bad values with HF messages', () => {
+  assert.throws(() => new TemperatureLogitsWarper(0), {
+    message: "`temperature` (=0) has to be a strictly positive float, otherwise your next token scores will be invalid. If you're looking for greedy decoding strategies, set `do_sample=False`.",
+  });
+  assert.throws(() => new TopKLogitsWarper(0), { message: '`top_k` has to be a strictly positive integer, but is 0' });
+  assert.throws(() => new TopPLogitsWarper(1.5), { message: '`top_p` has to be a float > 0 and <= 1, but is 1.5' });
+  assert.throws(() => new MinPLogitsWarper(2), { message: '`min_p` has to be a float in the [0, 1] interval, but is 2' });
+  assert.throws(() => new TypicalLogitsWarper(1), { message: '`typical_p` has to be a float > 0 and < 1, but is 1' });
+  assert.throws(() => new RepetitionPenaltyLogitsProcessor(0), { message: '`penalty` has to be a strictly positive float, but is 0' });
+  assert.throws(() => new NoRepeatNGramLogitsProcessor(0), { message: '`ngram_size` has to be a strictly positive integer, but is 0' });
+});
