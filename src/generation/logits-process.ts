@@ -122,8 +122,8 @@ export class TopPLogitsWarper implements LogitsProcessor {
     // then every survivor is among them. Start high and lower it 100x at a time.
     let pmax = 0;
     for (let i = 0; i < V; i++) if (probs[i]! > pmax) pmax = probs[i]!;
-    let n = 0;
-    for (let t = pmax * 1e-3; ; t *= 1e-2) {
+    let cutoff = 0;
+    for (let t = pmax * 1e-3; t > 1e-300; t *= 1e-2) {
       let mass = 0;
       let count = 0;
       for (let i = 0; i < V; i++) {
@@ -132,11 +132,12 @@ export class TopPLogitsWarper implements LogitsProcessor {
           count++;
         }
       }
-      if ((mass > this.top_p + 1e-9 && count >= m) || t < 1e-300) {
-        n = indicesAtLeast(probs, t > 1e-300 ? t : 0, order);
+      if (mass > this.top_p + 1e-9 && count >= m) {
+        cutoff = t;
         break;
       }
     }
+    const n = indicesAtLeast(probs, cutoff, order); // cutoff 0: every token
     // HF compares the float32 ascending cumsum with float32(1 - top_p).
     const limit = Math.fround(1 - this.top_p);
     let total = 0;
