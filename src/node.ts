@@ -1,2 +1,3 @@
 // gpt2-lens/node: everything in the core, plus the Node adapters (local files, the Hugging Face Hub and its cache).
 export * from './index.js';
+export { SafetensorsFileReader, readModelFolder, loadPretrainedFiles, savePretrained } from './model/node.js';

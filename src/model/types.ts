@@ -57,3 +57,52 @@ export interface GPT2Weights {
   /** [vocab_size, n_embd]; only when the checkpoint has an explicit, untied lm_head.weight. */
   lm_head?: Float32Array;
 }
+
+// ---- What a forward pass takes and returns (HF's argument and output names) ----
+
+/** A KV cache ("past_key_values"); the class lives in kv-cache.ts. */
+export type { KVCache } from './kv-cache.js';
+import type { KVCache } from './kv-cache.js';
+
+/** `model.forward(...)`'s arguments, as HF's GPT2Model / GPT2LMHeadModel forward takes them. */
+export interface ForwardInputs {
+  /** token ids [B, T] (the new tokens only when past_key_values is given) */
+  input_ids: number[][];
+  /** [B, T_past + T] of 1 (attend) / 0 (padding); covers the cached positions too, as in HF. Default: all ones. */
+  attention_mask?: number[][];
+  /** [B, T]; default arange(T_past, T_past + T) for every row, whatever the mask says (HF). */
+  position_ids?: number[][];
+  /** a cache from an earlier call; it is extended in place and returned as past_key_values */
+  past_key_values?: KVCache | null;
+  /** return past_key_values (default config.use_cache, true) */
+  use_cache?: boolean;
+  /** return n_layer + 1 hidden states, [B, T, n_embd] each: the embeddings, each block's output, and ln_f's */
+  output_hidden_states?: boolean;
+  /** return n_layer attention probabilities, [B, n_head, T, T_past + T] each */
+  output_attentions?: boolean;
+  /** GPT2LMHeadModel: compute logits for the last N positions only (0 = all, the default) */
+  num_logits_to_keep?: number;
+  /** TransformerLens hook names (e.g. 'blocks.0.mlp.hook_post') whose activations are returned in `cache` */
+  capture?: readonly string[] | ((name: string) => boolean);
+}
+
+/** GPT2Model's output. */
+export interface BaseModelOutput {
+  /** [B, T, n_embd], after ln_f */
+  last_hidden_state: Tensor;
+  past_key_values?: KVCache;
+  hidden_states?: Tensor[];
+  attentions?: Tensor[];
+  /** captured activations by TransformerLens name (only with `capture`) */
+  cache?: Map<string, Tensor>;
+}
+
+/** GPT2LMHeadModel's output. */
+export interface CausalLMOutput {
+  /** [B, T, vocab_size], or [B, num_logits_to_keep, vocab_size] */
+  logits: Tensor;
+  past_key_values?: KVCache;
+  hidden_states?: Tensor[];
+  attentions?: Tensor[];
+  cache?: Map<string, Tensor>;
+}

@@ -1,0 +1,112 @@
+// The whole network, readable top to bottom (the reference backend):
+//   x = wte[input_ids] + wpe[position_ids]
+//   for each block: x = block(x)
+//   h = ln_f(x)
+//   logits = h @ wteᵀ          (tied LM head, no bias)
+import type { BackendRequest, BackendResult, ForwardBackend } from './backend.js';
+import { block } from './block.js';
+import { HookRecorder } from './hooks.js';
+import { layerNorm } from './layernorm.js';
+import type { GPT2Config, GPT2Weights, Tensor } from './types.js';
+
+/** Token embeddings + position embeddings: ids, positions [B, T] → { tok, pos }: [B·T, C] each. */
+export function embed(weights: GPT2Weights, C: number, input_ids: number[][], position_ids: number[][]): { tok: Float32Array; pos: Float32Array } {
+  const B = input_ids.length;
+  const T = input_ids[0]!.length;
+  const tok = new Float32Array(B * T * C);
+  const pos = new Float32Array(B * T * C);
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) {
+      const id = input_ids[b]![t]!;
+      const p = position_ids[b]![t]!;
+      tok.set(weights.wte.subarray(id * C, (id + 1) * C), (b * T + t) * C); // wte[id]: one row [C]
+      pos.set(weights.wpe.subarray(p * C, (p + 1) * C), (b * T + t) * C); // wpe[p]
+    }
+  }
+  return { tok, pos };
+}
+
+/**
+ * The LM head: logits = h @ headᵀ, head = wte [V, C] (tied) or lm_head. h: [M, C] → [M, V].
+ * Each vocabulary row is read once and dotted with every row of h.
+ */
+export function lmHead(h: Float32Array, M: number, head: Float32Array, V: number, C: number): Float32Array {
+  const logits = new Float32Array(M * V);
+  for (let v = 0; v < V; v++) {
+    const w = v * C;
+    for (let i = 0; i < M; i++) {
+      const x = i * C;
+      let s = 0;
+      for (let c = 0; c < C; c++) s += h[x + c]! * head[w + c]!;
+      logits[i * V + v] = s;
+    }
+  }
+  return logits;
+}
+
+/** Rows [B, T, C] → the last `keep` positions of each row: [B, keep, C]. */
+export function lastPositions(x: Float32Array, B: number, T: number, C: number, keep: number): Float32Array {
+  if (keep === T) return x;
+  const out = new Float32Array(B * keep * C);
+  for (let b = 0; b < B; b++) out.set(x.subarray((b * T + T - keep) * C, (b * T + T) * C), b * keep * C);
+  return out;
+}
+
+/** The reference forward pass: plain TypeScript over Float32Arrays, float64 accumulation. */
+export function gpt2Forward(config: GPT2Config, weights: GPT2Weights, req: BackendRequest): BackendResult {
+  const B = req.input_ids.length;
+  const T = req.input_ids[0]!.length;
+  const C = config.n_embd;
+  const dims = [B, T, C];
+  const hooks = new HookRecorder(req.capture);
+
+  const { tok, pos } = embed(weights, C, req.input_ids, req.position_ids);
+  hooks.save('hook_embed', tok, dims);
+  hooks.save('hook_pos_embed', pos, dims);
+  let x: Float32Array = new Float32Array(B * T * C); // [B·T, C]
+  for (let i = 0; i < x.length; i++) x[i] = tok[i]! + pos[i]!;
+
+  const hidden: Tensor[] = [];
+  const attentions: Tensor[] = [];
+  const Tk = (req.cache ? req.cache.length : 0) + T;
+  for (let l = 0; l < config.n_layer; l++) {
+    if (req.output_hidden_states) hidden.push({ data: x, dims: [...dims] });
+    const r = block(x, weights.h[l]!, config.layer_norm_epsilon, {
+      B,
+      T,
+      n_head: config.n_head,
+      scale: config.scale_attn_weights,
+      attention_mask: req.attention_mask,
+      cache: req.cache,
+      layer: l,
+      output_attentions: req.output_attentions,
+      hooks,
+    });
+    x = r.out;
+    if (r.probs) attentions.push({ data: r.probs, dims: [B, config.n_head, T, Tk] });
+  }
+  req.cache?.advance(T);
+
+  const h = layerNorm(x, B * T, C, weights.ln_f, config.layer_norm_epsilon); // [B·T, C]
+  hooks.save('ln_final.hook_normalized', h, dims);
+  if (req.output_hidden_states) hidden.push({ data: h, dims: [...dims] });
+
+  const result: BackendResult = { last_hidden_state: { data: h, dims: [...dims] } };
+  if (req.lm_head) {
+    const keep = req.num_logits_to_keep > 0 ? Math.min(req.num_logits_to_keep, T) : T;
+    const rows = lastPositions(h, B, T, C, keep); // [B, keep, C]
+    const head = weights.lm_head ?? weights.wte;
+    result.logits = { data: lmHead(rows, B * keep, head, config.vocab_size, C), dims: [B, keep, config.vocab_size] };
+  }
+  if (req.output_hidden_states) result.hidden_states = hidden;
+  if (req.output_attentions) result.attentions = attentions;
+  if (req.capture) result.cache = hooks.saved;
+  return result;
+}
+
+/** The default backend: gpt2Forward, synchronous, one thread. */
+export const referenceBackend: ForwardBackend = {
+  name: 'reference (TypeScript)',
+  threads: 1,
+  forward: gpt2Forward,
+};

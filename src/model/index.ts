@@ -1,0 +1,38 @@
+// The model's public API (browser-safe). See docs/model.md.
+export type { Tensor, GPT2Config, GPT2Weights, ForwardInputs, BaseModelOutput, CausalLMOutput } from './types.js';
+export { parseConfig, ConfigError, GPT2_DEFAULTS, innerDim, headDim } from './config.js';
+export { KVCache, type KVCacheShape } from './kv-cache.js';
+export type { ForwardBackend, BackendRequest, BackendResult } from './backend.js';
+export { referenceBackend, gpt2Forward } from './gpt2.js';
+export { hookNames, BLOCK_HOOKS, MODEL_HOOKS } from './hooks.js';
+export {
+  GPT2PreTrainedModel,
+  GPT2Model,
+  GPT2LMHeadModel,
+  AutoModelForCausalLM,
+  AutoModel,
+  registerPretrainedLoader,
+  loadFromFiles,
+  loadRandom,
+  type PretrainedFiles,
+  type FromPretrainedOptions,
+  type PretrainedLoader,
+  type ModelInit,
+} from './model.js';
+export { parseRandomSpec, randomConfig, randomWeights, isRandomSpec, mulberry32, type RandomSpec } from './random.js';
+export {
+  SafetensorsFile,
+  SafetensorsError,
+  ShardedSource,
+  writeSafetensors,
+  parseHeader,
+  readHeaderLength,
+  decodeTensor,
+  parseShardIndex,
+  type TensorSource,
+  type TensorInfo,
+  type TensorToWrite,
+  type SafetensorsHeader,
+  type ShardIndex,
+} from './safetensors.js';
+export { weightsFromSource, weightsToTensors, countParameters } from './weights.js';

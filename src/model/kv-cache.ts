@@ -1,0 +1,159 @@
+// The KV cache ("past_key_values"): every layer's keys and values for the positions already processed, so a
+// decode step only computes the new token's q, k, v and attends over the stored ones.
+//
+// Layout per layer: key and value are [B, n_head, capacity, head_dim] Float32Arrays; positions 0..length-1 are
+// filled. Memory is preallocated with room to grow (doubling), so appending one token costs O(1) amortised
+// instead of HF's O(T) torch.cat.
+import type { GPT2Config, Tensor } from './types.js';
+
+export interface KVCacheShape {
+  n_layer: number;
+  n_head: number;
+  head_dim: number;
+  /** the most positions the model accepts (n_positions); the cache never grows past it */
+  max_positions: number;
+}
+
+export class KVCache {
+  readonly n_layer: number;
+  readonly n_head: number;
+  readonly head_dim: number;
+  readonly max_positions: number;
+  /** batch size B (beam search: batch × num_beams rows) */
+  batch: number;
+  /** positions stored so far (HF: past_key_values[0][0].shape[2]) */
+  length = 0;
+  /** positions the buffers hold before they must grow */
+  capacity: number;
+  /** keys[layer]: [B, n_head, capacity, head_dim] */
+  keys: Float32Array[];
+  /** values[layer]: [B, n_head, capacity, head_dim] */
+  values: Float32Array[];
+
+  constructor(shape: KVCacheShape, batch: number, capacity = 16) {
+    if (!Number.isInteger(batch) || batch <= 0) throw new Error(`KVCache: batch must be a positive integer, got ${batch}`);
+    this.n_layer = shape.n_layer;
+    this.n_head = shape.n_head;
+    this.head_dim = shape.head_dim;
+    this.max_positions = shape.max_positions;
+    this.batch = batch;
+    this.capacity = Math.max(1, Math.min(capacity, shape.max_positions));
+    const size = batch * this.n_head * this.capacity * this.head_dim;
+    this.keys = Array.from({ length: this.n_layer }, () => new Float32Array(size));
+    this.values = Array.from({ length: this.n_layer }, () => new Float32Array(size));
+  }
+
+  /** An empty cache shaped for `config`, with room for `capacity` positions (default: 16, it grows as needed). */
+  static forConfig(config: GPT2Config, batch: number, capacity?: number): KVCache {
+    const shape = { n_layer: config.n_layer, n_head: config.n_head, head_dim: config.n_embd / config.n_head, max_positions: config.n_positions };
+    return new KVCache(shape, batch, capacity);
+  }
+
+  /** Makes room for `total` positions, copying into larger buffers when needed (capacity at least doubles). */
+  ensureCapacity(total: number): void {
+    if (total <= this.capacity) return;
+    if (total > this.max_positions) throw new Error(`KVCache: ${total} positions exceed n_positions ${this.max_positions}`);
+    const newCap = Math.min(this.max_positions, Math.max(total, 2 * this.capacity));
+    const hs = this.head_dim;
+    const grow = (old: Float32Array): Float32Array => {
+      const next = new Float32Array(this.batch * this.n_head * newCap * hs);
+      for (let bh = 0; bh < this.batch * this.n_head; bh++) {
+        // copy the filled rows of one (b, h) slice: [length, hs]
+        next.set(old.subarray(bh * this.capacity * hs, (bh * this.capacity + this.length) * hs), bh * newCap * hs);
+      }
+      return next;
+    };
+    this.keys = this.keys.map(grow);
+    this.values = this.values.map(grow);
+    this.capacity = newCap;
+  }
+
+  /**
+   * Writes the new positions' keys and values of one layer, k and v given as [B, n_head, T, head_dim],
+   * at positions length..length+T-1. Call `advance(T)` once after every layer has been written.
+   */
+  write(layer: number, k: Float32Array, v: Float32Array, T: number): void {
+    this.ensureCapacity(this.length + T);
+    const hs = this.head_dim;
+    const K = this.keys[layer]!;
+    const V = this.values[layer]!;
+    for (let bh = 0; bh < this.batch * this.n_head; bh++) {
+      const dst = (bh * this.capacity + this.length) * hs;
+      K.set(k.subarray(bh * T * hs, (bh + 1) * T * hs), dst);
+      V.set(v.subarray(bh * T * hs, (bh + 1) * T * hs), dst);
+    }
+  }
+
+  /** Marks T more positions as stored (after `write` for every layer). */
+  advance(T: number): void {
+    this.length += T;
+  }
+
+  /** Offset of position t of batch row b, head h, in keys[layer] / values[layer]. */
+  offset(b: number, h: number, t: number): number {
+    return ((b * this.n_head + h) * this.capacity + t) * this.head_dim;
+  }
+
+  /**
+   * Keeps or repeats batch rows: row i of the result is old row `rows[i]`. This is HF's `_reorder_cache`
+   * (beam search: `rows` = beam_idx), and also selects (drop finished rows) or expands (repeat rows).
+   */
+  reorder(rows: readonly number[]): this {
+    for (const r of rows) {
+      if (!Number.isInteger(r) || r < 0 || r >= this.batch) throw new Error(`KVCache.reorder: row ${r} is out of range for batch ${this.batch}`);
+    }
+    const slice = this.n_head * this.capacity * this.head_dim; // one batch row: [n_head, capacity, hs]
+    const pick = (old: Float32Array): Float32Array => {
+      const next = new Float32Array(rows.length * slice);
+      rows.forEach((r, i) => next.set(old.subarray(r * slice, (r + 1) * slice), i * slice));
+      return next;
+    };
+    this.keys = this.keys.map(pick);
+    this.values = this.values.map(pick);
+    this.batch = rows.length;
+    return this;
+  }
+
+  /** Keeps only the given batch rows, in that order (same as reorder). */
+  select(rows: readonly number[]): this {
+    return this.reorder(rows);
+  }
+
+  /** Repeats every row n times in place (torch.repeat_interleave on dim 0): B → B·n, as beam search starts. */
+  expand(n: number): this {
+    if (!Number.isInteger(n) || n <= 0) throw new Error(`KVCache.expand: n must be a positive integer, got ${n}`);
+    const rows: number[] = [];
+    for (let b = 0; b < this.batch; b++) for (let i = 0; i < n; i++) rows.push(b);
+    return this.reorder(rows);
+  }
+
+  /** A deep copy with room for exactly the stored positions (or `capacity`). */
+  clone(capacity = this.length): KVCache {
+    const shape = { n_layer: this.n_layer, n_head: this.n_head, head_dim: this.head_dim, max_positions: this.max_positions };
+    const copy = new KVCache(shape, this.batch, Math.max(capacity, this.length, 1));
+    for (let l = 0; l < this.n_layer; l++) {
+      for (let bh = 0; bh < this.batch * this.n_head; bh++) {
+        const src = bh * this.capacity * this.head_dim;
+        const dst = bh * copy.capacity * this.head_dim;
+        copy.keys[l]!.set(this.keys[l]!.subarray(src, src + this.length * this.head_dim), dst);
+        copy.values[l]!.set(this.values[l]!.subarray(src, src + this.length * this.head_dim), dst);
+      }
+    }
+    copy.length = this.length;
+    return copy;
+  }
+
+  /** HF's legacy tuple form: per layer [key, value], each a [B, n_head, length, head_dim] tensor (copies). */
+  toTensors(): Array<[key: Tensor, value: Tensor]> {
+    const hs = this.head_dim;
+    const dims = [this.batch, this.n_head, this.length, hs];
+    const compact = (buf: Float32Array): Tensor => {
+      const data = new Float32Array(this.batch * this.n_head * this.length * hs);
+      for (let bh = 0; bh < this.batch * this.n_head; bh++) {
+        data.set(buf.subarray(bh * this.capacity * hs, (bh * this.capacity + this.length) * hs), bh * this.length * hs);
+      }
+      return { data, dims: [...dims] };
+    };
+    return this.keys.map((k, l) => [compact(k), compact(this.values[l]!)]);
+  }
+}

@@ -1,0 +1,126 @@
+// The Node adapter of the model: loads config.json, generation_config.json and the safetensors weights from a
+// folder (or a Hub id through src/hub), reading each tensor straight from disk into its own Float32Array, so
+// no second copy of the file is ever held (peak memory ≈ the weights' bytes). Importing this module registers
+// the loader, so GPT2LMHeadModel.from_pretrained('openai-community/gpt2') works in Node.
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { resolveModelFolder } from '../hub/index.js';
+import { registerPretrainedLoader, type FromPretrainedOptions, type GPT2PreTrainedModel, type PretrainedFiles } from './model.js';
+import { decodeTensor, parseHeader, parseShardIndex, readHeaderLength, SafetensorsError, ShardedSource, writeSafetensors, type SafetensorsHeader, type TensorInfo, type TensorSource } from './safetensors.js';
+import { weightsToTensors } from './weights.js';
+
+/** A safetensors file on disk, read tensor by tensor through a file handle. */
+export class SafetensorsFileReader implements TensorSource {
+  readonly header: SafetensorsHeader;
+  private fd: number | null;
+
+  constructor(readonly source: string) {
+    this.fd = openSync(source, 'r');
+    try {
+      const size = fstatSync(this.fd).size;
+      const first8 = new Uint8Array(8);
+      readSync(this.fd, first8, 0, Math.min(8, size), 0);
+      const n = readHeaderLength(first8, size, source);
+      const headerBytes = new Uint8Array(n);
+      readSync(this.fd, headerBytes, 0, n, 8);
+      this.header = parseHeader(headerBytes, size, source);
+    } catch (e) {
+      this.close();
+      throw e;
+    }
+  }
+
+  info(name: string): TensorInfo | undefined {
+    return this.header.tensors.get(name);
+  }
+
+  names(): string[] {
+    return [...this.header.tensors.keys()];
+  }
+
+  read(name: string): Float32Array {
+    const info = this.info(name);
+    if (!info) throw new SafetensorsError(`${this.source} has no tensor "${name}"`);
+    if (this.fd === null) throw new Error(`${this.source} is closed`);
+    const length = info.end - info.begin;
+    // F32: read into the Float32Array's own bytes (decodeTensor then returns a view on them, no copy).
+    const bytes = info.dtype === 'F32' ? new Uint8Array(new Float32Array(length / 4).buffer) : new Uint8Array(length);
+    let done = 0;
+    while (done < length) {
+      const got = readSync(this.fd, bytes, done, length - done, this.header.dataStart + info.begin + done);
+      if (got === 0) throw new SafetensorsError(`${this.source} is truncated while reading tensor "${name}"`);
+      done += got;
+    }
+    return decodeTensor(info, bytes, this.source);
+  }
+
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
+}
+
+function readJson(path: string): unknown {
+  const text = readFileSync(path, 'utf8');
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new Error(`${path} is not valid JSON (${(e as Error).message})`, { cause: e });
+  }
+}
+
+/** A model folder's files: config.json, generation_config.json (optional), model.safetensors or its shards. */
+export function readModelFolder(folder: string, name = folder): PretrainedFiles {
+  const configPath = join(folder, 'config.json');
+  if (!existsSync(configPath)) throw new Error(`no config.json in ${folder}`);
+  const genPath = join(folder, 'generation_config.json');
+  const files: PretrainedFiles = { config: readJson(configPath), name_or_path: name, weights: new Uint8Array(0) };
+  if (existsSync(genPath)) files.generation_config = readJson(genPath);
+  const single = join(folder, 'model.safetensors');
+  const indexPath = join(folder, 'model.safetensors.index.json');
+  if (existsSync(single)) files.weights = new SafetensorsFileReader(single);
+  else if (existsSync(indexPath)) {
+    const { index, files: shardFiles } = parseShardIndex(readJson(indexPath), indexPath);
+    const shards = new Map<string, TensorSource>();
+    try {
+      for (const f of shardFiles) {
+        const p = join(folder, f);
+        if (!existsSync(p)) throw new SafetensorsError(`${indexPath} names shard "${f}", which is not in ${folder}`);
+        shards.set(f, new SafetensorsFileReader(p));
+      }
+      files.weights = new ShardedSource(index, shards, indexPath);
+    } catch (e) {
+      for (const s of shards.values()) s.close?.();
+      throw e;
+    }
+  } else {
+    throw new Error(`no model.safetensors or model.safetensors.index.json in ${folder} (only safetensors weights are supported)`);
+  }
+  return files;
+}
+
+/** The Node loader: a folder path is read as is; anything else is a Hub id resolved through src/hub. */
+export async function loadPretrainedFiles(idOrFolder: string, options: FromPretrainedOptions = {}): Promise<PretrainedFiles> {
+  let folder: string;
+  if (existsSync(idOrFolder) && statSync(idOrFolder).isDirectory()) folder = idOrFolder;
+  else {
+    const hubOptions: Record<string, unknown> = {};
+    for (const k of ['revision', 'cache_dir', 'local_files_only', 'token', 'quiet'] as const) if (options[k] !== undefined) hubOptions[k] = options[k];
+    folder = await resolveModelFolder(idOrFolder, hubOptions);
+  }
+  return readModelFolder(folder, idOrFolder);
+}
+
+registerPretrainedLoader(loadPretrainedFiles);
+
+/**
+ * Writes a model as HF's save_pretrained would: config.json, generation_config.json and model.safetensors
+ * (Hub key layout by default; `layout: 'transformer'` for the `transformer.`-prefixed keys).
+ */
+export function savePretrained(model: GPT2PreTrainedModel, folder: string, options: { layout?: 'hub' | 'transformer'; dtype?: 'F32' | 'F16' | 'BF16' } = {}): void {
+  mkdirSync(folder, { recursive: true });
+  writeFileSync(join(folder, 'config.json'), JSON.stringify({ ...model.config, architectures: ['GPT2LMHeadModel'] }, null, 2) + '\n');
+  writeFileSync(join(folder, 'generation_config.json'), JSON.stringify(model.generation_config, null, 2) + '\n');
+  const tensors = weightsToTensors(model.config, model.weights, options.layout ?? 'hub').map((t) => ({ ...t, dtype: options.dtype ?? 'F32' }));
+  writeFileSync(join(folder, 'model.safetensors'), writeSafetensors(tensors));
+}
