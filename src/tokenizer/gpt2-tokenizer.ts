@@ -117,6 +117,7 @@ interface AddedToken extends Required<Pick<AddedTokenSpec, 'content' | 'special'
 }
 
 /** Python's str.isspace() characters, for AddedToken lstrip/rstrip (Python's str.strip()). */
+// eslint-disable-next-line no-control-regex -- U+001C..U+001F are whitespace to Python's str.isspace()
 const PY_SPACE = /[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/;
 
 const CACHE_LIMIT = 200_000;
@@ -673,7 +674,7 @@ export class GPT2Tokenizer {
     try {
       return this.utf8.decode(bytes);
     } catch (err) {
-      throw new Error(`decode: the tokens' bytes are not valid UTF-8 and errors="strict" (${err instanceof Error ? err.message : String(err)})`);
+      throw new Error(`decode: the tokens' bytes are not valid UTF-8 and errors="strict" (${err instanceof Error ? err.message : String(err)})`, { cause: err });
     }
   }
 
