@@ -204,7 +204,10 @@ async function fetchMetadata(repoId: string, filename: string, r: Resolved, fail
     }
     const etag = normalizeEtag(rawEtag);
     if (!/^[\w.-]+$/.test(etag)) throw new HubError(`unusable ETag ${JSON.stringify(rawEtag)} for ${filename}`, 'BadResponse');
-    return { commit, etag, size, location: location && res.status >= 300 && res.status < 400 ? new URL(location, url).toString() : url };
+    if (location && res.status >= 300 && res.status < 400) return { commit, etag, size, location: new URL(location, url).toString() };
+    // A file stored in git: GET it at the commit just reported, so a push in between cannot swap its bytes.
+    const atCommit = url.replace(`/resolve/${encodeURIComponent(r.revision)}/`, `/resolve/${commit}/`);
+    return { commit, etag, size, location: atCommit };
   }
 }
 
@@ -335,10 +338,11 @@ export async function hfHubDownload(repoId: string, filename: string, options: H
   const r = resolveOptions(repoId, options);
   const failure: FailureContext = { repoId, revision: r.revision, filename, endpoint: r.endpoint, tokenSource: r.tokenSource };
 
-  // 1. A commit already in the cache needs no request.
+  // 1. A commit already in the cache needs no request (a commit never changes, nor does a file's absence there).
   if (COMMIT_HASH.test(r.revision)) {
     const p = pointerPath(r.storage, r.revision, filename);
     if (existsSync(p)) return { path: p, commit: r.revision, fromCache: true };
+    if (existsSync(noExistPath(r.storage, r.revision, filename))) fromCache(repoId, filename, r); // throws EntryNotFound
   }
 
   // 2. Offline: the cache or nothing.
