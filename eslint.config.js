@@ -10,7 +10,7 @@ import { builtinModules } from 'node:module';
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'web/dist/**', 'node_modules/**', 'build/**', 'src/engine/wasm/build/**'] },
+  { ignores: ['dist/**', 'web/dist/**', 'node_modules/**', 'build/**', 'src/engine/wasm/build/**', 'src/engine/wasm/assembly/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

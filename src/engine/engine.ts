@@ -1,0 +1,415 @@
+// The fast path: GPT-2's forward pass in WebAssembly SIMD kernels (wasm/assembly/kernels.ts) over one linear
+// memory that holds the weights (copied in once, packed for streaming), the KV caches and the activations.
+// The arithmetic is the reference path's (src/model/gpt2.ts), step for step:
+//   x = wte[ids] + wpe[pos]
+//   per block: x += c_proj(attn(c_attn(ln_1(x))));  x += mlp.c_proj(gelu_new(c_fc(ln_2(x))))
+//   h = ln_f(x);  logits = h @ wte^T
+// With `threads` > 1 the memory is shared and every matmul, the LM head and the attention are split between
+// worker threads (threads.ts); the caller's thread computes its own slice, so forward() stays synchronous.
+import { DTYPE_BYTES, DTYPE_CODE, type EngineDType, packPanels, packRows, panelBytes } from './pack.js';
+import type { WorkerHandle, WorkerSpawner } from './threads.js';
+import { instantiateKernels, kernelModule, type KernelExports, MAX_PAGES, MODE, OP } from './wasm/module.js';
+import type { GPT2Config, GPT2Weights } from '../model/types.js';
+
+export type { EngineDType } from './pack.js';
+
+export interface EngineOptions {
+  /** how the large matrices (Conv1D weights, wte, lm_head) are stored: fp32 (exact), fp16, int8 (per-row scales) */
+  dtype?: EngineDType;
+  /** threads to compute with, this one included (default 1); more than 1 needs `spawn` */
+  threads?: number;
+  /** starts the worker threads (node-threads.ts: nodeWorkerSpawner; threads.ts: browserWorkerSpawner) */
+  spawn?: WorkerSpawner;
+  /** how many times an idle worker polls for the next op before it sleeps (default 20000) */
+  spins?: number;
+}
+
+/** A Conv1D in engine memory: byte addresses of its packed weight, column scales (int8) and padded bias. */
+interface Linear {
+  w: number;
+  scale: number;
+  bias: number;
+  K: number;
+  N: number;
+}
+
+interface Block {
+  ln_1: { g: number; b: number };
+  c_attn: Linear;
+  attn_c_proj: Linear;
+  ln_2: { g: number; b: number };
+  c_fc: Linear;
+  mlp_c_proj: Linear;
+}
+
+/** A KV cache in engine memory: per layer, keys and values [batch, capacity, n_embd] (slot-major, heads side by side). */
+export interface EngineCache {
+  readonly batch: number;
+  readonly capacity: number;
+  /** slots filled so far */
+  length: number;
+  readonly keys: readonly number[];
+  readonly values: readonly number[];
+}
+
+export interface EngineForwardArgs {
+  /** [B * T] token ids */
+  ids: ArrayLike<number>;
+  /** [B * T] position ids */
+  positions: ArrayLike<number>;
+  /** [B * (past + T)] 1 = attend, 0 = padding; null = all ones */
+  mask: ArrayLike<number> | null;
+  batch: number;
+  /** the cache to attend over and extend by T, or null for a pass without past (nothing kept) */
+  cache: EngineCache | null;
+  /** logits for the last `keep` positions of each row (0 = every position, -1 = none) */
+  keep: number;
+}
+
+export interface EngineForwardResult {
+  /** [B * T, n_embd] after ln_f */
+  hidden: Float32Array;
+  /** [B * keep, vocab_size] */
+  logits?: Float32Array;
+}
+
+const ALIGN = 64;
+const PAGE = 65536;
+
+/** A bump allocator over the wasm memory, growing it as needed; freed blocks are reused by size (first fit). */
+class Arena {
+  top: number;
+  private free: Array<{ ptr: number; bytes: number }> = [];
+  constructor(
+    readonly memory: WebAssembly.Memory,
+    base: number,
+  ) {
+    this.top = base;
+  }
+  alloc(bytes: number): number {
+    const size = Math.ceil(Math.max(bytes, 1) / ALIGN) * ALIGN;
+    const i = this.free.findIndex((f) => f.bytes >= size);
+    if (i >= 0) return this.free.splice(i, 1)[0]!.ptr;
+    const ptr = this.top;
+    this.top += size;
+    const have = this.memory.buffer.byteLength;
+    if (this.top > have) {
+      const pages = Math.ceil((this.top - have) / PAGE);
+      if (have / PAGE + pages > MAX_PAGES) throw new Error(`engine: out of memory: ${(this.top / 2 ** 20).toFixed(0)} MiB needed, wasm32 allows 4096 MiB`);
+      this.memory.grow(pages);
+    }
+    return ptr;
+  }
+  release(ptr: number, bytes: number): void {
+    this.free.push({ ptr, bytes: Math.ceil(Math.max(bytes, 1) / ALIGN) * ALIGN });
+  }
+}
+
+/** GPT-2 in WebAssembly: build with `WasmEngine.create(config, weights, options)`, then `forward(...)`. */
+export class WasmEngine {
+  readonly config: GPT2Config;
+  readonly dtype: EngineDType;
+  readonly threads: number;
+  /** bytes of weights held in engine memory */
+  readonly weightBytes: number;
+  readonly memory: WebAssembly.Memory;
+  private readonly k: KernelExports;
+  private readonly arena: Arena;
+  private readonly ctrl: number;
+  private readonly workers: WorkerHandle[];
+  private readonly wte: { ptr: number; scale: number };
+  private readonly head: { ptr: number; scale: number };
+  private readonly wpe: number;
+  private readonly blocks: Block[];
+  private readonly ln_f: { g: number; b: number };
+  private scratch: { ptr: number; bytes: number } | null = null;
+  private tmpCache: EngineCache | null = null;
+  private disposed = false;
+
+  private constructor(init: {
+    config: GPT2Config;
+    dtype: EngineDType;
+    threads: number;
+    memory: WebAssembly.Memory;
+    kernels: KernelExports;
+    arena: Arena;
+    ctrl: number;
+    workers: WorkerHandle[];
+    wte: { ptr: number; scale: number };
+    head: { ptr: number; scale: number };
+    wpe: number;
+    blocks: Block[];
+    ln_f: { g: number; b: number };
+    weightBytes: number;
+  }) {
+    this.config = init.config;
+    this.dtype = init.dtype;
+    this.threads = init.threads;
+    this.memory = init.memory;
+    this.k = init.kernels;
+    this.arena = init.arena;
+    this.ctrl = init.ctrl;
+    this.workers = init.workers;
+    this.wte = init.wte;
+    this.head = init.head;
+    this.wpe = init.wpe;
+    this.blocks = init.blocks;
+    this.ln_f = init.ln_f;
+    this.weightBytes = init.weightBytes;
+  }
+
+  /** Copies `weights` into a new engine memory (packed as `options.dtype`), compiles the kernels, starts the threads. */
+  static async create(config: GPT2Config, weights: GPT2Weights, options: EngineOptions = {}): Promise<WasmEngine> {
+    const dtype = options.dtype ?? 'fp32';
+    if (!(dtype in DTYPE_BYTES)) throw new Error(`engine: unknown dtype "${String(dtype)}"; expected fp32, fp16 or int8`);
+    const threads = options.threads ?? 1;
+    if (!Number.isInteger(threads) || threads < 1) throw new Error(`engine: threads must be a positive integer, got ${threads}`);
+    if (threads > 1 && !options.spawn) throw new Error('engine: threads > 1 needs a worker spawner (gpt2-lens/node: nodeWorkerSpawner; browsers: browserWorkerSpawner)');
+    const { n_embd: C, vocab_size: V, n_positions: P } = config;
+    const F = config.n_inner ?? 4 * C;
+    if (C % config.n_head !== 0) throw new Error(`engine: n_embd ${C} is not divisible by n_head ${config.n_head}`);
+
+    // Sizes first, so the memory is created once at about its final size.
+    const linearBytes = (K: number, N: number): number => panelBytes(K, N, dtype) + 2 * Math.ceil(N / 8) * 32 + 2 * ALIGN;
+    const rowsBytes = V * C * DTYPE_BYTES[dtype] + V * 4 + 2 * ALIGN;
+    const perBlock = linearBytes(C, 3 * C) + linearBytes(C, C) + linearBytes(C, F) + linearBytes(F, C) + 4 * C * 4 + 4 * ALIGN;
+    const total = (weights.lm_head ? 2 : 1) * rowsBytes + P * C * 4 + config.n_layer * perBlock + 2 * C * 4 + 16 * 2 ** 20;
+    const shared = threads > 1;
+    const initial = Math.min(MAX_PAGES, Math.ceil(total / PAGE) + 1);
+    const memory = new WebAssembly.Memory({ initial, maximum: MAX_PAGES, shared } as WebAssembly.MemoryDescriptor);
+    const arena = new Arena(memory, PAGE); // page 0 stays free: address 0 is never a valid buffer
+    const ctrl = arena.alloc(128);
+
+    let weightBytes = 0;
+    const f32At = (ptr: number, n: number): Float32Array => new Float32Array(memory.buffer, ptr, n);
+    const copyF32 = (src: Float32Array, padTo = src.length): number => {
+      const ptr = arena.alloc(padTo * 4);
+      f32At(ptr, padTo).fill(0).set(src);
+      weightBytes += src.length * 4;
+      return ptr;
+    };
+    const linear = (c: { weight: Float32Array; bias: Float32Array; nx: number; nf: number }, name: string): Linear => {
+      const { nx: K, nf: N } = c;
+      if (c.weight.length !== K * N) throw new Error(`engine: ${name}.weight has ${c.weight.length} values, expected ${K}x${N}`);
+      const padded = Math.ceil(N / 8) * 8;
+      const w = arena.alloc(panelBytes(K, N, dtype));
+      const scale = arena.alloc(padded * 4);
+      f32At(scale, padded).fill(1);
+      packPanels(c.weight, K, N, dtype, memory.buffer, w, scale);
+      weightBytes += panelBytes(K, N, dtype) + (dtype === 'int8' ? N * 4 : 0);
+      return { w, scale, bias: copyF32(c.bias, padded), K, N };
+    };
+    const rows = (E: Float32Array, name: string): { ptr: number; scale: number } => {
+      if (E.length !== V * C) throw new Error(`engine: ${name} has ${E.length} values, expected ${V}x${C}`);
+      const ptr = arena.alloc(V * C * DTYPE_BYTES[dtype]);
+      const scale = arena.alloc(V * 4);
+      packRows(E, V, C, dtype, memory.buffer, ptr, scale);
+      weightBytes += V * C * DTYPE_BYTES[dtype] + (dtype === 'int8' ? V * 4 : 0);
+      return { ptr, scale };
+    };
+    const ln = (w: { weight: Float32Array; bias: Float32Array }): { g: number; b: number } => ({ g: copyF32(w.weight), b: copyF32(w.bias) });
+
+    const wte = rows(weights.wte, 'wte');
+    const head = weights.lm_head ? rows(weights.lm_head, 'lm_head') : wte;
+    const wpe = copyF32(weights.wpe);
+    const blocks = weights.h.map(
+      (b, l): Block => ({
+        ln_1: ln(b.ln_1),
+        c_attn: linear(b.attn.c_attn, `h.${l}.attn.c_attn`),
+        attn_c_proj: linear(b.attn.c_proj, `h.${l}.attn.c_proj`),
+        ln_2: ln(b.ln_2),
+        c_fc: linear(b.mlp.c_fc, `h.${l}.mlp.c_fc`),
+        mlp_c_proj: linear(b.mlp.c_proj, `h.${l}.mlp.c_proj`),
+      }),
+    );
+    const ln_f = ln(weights.ln_f);
+
+    const module = await kernelModule(shared);
+    const kernels = await instantiateKernels(module, memory);
+    const ctl = new Int32Array(memory.buffer, ctrl, 32);
+    ctl[3] = threads;
+    ctl[4] = options.spins ?? 20000;
+    const workers: WorkerHandle[] = [];
+    for (let idx = 1; idx < threads; idx++) workers.push(options.spawn!({ module, memory, ctrl, idx }));
+    try {
+      await Promise.all(workers.map((w) => w.ready));
+    } catch (e) {
+      for (const w of workers) w.terminate();
+      throw e;
+    }
+    return new WasmEngine({ config, dtype, threads, memory, kernels, arena, ctrl, workers, wte, head, wpe, blocks, ln_f, weightBytes });
+  }
+
+  /** A new KV cache for `batch` rows and up to `capacity` positions (default n_positions). */
+  newCache(batch: number, capacity = this.config.n_positions): EngineCache {
+    const C = this.config.n_embd;
+    const bytes = batch * capacity * C * 4;
+    const keys: number[] = [];
+    const values: number[] = [];
+    for (let l = 0; l < this.config.n_layer; l++) {
+      keys.push(this.arena.alloc(bytes));
+      values.push(this.arena.alloc(bytes));
+    }
+    return { batch, capacity, length: 0, keys, values };
+  }
+
+  /** Gives a cache's memory back to the engine (the cache must not be used again). */
+  freeCache(cache: EngineCache): void {
+    const bytes = cache.batch * cache.capacity * this.config.n_embd * 4;
+    for (const p of [...cache.keys, ...cache.values]) this.arena.release(p, bytes);
+    cache.length = -1;
+  }
+
+  /** A Float32Array view of `n` floats at byte address `ptr` (views are re-made: the memory may have grown). */
+  f32(ptr: number, n: number): Float32Array {
+    return new Float32Array(this.memory.buffer, ptr, n);
+  }
+
+  private i32(ptr: number, n: number): Int32Array {
+    return new Int32Array(this.memory.buffer, ptr, n);
+  }
+
+  /** Posts one op to every thread (see kernels.ts: dispatch) and waits for all of them. */
+  private run(op: number, args: number[], floatArg = -1): void {
+    const ctl = this.i32(this.ctrl, 32);
+    ctl[2] = op;
+    for (let i = 0; i < args.length; i++) ctl[8 + i] = args[i]!;
+    if (floatArg >= 0) new Float32Array(ctl.buffer, this.ctrl, 32)[8 + floatArg] = args[floatArg]!;
+    this.k.dispatch(this.ctrl);
+  }
+
+  private matmul(x: number, M: number, lin: Linear, y: number, mode: number): void {
+    this.run(OP.MATMUL, [DTYPE_CODE[this.dtype], x, M, lin.K, lin.w, lin.N, lin.scale, lin.bias, y, mode]);
+  }
+
+  /** Scratch buffers for M = B*T rows and up to Tk keys: one allocation, carved up. */
+  private buffers(M: number, B: number, Tk: number, keepRows: number) {
+    const { n_embd: C, vocab_size: V } = this.config;
+    const F = this.config.n_inner ?? 4 * C;
+    const sizes = {
+      x: M * C, h: M * C, qkv: M * 3 * C, att: M * C, fc: M * F, rows: keepRows * C, logits: keepRows * V,
+      ids: M, pos: M, mask: B * Tk, scores: this.threads * Tk,
+    };
+    let total = 0;
+    const at: Record<string, number> = {};
+    for (const [name, n] of Object.entries(sizes)) {
+      at[name] = total;
+      total += Math.ceil((n * 4) / ALIGN) * ALIGN;
+    }
+    if (!this.scratch || this.scratch.bytes < total) {
+      if (this.scratch) this.arena.release(this.scratch.ptr, this.scratch.bytes);
+      const bytes = Math.max(total, 2 * (this.scratch?.bytes ?? 0));
+      this.scratch = { ptr: this.arena.alloc(bytes), bytes };
+    }
+    const base = this.scratch.ptr;
+    return Object.fromEntries(Object.entries(at).map(([k, off]) => [k, base + off])) as Record<keyof typeof sizes, number>;
+  }
+
+  /** Runs the network over B rows of T new tokens, attending over (and extending) `cache`. */
+  forward(args: EngineForwardArgs): EngineForwardResult {
+    if (this.disposed) throw new Error('engine: used after dispose()');
+    const { n_embd: C, n_head: nh, vocab_size: V, layer_norm_epsilon: eps } = this.config;
+    const B = args.batch;
+    const M = args.ids.length;
+    const T = M / B;
+    if (!Number.isInteger(T) || T < 1) throw new Error(`engine: ${M} ids do not make ${B} rows of T >= 1 tokens`);
+    if (args.positions.length !== M) throw new Error(`engine: ${args.positions.length} positions for ${M} ids`);
+    let cache = args.cache;
+    if (!cache) {
+      // No cache wanted: attend over a temporary one, reused between calls.
+      if (!this.tmpCache || this.tmpCache.batch !== B || this.tmpCache.capacity < T) {
+        if (this.tmpCache) this.freeCache(this.tmpCache);
+        this.tmpCache = this.newCache(B, T);
+      }
+      cache = this.tmpCache;
+      cache.length = 0;
+    }
+    if (cache.batch !== B) throw new Error(`engine: the cache holds ${cache.batch} rows, the input ${B}`);
+    const past = cache.length;
+    const Tk = past + T;
+    if (Tk > cache.capacity) throw new Error(`engine: ${Tk} positions exceed the cache's capacity ${cache.capacity}`);
+    if (args.mask && args.mask.length !== B * Tk) throw new Error(`engine: attention mask has ${args.mask.length} values, expected ${B}x${Tk}`);
+    const keep = args.keep < 0 ? 0 : args.keep === 0 ? T : Math.min(args.keep, T);
+
+    const buf = this.buffers(M, B, Tk, B * keep);
+    const ids = this.i32(buf.ids, M);
+    for (let i = 0; i < M; i++) {
+      const id = args.ids[i]!;
+      if (!(id >= 0 && id < V)) throw new Error(`engine: token id ${id} is out of range [0, ${V})`);
+      ids[i] = id;
+    }
+    const pos = this.i32(buf.pos, M);
+    for (let i = 0; i < M; i++) {
+      const p = args.positions[i]!;
+      if (!(p >= 0 && p < this.config.n_positions)) throw new Error(`engine: position ${p} is out of range [0, ${this.config.n_positions})`);
+      pos[i] = p;
+    }
+    const mask = this.i32(buf.mask, B * Tk);
+    if (args.mask) for (let i = 0; i < B * Tk; i++) mask[i] = args.mask[i] ? 1 : 0;
+    else mask.fill(1);
+
+    const dt = DTYPE_CODE[this.dtype];
+    const k = this.k;
+    const scale = this.config.scale_attn_weights ? 1 / Math.sqrt(C / nh) : 1;
+    k.embed(dt, buf.ids, buf.pos, M, C, this.wte.ptr, this.wte.scale, this.wpe, buf.x); // x = wte[ids] + wpe[pos]
+    for (let l = 0; l < this.blocks.length; l++) {
+      const b = this.blocks[l]!;
+      k.layernorm(buf.x, M, C, b.ln_1.g, b.ln_1.b, eps, buf.h);
+      this.matmul(buf.h, M, b.c_attn, buf.qkv, MODE.STORE); // [M, C] -> [M, 3C]: q | k | v
+      k.kv_append(buf.qkv, B, T, C, cache.keys[l]!, cache.values[l]!, cache.capacity, past);
+      this.run(OP.ATTENTION, [buf.qkv, B, T, C, nh, cache.keys[l]!, cache.values[l]!, cache.capacity, past, buf.mask, scale, buf.att, buf.scores], 10);
+      this.matmul(buf.att, M, b.attn_c_proj, buf.x, MODE.ADD); // x += attn
+      k.layernorm(buf.x, M, C, b.ln_2.g, b.ln_2.b, eps, buf.h);
+      this.matmul(buf.h, M, b.c_fc, buf.fc, MODE.GELU); // [M, C] -> [M, 4C], gelu_new fused
+      this.matmul(buf.fc, M, b.mlp_c_proj, buf.x, MODE.ADD); // x += mlp
+    }
+    cache.length = Tk;
+    k.layernorm(buf.x, M, C, this.ln_f.g, this.ln_f.b, eps, buf.h);
+    const result: EngineForwardResult = { hidden: this.f32(buf.h, M * C).slice() };
+    if (keep > 0) {
+      let rows = buf.h;
+      if (keep < T) {
+        // the last `keep` positions of each row: [B, T, C] -> [B, keep, C]
+        const heap = new Float32Array(this.memory.buffer);
+        for (let b = 0; b < B; b++) {
+          const from = (buf.h >> 2) + (b * T + T - keep) * C;
+          heap.copyWithin((buf.rows >> 2) + b * keep * C, from, from + keep * C);
+        }
+        rows = buf.rows;
+      }
+      this.run(OP.DOT_ROWS, [dt, rows, B * keep, C, this.head.ptr, this.head.scale, buf.logits, V, V]);
+      result.logits = this.f32(buf.logits, B * keep * V).slice();
+    }
+    return result;
+  }
+
+  /** Copies out one layer's cached keys or values: [batch, length, n_embd]. */
+  readCache(cache: EngineCache, layer: number, which: 'keys' | 'values'): Float32Array {
+    const C = this.config.n_embd;
+    const out = new Float32Array(cache.batch * cache.length * C);
+    const src = this.f32(cache[which][layer]!, cache.batch * cache.capacity * C);
+    for (let b = 0; b < cache.batch; b++) out.set(src.subarray(b * cache.capacity * C, (b * cache.capacity + cache.length) * C), b * cache.length * C);
+    return out;
+  }
+
+  /** Overwrites one layer's cached keys or values from [batch, length, n_embd] (length <= capacity). */
+  writeCache(cache: EngineCache, layer: number, which: 'keys' | 'values', data: Float32Array, length: number): void {
+    const C = this.config.n_embd;
+    const dst = this.f32(cache[which][layer]!, cache.batch * cache.capacity * C);
+    for (let b = 0; b < cache.batch; b++) dst.set(data.subarray(b * length * C, (b + 1) * length * C), b * cache.capacity * C);
+  }
+
+  /** Stops the worker threads. The engine cannot be used afterwards. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (this.threads > 1) {
+      const ctl = this.i32(this.ctrl, 32);
+      ctl[2] = OP.EXIT;
+      Atomics.store(ctl, 1, 0);
+      Atomics.add(ctl, 0, 1);
+      Atomics.notify(ctl, 0);
+    }
+    for (const w of this.workers) w.terminate();
+  }
+}

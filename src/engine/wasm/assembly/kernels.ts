@@ -1,0 +1,515 @@
+// gpt2-lens engine kernels, in AssemblyScript, compiled to WebAssembly with 128-bit SIMD by scripts/build-wasm.ts.
+//
+// Everything works on raw byte addresses into one linear memory that the TypeScript side (src/engine/engine.ts)
+// lays out: weights, KV cache, activations. Nothing is allocated here (runtime stub).
+//
+// Weight layout of a Conv1D `y = x @ W + b`, W [K, N] (in, out): W is packed into column panels of 8:
+// panel p holds columns 8p..8p+7 of every row k, contiguously: [K][8]. A matrix-vector product then reads the
+// weights as one contiguous stream, and a 4-row x 8-column register block reuses every loaded weight 4 times.
+// The last panel is zero-padded when N is not a multiple of 8; biases and scales are padded the same way.
+// Element types (the generic T): f32; u16 = f16 bits, widened in registers; i8 with one f32 scale per output
+// column (per row of wte for the LM head).
+//
+// Work is split between threads by panels (matmul), rows (LM head) or (batch, head) pairs (attention): each
+// kernel takes a slice [lo, hi). The pool (worker_loop / dispatch) runs one op at a time over all threads.
+
+// ---- loading weights of any element type as f32 ----------------------------------------------------------------
+
+// 4 f16 bit patterns (in i32 lanes) -> f32x4. Exact for normal and subnormal halves (weights hold no inf/nan):
+// shifting the 15 magnitude bits up by 13 lines the half's exponent and mantissa up with f32's, and multiplying
+// by 2^112 re-biases the exponent from 15 to 127 (which also normalises subnormals).
+// @ts-ignore: decorator
+@inline function h2f(bits: v128): v128 {
+  const sign = i32x4.shl(v128.and(bits, i32x4.splat(0x8000)), 16);
+  const mag = i32x4.shl(v128.and(bits, i32x4.splat(0x7fff)), 13);
+  return v128.or(f32x4.mul(mag, f32x4.splat(5.192296858534828e33)), sign);
+}
+
+/** Weights 0..3 of the 8 at byte address p, as f32x4. */
+// @ts-ignore: decorator
+@inline function wlo<T>(p: usize): v128 {
+  if (sizeof<T>() == 4) return v128.load(p);
+  if (sizeof<T>() == 2) return h2f(v128.load16x4_u(p));
+  return f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(v128.load8x8_s(p)));
+}
+
+/** Weights 4..7 of the 8 at byte address p, as f32x4. */
+// @ts-ignore: decorator
+@inline function whi<T>(p: usize): v128 {
+  if (sizeof<T>() == 4) return v128.load(p, 16);
+  if (sizeof<T>() == 2) return h2f(v128.load16x4_u(p, 8));
+  return f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(v128.load8x8_s(p)));
+}
+
+/** One weight at byte address p, as f32. */
+// @ts-ignore: decorator
+@inline function wone<T>(p: usize): f32 {
+  if (sizeof<T>() == 4) return load<f32>(p);
+  if (sizeof<T>() == 2) return f32x4.extract_lane(h2f(i32x4.splat(<i32>load<u16>(p))), 0);
+  return <f32>load<i8>(p);
+}
+
+// ---- gelu_new ----------------------------------------------------------------------------------------------------
+
+// tanh as a clamped rational function (the [13/6] minimax fit Eigen uses): |error| < 4e-7 over all floats.
+// @ts-ignore: decorator
+@inline function tanh4(x0: v128): v128 {
+  const x = f32x4.min(f32x4.max(x0, f32x4.splat(-7.9053111)), f32x4.splat(7.9053111));
+  const x2 = f32x4.mul(x, x);
+  let p = f32x4.splat(-2.76076847742355e-16);
+  p = f32x4.add(f32x4.mul(p, x2), f32x4.splat(2.00018790482477e-13));
+  p = f32x4.add(f32x4.mul(p, x2), f32x4.splat(-8.60467152213735e-11));
+  p = f32x4.add(f32x4.mul(p, x2), f32x4.splat(5.12229709037114e-8));
+  p = f32x4.add(f32x4.mul(p, x2), f32x4.splat(1.48572235717979e-5));
+  p = f32x4.add(f32x4.mul(p, x2), f32x4.splat(6.37261928875436e-4));
+  p = f32x4.add(f32x4.mul(p, x2), f32x4.splat(4.89352455891786e-3));
+  p = f32x4.mul(p, x);
+  let q = f32x4.splat(1.19825839466702e-6);
+  q = f32x4.add(f32x4.mul(q, x2), f32x4.splat(1.185347056866540e-4));
+  q = f32x4.add(f32x4.mul(q, x2), f32x4.splat(2.26843463243900e-3));
+  q = f32x4.add(f32x4.mul(q, x2), f32x4.splat(4.89352518554385e-3));
+  return f32x4.div(p, q);
+}
+
+/** gelu_new(x) = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), 4 lanes at a time. */
+// @ts-ignore: decorator
+@inline function gelu4(x: v128): v128 {
+  const x3 = f32x4.mul(f32x4.mul(x, x), x);
+  const u = f32x4.mul(f32x4.add(x, f32x4.mul(x3, f32x4.splat(0.044715))), f32x4.splat(0.7978845608028654));
+  return f32x4.mul(f32x4.mul(x, f32x4.splat(0.5)), f32x4.add(f32x4.splat(1.0), tanh4(u)));
+}
+
+// ---- matmul: y[M, N] (=, gelu, +=) x[M, K] @ W[K, N] + b ---------------------------------------------------------
+
+const MODE_STORE: i32 = 0; // y = x @ W + b
+const MODE_GELU: i32 = 1; // y = gelu_new(x @ W + b)
+const MODE_ADD: i32 = 2; // y += x @ W + b (the residual add)
+
+// Writes the 8 finished columns (lo, hi) of one output row; `n` of them are real (n < 8 only in the last panel).
+// @ts-ignore: decorator
+@inline function epilogue(yp: usize, lo0: v128, hi0: v128, sp: usize, bp: usize, mode: i32, n: i32, scaled: bool): void {
+  let lo = lo0;
+  let hi = hi0;
+  if (scaled) {
+    lo = f32x4.mul(lo, v128.load(sp));
+    hi = f32x4.mul(hi, v128.load(sp, 16));
+  }
+  lo = f32x4.add(lo, v128.load(bp));
+  hi = f32x4.add(hi, v128.load(bp, 16));
+  if (mode == MODE_GELU) {
+    lo = gelu4(lo);
+    hi = gelu4(hi);
+  }
+  if (n == 8) {
+    if (mode == MODE_ADD) {
+      lo = f32x4.add(lo, v128.load(yp));
+      hi = f32x4.add(hi, v128.load(yp, 16));
+    }
+    v128.store(yp, lo);
+    v128.store(yp, hi, 16);
+    return;
+  }
+  // A partial last panel: lane by lane.
+  for (let j = 0; j < n; j++) {
+    let v: f32;
+    switch (j) {
+      case 0: v = f32x4.extract_lane(lo, 0); break;
+      case 1: v = f32x4.extract_lane(lo, 1); break;
+      case 2: v = f32x4.extract_lane(lo, 2); break;
+      case 3: v = f32x4.extract_lane(lo, 3); break;
+      case 4: v = f32x4.extract_lane(hi, 0); break;
+      case 5: v = f32x4.extract_lane(hi, 1); break;
+      case 6: v = f32x4.extract_lane(hi, 2); break;
+      default: v = f32x4.extract_lane(hi, 3);
+    }
+    const q = yp + (<usize>j << 2);
+    if (mode == MODE_ADD) v += load<f32>(q);
+    store<f32>(q, v);
+  }
+}
+
+/**
+ * y[M, N] (=, gelu, +=) x[M, K] @ W[K, N] + b for the column panels [p0, p1). W is packed in panels of 8
+ * (see the top of this file) with element type T; `scale` (i8 only) holds one f32 per output column.
+ */
+function matmulT<T>(x: usize, M: i32, K: i32, w: usize, N: i32, scale: usize, bias: usize, y: usize, mode: i32, p0: i32, p1: i32): void {
+  const scaled = sizeof<T>() == 1;
+  const rowBytes: usize = 8 * sizeof<T>(); // one panel row: 8 weights
+  const panelBytes: usize = <usize>K * rowBytes;
+  const xs: usize = <usize>K << 2; // x row stride in bytes
+  const ys: usize = <usize>N << 2;
+  for (let p = p0; p < p1; p++) {
+    const wp = w + <usize>p * panelBytes;
+    const col = p << 3;
+    const n = min(8, N - col);
+    const sp = scale + (<usize>col << 2);
+    const bp = bias + (<usize>col << 2);
+    let r = 0;
+    // 4 rows x 8 columns register block: each loaded weight row feeds 4 rows of x.
+    for (; r + 4 <= M; r += 4) {
+      const x0 = x + <usize>r * xs;
+      const x1 = x0 + xs;
+      const x2 = x1 + xs;
+      const x3 = x2 + xs;
+      let a0 = f32x4.splat(0), b0 = f32x4.splat(0);
+      let a1 = f32x4.splat(0), b1 = f32x4.splat(0);
+      let a2 = f32x4.splat(0), b2 = f32x4.splat(0);
+      let a3 = f32x4.splat(0), b3 = f32x4.splat(0);
+      let wk = wp;
+      for (let k = 0; k < K; k++) {
+        const lo = wlo<T>(wk);
+        const hi = whi<T>(wk);
+        const ko = <usize>k << 2;
+        let s = v128.load32_splat(x0 + ko);
+        a0 = f32x4.add(a0, f32x4.mul(s, lo));
+        b0 = f32x4.add(b0, f32x4.mul(s, hi));
+        s = v128.load32_splat(x1 + ko);
+        a1 = f32x4.add(a1, f32x4.mul(s, lo));
+        b1 = f32x4.add(b1, f32x4.mul(s, hi));
+        s = v128.load32_splat(x2 + ko);
+        a2 = f32x4.add(a2, f32x4.mul(s, lo));
+        b2 = f32x4.add(b2, f32x4.mul(s, hi));
+        s = v128.load32_splat(x3 + ko);
+        a3 = f32x4.add(a3, f32x4.mul(s, lo));
+        b3 = f32x4.add(b3, f32x4.mul(s, hi));
+        wk += rowBytes;
+      }
+      const yp = y + <usize>r * ys + (<usize>col << 2);
+      epilogue(yp, a0, b0, sp, bp, mode, n, scaled);
+      epilogue(yp + ys, a1, b1, sp, bp, mode, n, scaled);
+      epilogue(yp + 2 * ys, a2, b2, sp, bp, mode, n, scaled);
+      epilogue(yp + 3 * ys, a3, b3, sp, bp, mode, n, scaled);
+    }
+    // Remaining rows one at a time (the matrix-vector product of decoding): k unrolled by 4 into 4 independent
+    // accumulator pairs, so the adds do not wait on each other while the weights stream in.
+    for (; r < M; r++) {
+      const x0 = x + <usize>r * xs;
+      let a0 = f32x4.splat(0), b0 = f32x4.splat(0);
+      let a1 = f32x4.splat(0), b1 = f32x4.splat(0);
+      let a2 = f32x4.splat(0), b2 = f32x4.splat(0);
+      let a3 = f32x4.splat(0), b3 = f32x4.splat(0);
+      let wk = wp;
+      let k = 0;
+      for (; k + 4 <= K; k += 4) {
+        const ko = x0 + (<usize>k << 2);
+        let s = v128.load32_splat(ko);
+        a0 = f32x4.add(a0, f32x4.mul(s, wlo<T>(wk)));
+        b0 = f32x4.add(b0, f32x4.mul(s, whi<T>(wk)));
+        s = v128.load32_splat(ko, 4);
+        a1 = f32x4.add(a1, f32x4.mul(s, wlo<T>(wk + rowBytes)));
+        b1 = f32x4.add(b1, f32x4.mul(s, whi<T>(wk + rowBytes)));
+        s = v128.load32_splat(ko, 8);
+        a2 = f32x4.add(a2, f32x4.mul(s, wlo<T>(wk + 2 * rowBytes)));
+        b2 = f32x4.add(b2, f32x4.mul(s, whi<T>(wk + 2 * rowBytes)));
+        s = v128.load32_splat(ko, 12);
+        a3 = f32x4.add(a3, f32x4.mul(s, wlo<T>(wk + 3 * rowBytes)));
+        b3 = f32x4.add(b3, f32x4.mul(s, whi<T>(wk + 3 * rowBytes)));
+        wk += 4 * rowBytes;
+      }
+      for (; k < K; k++) {
+        const s = v128.load32_splat(x0 + (<usize>k << 2));
+        a0 = f32x4.add(a0, f32x4.mul(s, wlo<T>(wk)));
+        b0 = f32x4.add(b0, f32x4.mul(s, whi<T>(wk)));
+        wk += rowBytes;
+      }
+      const lo = f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3));
+      const hi = f32x4.add(f32x4.add(b0, b1), f32x4.add(b2, b3));
+      epilogue(y + <usize>r * ys + (<usize>col << 2), lo, hi, sp, bp, mode, n, scaled);
+    }
+  }
+}
+
+export function matmul(dt: i32, x: usize, M: i32, K: i32, w: usize, N: i32, scale: usize, bias: usize, y: usize, mode: i32, p0: i32, p1: i32): void {
+  if (dt == 0) matmulT<f32>(x, M, K, w, N, scale, bias, y, mode, p0, p1);
+  else if (dt == 1) matmulT<u16>(x, M, K, w, N, scale, bias, y, mode, p0, p1);
+  else matmulT<i8>(x, M, K, w, N, scale, bias, y, mode, p0, p1);
+}
+
+// ---- dot products with the rows of a [V, C] matrix: the tied LM head, logits = h @ wte^T -----------------------
+
+// @ts-ignore: decorator
+@inline function hsum(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
+}
+
+/** out[m * outStride + v] = h[m, :] . W[v, :] (* scale[v] for i8) for m < M and rows v in [v0, v1). */
+function dotRowsT<T>(h: usize, M: i32, C: i32, W: usize, scale: usize, out: usize, outStride: i32, v0: i32, v1: i32): void {
+  const rowBytes: usize = <usize>C * sizeof<T>();
+  const C16 = C & ~15;
+  for (let v = v0; v < v1; v++) {
+    const wr = W + <usize>v * rowBytes;
+    const s: f32 = sizeof<T>() == 1 ? load<f32>(scale + (<usize>v << 2)) : 1;
+    for (let m = 0; m < M; m++) {
+      const hr = h + (<usize>m * <usize>C << 2);
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      let c = 0;
+      for (; c < C16; c += 16) {
+        const wp = wr + <usize>c * sizeof<T>();
+        const hp = hr + (<usize>c << 2);
+        a0 = f32x4.add(a0, f32x4.mul(v128.load(hp), wlo<T>(wp)));
+        a1 = f32x4.add(a1, f32x4.mul(v128.load(hp, 16), whi<T>(wp)));
+        a2 = f32x4.add(a2, f32x4.mul(v128.load(hp, 32), wlo<T>(wp + 8 * sizeof<T>())));
+        a3 = f32x4.add(a3, f32x4.mul(v128.load(hp, 48), whi<T>(wp + 8 * sizeof<T>())));
+      }
+      let acc = hsum(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
+      for (; c < C; c++) acc += load<f32>(hr + (<usize>c << 2)) * wone<T>(wr + <usize>c * sizeof<T>());
+      store<f32>(out + ((<usize>m * <usize>outStride + <usize>v) << 2), acc * s);
+    }
+  }
+}
+
+export function dot_rows(dt: i32, h: usize, M: i32, C: i32, W: usize, scale: usize, out: usize, outStride: i32, v0: i32, v1: i32): void {
+  if (dt == 0) dotRowsT<f32>(h, M, C, W, scale, out, outStride, v0, v1);
+  else if (dt == 1) dotRowsT<u16>(h, M, C, W, scale, out, outStride, v0, v1);
+  else dotRowsT<i8>(h, M, C, W, scale, out, outStride, v0, v1);
+}
+
+// ---- embeddings: x[m] = wte[ids[m]] + wpe[pos[m]] ------------------------------------------------------------------
+
+function embedT<T>(ids: usize, pos: usize, M: i32, C: i32, wte: usize, scale: usize, wpe: usize, out: usize): void {
+  for (let m = 0; m < M; m++) {
+    const id = load<i32>(ids + (<usize>m << 2));
+    const p = load<i32>(pos + (<usize>m << 2));
+    const s: f32 = sizeof<T>() == 1 ? load<f32>(scale + (<usize>id << 2)) : 1;
+    const wr = wte + <usize>id * <usize>C * sizeof<T>();
+    const pr = wpe + (<usize>p * <usize>C << 2);
+    const o = out + (<usize>m * <usize>C << 2);
+    for (let c = 0; c < C; c++) {
+      store<f32>(o + (<usize>c << 2), wone<T>(wr + <usize>c * sizeof<T>()) * s + load<f32>(pr + (<usize>c << 2)));
+    }
+  }
+}
+
+export function embed(dt: i32, ids: usize, pos: usize, M: i32, C: i32, wte: usize, scale: usize, wpe: usize, out: usize): void {
+  if (dt == 0) embedT<f32>(ids, pos, M, C, wte, scale, wpe, out);
+  else if (dt == 1) embedT<u16>(ids, pos, M, C, wte, scale, wpe, out);
+  else embedT<i8>(ids, pos, M, C, wte, scale, wpe, out);
+}
+
+// ---- layer norm: y = (x - mean) / sqrt(var + eps) * g + b, biased variance, per row of C ---------------------------
+
+export function layernorm(x: usize, M: i32, C: i32, g: usize, b: usize, eps: f32, y: usize): void {
+  const C4 = C & ~3;
+  for (let m = 0; m < M; m++) {
+    const xr = x + (<usize>m * <usize>C << 2);
+    const yr = y + (<usize>m * <usize>C << 2);
+    let s4 = f32x4.splat(0);
+    let c = 0;
+    for (; c < C4; c += 4) s4 = f32x4.add(s4, v128.load(xr + (<usize>c << 2)));
+    let sum = hsum(s4);
+    for (; c < C; c++) sum += load<f32>(xr + (<usize>c << 2));
+    const mean = sum / <f32>C;
+    const mean4 = f32x4.splat(mean);
+    let v4 = f32x4.splat(0);
+    for (c = 0; c < C4; c += 4) {
+      const d = f32x4.sub(v128.load(xr + (<usize>c << 2)), mean4);
+      v4 = f32x4.add(v4, f32x4.mul(d, d));
+    }
+    let vs = hsum(v4);
+    for (; c < C; c++) {
+      const d = load<f32>(xr + (<usize>c << 2)) - mean;
+      vs += d * d;
+    }
+    const rstd: f32 = 1.0 / Mathf.sqrt(vs / <f32>C + eps);
+    const r4 = f32x4.splat(rstd);
+    for (c = 0; c < C4; c += 4) {
+      const o: usize = <usize>c << 2;
+      const n = f32x4.mul(f32x4.sub(v128.load(xr + o), mean4), r4);
+      v128.store(yr + o, f32x4.add(f32x4.mul(n, v128.load(g + o)), v128.load(b + o)));
+    }
+    for (; c < C; c++) {
+      const o: usize = <usize>c << 2;
+      store<f32>(yr + o, (load<f32>(xr + o) - mean) * rstd * load<f32>(g + o) + load<f32>(b + o));
+    }
+  }
+}
+
+// ---- KV cache and attention -------------------------------------------------------------------------------------
+
+/**
+ * Appends this step's keys and values to a layer's cache. qkv: [B*T, 3C] rows [q | k | v]; kc, vc: [B, cap, C];
+ * token t of row b goes to slot past + t.
+ */
+export function kv_append(qkv: usize, B: i32, T: i32, C: i32, kc: usize, vc: usize, cap: i32, past: i32): void {
+  const cb: usize = <usize>C << 2;
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) {
+      const src = qkv + (<usize>(b * T + t) * 3 * cb);
+      const slot = <usize>(b * cap + past + t) * cb;
+      memory.copy(kc + slot, src + cb, cb);
+      memory.copy(vc + slot, src + 2 * cb, cb);
+    }
+  }
+}
+
+// @ts-ignore: decorator
+@inline function dot(a: usize, b: usize, n: i32): f32 {
+  const n4 = n & ~3;
+  let s4 = f32x4.splat(0);
+  let i = 0;
+  for (; i < n4; i += 4) s4 = f32x4.add(s4, f32x4.mul(v128.load(a + (<usize>i << 2)), v128.load(b + (<usize>i << 2))));
+  let s = hsum(s4);
+  for (; i < n; i++) s += load<f32>(a + (<usize>i << 2)) * load<f32>(b + (<usize>i << 2));
+  return s;
+}
+
+// o[0..n) += p * v[0..n)
+// @ts-ignore: decorator
+@inline function axpy(o: usize, p: f32, v: usize, n: i32): void {
+  const n4 = n & ~3;
+  const p4 = f32x4.splat(p);
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const oo = o + (<usize>i << 2);
+    v128.store(oo, f32x4.add(v128.load(oo), f32x4.mul(p4, v128.load(v + (<usize>i << 2)))));
+  }
+  for (; i < n; i++) {
+    const oo = o + (<usize>i << 2);
+    store<f32>(oo, load<f32>(oo) + p * load<f32>(v + (<usize>i << 2)));
+  }
+}
+
+/**
+ * Causal self-attention of this step's T queries over the cached keys (slots 0..past+T), for the (batch, head)
+ * pairs [lo, hi). mask: i32 [B, past+T], 1 = attend, 0 = padding. out: [B*T, C], heads side by side.
+ * scores: scratch of past+T floats. Masked keys get weight exactly 0, as HF's float32-min bias gives. A query that
+ * may attend to no key at all (a pad position) reproduces HF's artefact: every key whose biased score is exactly
+ * float32 min (past pads and future non-pads) gets the same weight.
+ */
+export function attention(qkv: usize, B: i32, T: i32, C: i32, nh: i32, kc: usize, vc: usize, cap: i32, past: i32, mask: usize, scale: f32, out: usize, scores: usize, lo: i32, hi: i32): void {
+  const hs = C / nh;
+  const Tk = past + T;
+  const cb: usize = <usize>C << 2;
+  for (let pair = lo; pair < hi; pair++) {
+    const b = pair / nh;
+    const h = pair % nh;
+    const hoff: usize = <usize>(h * hs) << 2;
+    const kb = kc + <usize>b * <usize>cap * cb + hoff;
+    const vb = vc + <usize>b * <usize>cap * cb + hoff;
+    const mb = mask + (<usize>(b * Tk) << 2);
+    for (let t = 0; t < T; t++) {
+      const q = qkv + <usize>(b * T + t) * 3 * cb + hoff;
+      const o = out + <usize>(b * T + t) * cb + hoff;
+      memory.fill(o, 0, <usize>hs << 2);
+      const last = past + t; // the newest key this query may see
+      let mx: f32 = -Infinity;
+      let any = false;
+      for (let j = 0; j <= last; j++) {
+        if (load<i32>(mb + (<usize>j << 2)) == 0) continue;
+        const s = dot(q, kb + <usize>j * cb, hs) * scale;
+        store<f32>(scores + (<usize>j << 2), s);
+        if (s > mx) mx = s;
+        any = true;
+      }
+      if (any) {
+        let sum: f32 = 0;
+        for (let j = 0; j <= last; j++) {
+          if (load<i32>(mb + (<usize>j << 2)) == 0) continue;
+          const e = Mathf.exp(load<f32>(scores + (<usize>j << 2)) - mx);
+          store<f32>(scores + (<usize>j << 2), e);
+          sum += e;
+        }
+        const inv: f32 = 1.0 / sum;
+        for (let j = 0; j <= last; j++) {
+          if (load<i32>(mb + (<usize>j << 2)) == 0) continue;
+          axpy(o, load<f32>(scores + (<usize>j << 2)) * inv, vb + <usize>j * cb, hs);
+        }
+      } else {
+        // A pad query: uniform over past keys (all pads here) and the future keys that are not pads.
+        let n = 0;
+        for (let j = 0; j < Tk; j++) if (j <= last || load<i32>(mb + (<usize>j << 2)) != 0) n++;
+        const p: f32 = 1.0 / <f32>n;
+        for (let j = 0; j < Tk; j++) if (j <= last || load<i32>(mb + (<usize>j << 2)) != 0) axpy(o, p, vb + <usize>j * cb, hs);
+      }
+    }
+  }
+}
+
+// ---- the thread pool: one op at a time, run by every thread on its slice ------------------------------------------
+//
+// Control block (i32 words at `ctrl`): [0] seq, bumped by the main thread to start an op; [1] done, the number of
+// workers finished with it; [2] op; [3] threads (main included); [4] spins before a worker sleeps in atomic.wait;
+// [8..] the op's arguments. Thread 0 is the caller of dispatch(); workers 1..n-1 sit in worker_loop().
+
+const OP_MATMUL: i32 = 1;
+const OP_DOT_ROWS: i32 = 2;
+const OP_ATTENTION: i32 = 3;
+const OP_EXIT: i32 = 9;
+
+// @ts-ignore: decorator
+@inline function arg(ctrl: usize, i: i32): i32 {
+  return load<i32>(ctrl + 32 + (<usize>i << 2));
+}
+// @ts-ignore: decorator
+@inline function argf(ctrl: usize, i: i32): f32 {
+  return load<f32>(ctrl + 32 + (<usize>i << 2));
+}
+
+// @ts-ignore: decorator
+@inline function sliceLo(n: i32, idx: i32, threads: i32): i32 {
+  return <i32>((<i64>n * idx) / threads);
+}
+
+function runOp(ctrl: usize, idx: i32): void {
+  const op = load<i32>(ctrl, 8);
+  const nt = load<i32>(ctrl, 12);
+  if (op == OP_MATMUL) {
+    // dt, x, M, K, w, N, scale, bias, y, mode
+    const N = arg(ctrl, 5);
+    const np = (N + 7) >> 3;
+    matmul(arg(ctrl, 0), arg(ctrl, 1), arg(ctrl, 2), arg(ctrl, 3), arg(ctrl, 4), N, arg(ctrl, 6), arg(ctrl, 7), arg(ctrl, 8), arg(ctrl, 9),
+      sliceLo(np, idx, nt), sliceLo(np, idx + 1, nt));
+  } else if (op == OP_DOT_ROWS) {
+    // dt, h, M, C, W, scale, out, outStride, V
+    const V = arg(ctrl, 8);
+    dot_rows(arg(ctrl, 0), arg(ctrl, 1), arg(ctrl, 2), arg(ctrl, 3), arg(ctrl, 4), arg(ctrl, 5), arg(ctrl, 6), arg(ctrl, 7),
+      sliceLo(V, idx, nt), sliceLo(V, idx + 1, nt));
+  } else if (op == OP_ATTENTION) {
+    // qkv, B, T, C, nh, kc, vc, cap, past, mask, scale, out, scores (cap floats per thread)
+    const pairs = arg(ctrl, 1) * arg(ctrl, 4);
+    const scores = <usize>arg(ctrl, 12) + (<usize>idx * <usize>arg(ctrl, 7) << 2);
+    attention(arg(ctrl, 0), arg(ctrl, 1), arg(ctrl, 2), arg(ctrl, 3), arg(ctrl, 4), arg(ctrl, 5), arg(ctrl, 6), arg(ctrl, 7), arg(ctrl, 8),
+      arg(ctrl, 9), argf(ctrl, 10), arg(ctrl, 11), scores, sliceLo(pairs, idx, nt), sliceLo(pairs, idx + 1, nt));
+  }
+}
+
+/** Runs the op described in the control block on every thread (this one is thread 0) and returns when all are done. */
+export function dispatch(ctrl: usize): void {
+  const nt = load<i32>(ctrl, 12);
+  if (nt <= 1) {
+    runOp(ctrl, 0);
+    return;
+  }
+  atomic.store<i32>(ctrl + 4, 0);
+  atomic.add<i32>(ctrl, 1);
+  atomic.notify(ctrl, nt - 1);
+  runOp(ctrl, 0);
+  while (atomic.load<i32>(ctrl + 4) < nt - 1) {
+    // spin: the other threads finish their slices about when this one does
+  }
+}
+
+/**
+ * A worker's life: wait for the next op (spinning a while, then sleeping), run its slice, report done.
+ * The sequence word starts at 0 and only moves on once every worker has finished the op, so a worker that starts
+ * late still sees the first op.
+ */
+export function worker_loop(ctrl: usize, idx: i32): void {
+  let seen = 0;
+  while (true) {
+    let s = atomic.load<i32>(ctrl);
+    let spins = load<i32>(ctrl, 16);
+    while (s == seen) {
+      if (spins > 0) spins--;
+      else atomic.wait<i32>(ctrl, seen, -1);
+      s = atomic.load<i32>(ctrl);
+    }
+    seen = s;
+    if (load<i32>(ctrl, 8) == OP_EXIT) {
+      atomic.add<i32>(ctrl + 4, 1);
+      return;
+    }
+    runOp(ctrl, idx);
+    atomic.add<i32>(ctrl + 4, 1);
+  }
+}
