@@ -19,7 +19,7 @@ export {
   type PretrainedLoader,
   type ModelInit,
 } from './model.js';
-export { parseRandomSpec, randomConfig, randomWeights, isRandomSpec, mulberry32, type RandomSpec } from './random.js';
+export { parseRandomSpec, randomConfig, randomWeights, isRandomSpec, type RandomSpec } from './random.js';
 export {
   SafetensorsFile,
   SafetensorsError,
@@ -36,3 +36,4 @@ export {
   type ShardIndex,
 } from './safetensors.js';
 export { weightsFromSource, weightsToTensors, countParameters } from './weights.js';
+export { logitLens, type LogitLensOptions, type LogitLensResult, type LensTopK, type LensInputs } from './logit-lens.js';

@@ -3,8 +3,8 @@
 //   random:EMBDxLAYERxHEAD[@SEED]     any shape, e.g. random:64x2x4@7 (the real vocabulary, 1024 positions)
 // Initialisation follows HF's GPT2PreTrainedModel._init_weights: weights ~ N(0, 0.02), the residual projections
 // (attn.c_proj, mlp.c_proj) ~ N(0, 0.02/√(2·n_layer)), biases 0, LayerNorm gains 1 and biases 0.
-// PRNG: mulberry32 (32-bit state) seeded with SEED (default 0), normals by Box–Muller, tensors filled in
-// checkpoint order (wte, wpe, then each block, then ln_f). Same spec and seed → the same weights, everywhere.
+// PRNG: mulberry32 (32-bit state) seeded with SEED (default 0); normals by inverse transform through a 4097-point
+// quantile table (see fillNormal); tensors filled in checkpoint order (wte, wpe, then each block, then ln_f). Same spec and seed → the same weights, everywhere.
 import { GPT2_DEFAULTS, innerDim } from './config.js';
 import type { Conv1DWeights, GPT2Config, GPT2Weights, LayerNormWeights } from './types.js';
 
@@ -52,14 +52,34 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
-/** Fills `out` with N(0, std²) samples (Box–Muller, two per pair of uniforms). */
+/** Acklam's rational approximation of the standard normal quantile Φ⁻¹(p), |error| < 1.2e-9. */
+function probit(p: number): number {
+  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
+  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
+  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
+  const tail = (q: number) => (((((c[0]! * q + c[1]!) * q + c[2]!) * q + c[3]!) * q + c[4]!) * q + c[5]!) / ((((d[0]! * q + d[1]!) * q + d[2]!) * q + d[3]!) * q + 1);
+  if (p < 0.02425) return tail(Math.sqrt(-2 * Math.log(p)));
+  if (p > 1 - 0.02425) return -tail(Math.sqrt(-2 * Math.log(1 - p)));
+  const q = p - 0.5;
+  const r = q * q;
+  return ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) / (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1);
+}
+
+/** Φ⁻¹ at 4097 evenly spaced probabilities (the ends at 1/8192 from 0 and 1): a piecewise-linear inverse CDF. */
+const QUANTILES = Float64Array.from({ length: 4097 }, (_, i) => probit(Math.min(Math.max(i / 4096, 1 / 8192), 1 - 1 / 8192)));
+
+/**
+ * Fills `out` with N(0, std²) samples by inverse transform: one 32-bit uniform per sample, its top 12 bits pick
+ * a segment of the quantile table and the low 20 bits interpolate inside it (tails cut at ±3.67σ). Much faster
+ * than Box–Muller, which matters for 124M weights.
+ */
 function fillNormal(out: Float32Array, std: number, rand: () => number): Float32Array {
-  for (let i = 0; i < out.length; i += 2) {
-    const u1 = 1 - rand(); // (0, 1]: log is finite
-    const u2 = rand();
-    const r = std * Math.sqrt(-2 * Math.log(u1));
-    out[i] = r * Math.cos(2 * Math.PI * u2);
-    if (i + 1 < out.length) out[i + 1] = r * Math.sin(2 * Math.PI * u2);
+  for (let i = 0; i < out.length; i++) {
+    const u = rand() * 4096; // [0, 4096)
+    const k = u | 0;
+    const lo = QUANTILES[k]!;
+    out[i] = std * (lo + (u - k) * (QUANTILES[k + 1]! - lo));
   }
   return out;
 }
