@@ -413,7 +413,7 @@ export class NoBadWordsLogitsProcessor implements LogitsProcessor {
     if (bad_words_ids.some((w) => !Array.isArray(w))) {
       throw new RangeError(`\`bad_words_ids\` has to be a list of lists, but is ${JSON.stringify(bad_words_ids)}.`);
     }
-    if (bad_words_ids.some((w) => w.length === 0 || w.some((t) => !Number.isInteger(t) || t < 0))) {
+    if (bad_words_ids.some((w) => w.length === 0 || w.some((t: number) => !Number.isInteger(t) || t < 0))) {
       throw new RangeError(`Each list in \`bad_words_ids\` has to be a list of positive integers, but is ${JSON.stringify(bad_words_ids)}.`);
     }
     const eos = eos_token_id == null ? [] : eosList(eos_token_id);

@@ -1,0 +1,562 @@
+// generate(): HF's GenerationMixin.generate for GPT-2 (transformers 4.43, generation/utils.py), token for token.
+//
+//   greedy        num_beams 1, do_sample false: argmax of the processed scores
+//   sampling      num_beams 1, do_sample true:  draw from softmax(processors → warpers)
+//   beam search   num_beams > 1:                 keep the num_beams best running sums of log-probabilities
+//   beam sampling num_beams > 1, do_sample true: draw the candidates instead of taking the best ones
+//
+// Each step runs the model on the newest token only (the KV cache holds the rest), asks for the logits of the
+// last position only (num_logits_to_keep 1), and edits those logits in place through the processors.
+import type { CausalLMOutput, ForwardInputs, Tensor } from '../model/types.js';
+import type { KVCache } from '../model/kv-cache.js';
+import { BeamSearchScorer, type BeamCandidate } from './beam-search.js';
+import {
+  GENERATION_CONFIG_KEYS,
+  GenerationError,
+  buildLogitsProcessors,
+  buildLogitsWarpers,
+  eosIds,
+  parseGenerationConfig,
+  resolveGenerationConfig,
+  validateGenerationConfig,
+  type GenerationConfig,
+} from './configuration.js';
+import { LogitsProcessorList, topKIndices } from './logits-process.js';
+import { kthLargest, logSoftmaxInPlace, logSumExp, softmaxInto } from './math.js';
+import { Xoshiro128, randomSeed, sampleFromScores, sampleWithoutReplacement } from './random.js';
+import type { BaseStreamer } from './streamers.js';
+
+/** What generate() needs from a model: GPT2LMHeadModel satisfies it. */
+export interface GenerationModel {
+  readonly config: { vocab_size: number; n_positions: number; bos_token_id?: number | null; eos_token_id?: number | null };
+  /** the model's generation_config.json (its settings become the defaults of every call) */
+  generation_config?: Record<string, unknown>;
+  forward(inputs: ForwardInputs): Promise<CausalLMOutput>;
+}
+
+/** generate()'s arguments: the prompt, any GenerationConfig setting (HF's names), and gpt2-lens extras. */
+export interface GenerateOptions extends Partial<GenerationConfig> {
+  /** the prompt ids: one row (`[464, 4583]`) or a batch of equal-length rows, left-padded */
+  input_ids: readonly number[] | readonly (readonly number[])[];
+  /** 1 for real tokens, 0 for (left) padding; default: all ones (HF infers it only when pad != eos) */
+  attention_mask?: readonly number[] | readonly (readonly number[])[];
+  /** seeds the sampler (xoshiro128**, see random.ts); the same seed gives the same tokens on every platform */
+  seed?: number;
+  /** receives the prompt, then each step's tokens (HF's streamer protocol) */
+  streamer?: BaseStreamer;
+  /** aborting it stops generation before the next forward pass; generate() then rejects with signal.reason */
+  signal?: AbortSignal;
+  /** record, per step, the top candidates before and after the processors (and every beam); a number sets how many */
+  trace?: boolean | number;
+  /** also return the raw logits of every step (HF's output_logits) */
+  output_logits?: boolean;
+  /** where HF's warnings go (default console.warn); they are also returned in `warnings` */
+  on_warning?: (message: string) => void;
+}
+
+/** One candidate token in a trace step. */
+export interface TraceCandidate {
+  id: number;
+  /** raw logit */
+  logit: number;
+  /** softmax of the raw logits */
+  prob: number;
+  /** the score after every processor (-Infinity when removed) */
+  score: number;
+  /** softmax of the processed scores (0 when removed) */
+  processed_prob: number;
+  /** the processor that set it to -inf, e.g. "TopKLogitsWarper(top_k=50)"; null if it survived */
+  removed_by: string | null;
+}
+
+export interface TraceRow {
+  /** the row of the batch (beam search: batch_index * num_beams + beam) */
+  row: number;
+  candidates: TraceCandidate[];
+  /** the token this row appended (beam search: see `beams`) */
+  chosen?: number;
+}
+
+export interface TraceBeam {
+  /** the beam's row after this step */
+  row: number;
+  /** the row it continues (its parent beam) */
+  parent: number;
+  token: number;
+  /** running sum of log-probabilities */
+  score: number;
+  /** the beam's generated tokens so far */
+  tokens: number[];
+}
+
+export interface TraceStep {
+  step: number;
+  rows: TraceRow[];
+  beams?: TraceBeam[];
+}
+
+export interface GenerationTrace {
+  strategy: 'greedy' | 'sample' | 'beam_search' | 'beam_sample';
+  processors: string[];
+  steps: TraceStep[];
+}
+
+/** generate()'s result: HF's GenerateOutput fields, always as an object. */
+export interface GenerateOutput {
+  /** [rows][prompt + new tokens]; finished rows are padded with pad_token_id */
+  sequences: number[][];
+  /** beam search: each returned hypothesis's score, sum_logprobs / generated_len ** length_penalty */
+  sequences_scores?: number[];
+  /** with output_scores: per step, the processed scores [rows, vocab_size] the choice was made from */
+  scores?: Tensor[];
+  /** with output_logits: per step, the raw logits [rows, vocab_size] */
+  logits?: Tensor[];
+  /** beam search: per returned sequence, the beam row each new token came from, -1 padded (HF's layout) */
+  beam_indices?: number[][];
+  /** greedy and sampling: per row, the log-probability (log_softmax of the processed scores) of each token chosen before the row finished */
+  token_logprobs?: number[][];
+  /** the seed used (sampling only; a random one when none was given) */
+  seed?: number;
+  trace?: GenerationTrace;
+  /** HF's warnings for this call */
+  warnings: string[];
+}
+
+const EXTRA_KEYS = new Set(['input_ids', 'attention_mask', 'seed', 'streamer', 'signal', 'trace', 'output_logits', 'on_warning']);
+
+function toRows(x: readonly number[] | readonly (readonly number[])[], name: string): number[][] {
+  if (!Array.isArray(x)) throw new GenerationError(`\`${name}\` must be an array of token ids or an array of rows`);
+  if (x.length === 0) return [];
+  return Array.isArray(x[0]) ? (x as readonly (readonly number[])[]).map((r) => [...r]) : [[...(x as readonly number[])]];
+}
+
+function abortError(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException('generation was aborted', 'AbortError');
+}
+
+/** position_ids as generate() builds them: cumsum(mask) - 1, and 1 at padded positions. */
+export function positionIdsFromMask(mask: readonly number[]): number[] {
+  let c = 0;
+  return mask.map((m) => {
+    c += m;
+    return m === 0 ? 1 : c - 1;
+  });
+}
+
+/** Runs HF's validation and length resolution; returns the effective config and the prompt rows. */
+export function prepareGeneration(model: GenerationModel, options: GenerateOptions, warn: (m: string) => void): {
+  cfg: GenerationConfig;
+  input_ids: number[][];
+  attention_mask: number[][];
+} {
+  const unknown = Object.keys(options).filter((k) => !GENERATION_CONFIG_KEYS.has(k) && !EXTRA_KEYS.has(k));
+  if (unknown.length > 0) {
+    throw new GenerationError(
+      `The following \`model_kwargs\` are not used by the model: [${unknown.map((k) => `'${k}'`).join(', ')}] (note: typos in the generate arguments will also show up in this list)`,
+    );
+  }
+  const V = model.config.vocab_size;
+  const callOptions: Partial<GenerationConfig> = {};
+  for (const [k, v] of Object.entries(options)) if (GENERATION_CONFIG_KEYS.has(k)) (callOptions as Record<string, unknown>)[k] = v;
+  const modelDefaults = model.generation_config ? parseGenerationConfig(model.generation_config) : {};
+  const cfg = resolveGenerationConfig(modelDefaults, callOptions);
+  validateGenerationConfig(cfg, V);
+
+  const input_ids = toRows(options.input_ids, 'input_ids');
+  if (input_ids.length === 0 || input_ids[0]!.length === 0) {
+    throw new GenerationError('`input_ids` is empty: GPT-2 needs at least one prompt token (for an unconditional start, pass the bos token, e.g. [50256])');
+  }
+  const T = input_ids[0]!.length;
+  input_ids.forEach((row, b) => {
+    if (row.length !== T) throw new GenerationError(`\`input_ids\` rows must all have the same length (left-pad shorter prompts and pass attention_mask): row 0 has ${T}, row ${b} has ${row.length}`);
+    row.forEach((id, t) => {
+      if (!Number.isInteger(id) || id < 0 || id >= V) throw new GenerationError(`\`input_ids\`[${b}][${t}] = ${id} is outside the vocabulary: token ids go from 0 to ${V - 1}`);
+    });
+  });
+
+  // HF's _prepare_special_tokens: pad defaults to the first eos, with a warning
+  const eos = eosIds(cfg);
+  if (cfg.pad_token_id === null && eos.length > 0) {
+    warn(`Setting \`pad_token_id\` to \`eos_token_id\`:${eos[0]} for open-end generation.`);
+    cfg.pad_token_id = eos[0]!;
+  }
+
+  let attention_mask: number[][];
+  if (options.attention_mask !== undefined) {
+    attention_mask = toRows(options.attention_mask, 'attention_mask');
+    if (attention_mask.length !== input_ids.length || attention_mask.some((r) => r.length !== T || r.some((m) => m !== 0 && m !== 1))) {
+      throw new GenerationError(`\`attention_mask\` must have the shape of input_ids [${input_ids.length}, ${T}] and hold only 0 and 1`);
+    }
+    if (attention_mask.some((r) => !r.includes(1))) throw new GenerationError('`attention_mask` has a row with no token (all zeros)');
+  } else {
+    // HF infers the mask from pad tokens only when pad is set and differs from every eos
+    const pad = cfg.pad_token_id;
+    const infer = pad !== null && input_ids.some((r) => r.includes(pad)) && !eos.includes(pad);
+    attention_mask = input_ids.map((r) => r.map((id) => (infer && id === pad ? 0 : 1)));
+  }
+  if (cfg.pad_token_id !== null && input_ids.length > 1 && input_ids.some((r) => r[T - 1] === cfg.pad_token_id)) {
+    warn("A decoder-only architecture is being used, but right-padding was detected! For correct generation results, please set `padding_side='left'` when initializing the tokenizer.");
+  }
+
+  // HF's _prepare_generated_length
+  if (cfg.max_new_tokens !== null) {
+    if (callOptions.max_length !== undefined) {
+      warn(`Both \`max_new_tokens\` (=${cfg.max_new_tokens}) and \`max_length\`(=${callOptions.max_length}) seem to have been set. \`max_new_tokens\` will take precedence.`);
+    }
+    cfg.max_length = cfg.max_new_tokens + T;
+  }
+  if (cfg.min_new_tokens !== null) cfg.min_length = cfg.min_new_tokens + T;
+  if (T >= cfg.max_length) {
+    warn(
+      `Input length of input_ids is ${T}, but \`max_length\` is set to ${cfg.max_length}. This can lead to unexpected behavior. ` +
+        'You should consider increasing `max_length` or, better yet, setting `max_new_tokens`.',
+    );
+  }
+  const finalLength = Math.max(cfg.max_length, T + 1);
+  if (finalLength > model.config.n_positions) {
+    throw new GenerationError(
+      `The prompt (${T} tokens) plus the new tokens (${finalLength - T}) make ${finalLength} positions, more than the model's n_positions (${model.config.n_positions}). Shorten the prompt or lower max_new_tokens.`,
+    );
+  }
+  if (options.streamer && cfg.num_beams > 1) {
+    throw new GenerationError('`streamer` cannot be used with beam search (yet!). Make sure that `num_beams` is set to 1.');
+  }
+  return { cfg, input_ids, attention_mask };
+}
+
+function repeatInterleave<T>(rows: T[][], n: number): T[][] {
+  const out: T[][] = [];
+  for (const r of rows) for (let i = 0; i < n; i++) out.push([...r]);
+  return out;
+}
+
+/** The step's model inputs: the whole prompt first, then only the newest token (the cache holds the rest). */
+async function step(
+  model: GenerationModel,
+  ids: number[][],
+  mask: number[][],
+  past: KVCache | null,
+  use_cache: boolean,
+): Promise<{ logits: Float32Array; past: KVCache | null }> {
+  const cached = use_cache && past !== null && past.length > 0;
+  const positions = mask.map(positionIdsFromMask);
+  const input_ids = cached ? ids.map((r) => [r[r.length - 1]!]) : ids;
+  const position_ids = cached ? positions.map((p) => [p[p.length - 1]!]) : positions;
+  const out = await model.forward({
+    input_ids,
+    attention_mask: mask,
+    position_ids,
+    past_key_values: cached ? past : null,
+    use_cache,
+    num_logits_to_keep: 1,
+  });
+  return { logits: out.logits.data, past: use_cache ? (out.past_key_values ?? null) : null };
+}
+
+/** Applies the processors to one row, recording trace candidates and who removed them when asked. */
+function processRow(
+  lists: LogitsProcessorList[],
+  history: readonly number[],
+  row: Float32Array,
+  traceTop: number,
+  rowIndex: number,
+  rawProbs?: Float64Array,
+): TraceRow | null {
+  if (traceTop <= 0) {
+    for (const l of lists) l.apply(history, row);
+    return null;
+  }
+  const raw = row.slice();
+  const probs = rawProbs ?? new Float64Array(row.length);
+  softmaxInto(raw, probs);
+  const ids = topKIndices(raw, traceTop);
+  const removed_by = new Map<number, string>();
+  for (const l of lists) {
+    for (const p of l) {
+      p.apply(history, row);
+      for (const id of ids) if (!removed_by.has(id) && row[id] === -Infinity && raw[id] !== -Infinity) removed_by.set(id, String(p));
+    }
+  }
+  for (const id of topKIndices(row, traceTop)) if (!ids.includes(id) && row[id]! > -Infinity) ids.push(id);
+  const lse = logSumExp(row);
+  const candidates = ids.map((id) => ({
+    id,
+    logit: raw[id]!,
+    prob: probs[id]!,
+    score: row[id]!,
+    processed_prob: row[id]! > -Infinity ? Math.exp(row[id]! - lse) : 0,
+    removed_by: removed_by.get(id) ?? null,
+  }));
+  return { row: rowIndex, candidates };
+}
+
+/**
+ * Generates continuations of `input_ids` with HF's semantics. The settings come from HF's defaults, then the
+ * model's generation_config, then `options`. See docs/generation.md.
+ */
+export async function generate(model: GenerationModel, options: GenerateOptions): Promise<GenerateOutput> {
+  const warnings: string[] = [];
+  const warn = (m: string): void => {
+    warnings.push(m);
+    (options.on_warning ?? ((s: string) => console.warn(s)))(m);
+  };
+  const { cfg, input_ids, attention_mask } = prepareGeneration(model, options, warn);
+  if (options.signal?.aborted) throw abortError(options.signal);
+  if (cfg.num_beams > 1) return beamSearch(model, cfg, input_ids, attention_mask, options, warnings);
+  return greedyOrSample(model, cfg, input_ids, attention_mask, options, warnings);
+}
+
+async function greedyOrSample(
+  model: GenerationModel,
+  cfg: GenerationConfig,
+  prompt: number[][],
+  promptMask: number[][],
+  options: GenerateOptions,
+  warnings: string[],
+): Promise<GenerateOutput> {
+  const V = model.config.vocab_size;
+  const T = prompt[0]!.length;
+  const expand = cfg.do_sample ? cfg.num_return_sequences : 1;
+  const ids = repeatInterleave(prompt, expand);
+  const mask = repeatInterleave(promptMask, expand);
+  const rows = ids.length;
+  const processors = buildLogitsProcessors(cfg, T);
+  const warpers = cfg.do_sample ? buildLogitsWarpers(cfg) : new LogitsProcessorList();
+  const seed = cfg.do_sample ? (options.seed ?? randomSeed()) : undefined;
+  const rng = seed !== undefined ? new Xoshiro128(seed) : null;
+  const probsBuffer = new Float64Array(V);
+  const eos = eosIds(cfg);
+  const pad = cfg.pad_token_id;
+  const unfinished = new Array<boolean>(rows).fill(true);
+  const token_logprobs: number[][] = Array.from({ length: rows }, () => []);
+  const scores: Tensor[] = [];
+  const logitsOut: Tensor[] = [];
+  const traceTop = options.trace === true ? 10 : typeof options.trace === 'number' ? options.trace : 0;
+  const trace: GenerationTrace | undefined = traceTop > 0
+    ? { strategy: cfg.do_sample ? 'sample' : 'greedy', processors: [...processors, ...warpers].map(String), steps: [] }
+    : undefined;
+  const streamer = options.streamer;
+  streamer?.put(ids.length === 1 ? ids[0]! : ids.flat());
+
+  let past: KVCache | null = null;
+  for (let s = 0; ; s++) {
+    if (options.signal?.aborted) throw abortError(options.signal);
+    const out = await step(model, ids, mask, past, cfg.use_cache);
+    past = out.past;
+    if (options.signal?.aborted) throw abortError(options.signal);
+    if (options.output_logits) logitsOut.push({ data: out.logits.slice(0, rows * V), dims: [rows, V] });
+    const next: number[] = [];
+    const traceStep: TraceStep | undefined = trace ? { step: s, rows: [] } : undefined;
+    for (let r = 0; r < rows; r++) {
+      const row = out.logits.subarray(r * V, (r + 1) * V); // edited in place: the logits are this step's own
+      const t = processRow([processors, warpers], ids[r]!, row, traceTop, r);
+      let token = rng ? sampleFromScores(row, rng, probsBuffer) : argmax(row);
+      if (unfinished[r]) token_logprobs[r]!.push(row[token]! - logSumExp(row));
+      else if (eos.length > 0 && pad !== null) token = pad; // finished rows are filled with pad
+      if (t && traceStep) traceStep.rows.push({ ...t, chosen: token });
+      next.push(token);
+    }
+    if (cfg.output_scores) scores.push({ data: out.logits.slice(0, rows * V), dims: [rows, V] });
+    if (traceStep) trace!.steps.push(traceStep);
+    for (let r = 0; r < rows; r++) {
+      ids[r]!.push(next[r]!);
+      mask[r]!.push(1);
+      if (eos.includes(next[r]!)) unfinished[r] = false;
+    }
+    streamer?.put(next);
+    if (ids[0]!.length >= cfg.max_length || !unfinished.some(Boolean)) break;
+  }
+  streamer?.end();
+  const result: GenerateOutput = { sequences: ids, token_logprobs, warnings };
+  if (seed !== undefined) result.seed = seed;
+  if (cfg.output_scores) result.scores = scores;
+  if (options.output_logits) result.logits = logitsOut;
+  if (trace) result.trace = trace;
+  return result;
+}
+
+function argmax(row: Float32Array): number {
+  let best = 0;
+  for (let i = 1; i < row.length; i++) if (row[i]! > row[best]!) best = i;
+  return best;
+}
+
+async function beamSearch(
+  model: GenerationModel,
+  cfg: GenerationConfig,
+  prompt: number[][],
+  promptMask: number[][],
+  options: GenerateOptions,
+  warnings: string[],
+): Promise<GenerateOutput> {
+  const V = model.config.vocab_size;
+  const nb = cfg.num_beams;
+  const batch = prompt.length;
+  const T = prompt[0]!.length;
+  let ids = repeatInterleave(prompt, nb);
+  const mask = repeatInterleave(promptMask, nb); // HF never reorders the mask (beams of an item share it)
+  const rows = ids.length;
+  const processors = buildLogitsProcessors(cfg, T);
+  const warpers = cfg.do_sample ? buildLogitsWarpers(cfg) : new LogitsProcessorList();
+  const seed = cfg.do_sample ? (options.seed ?? randomSeed()) : undefined;
+  const rng = seed !== undefined ? new Xoshiro128(seed) : null;
+  const eos = eosIds(cfg);
+  const scorer = new BeamSearchScorer(batch, nb, cfg.length_penalty, cfg.early_stopping, cfg.num_return_sequences, cfg.max_length);
+  // running sums: [0, -1e9, ...] per batch item, so the first step expands beam 0 only
+  let beam_scores: Float32Array = new Float32Array(rows);
+  for (let r = 0; r < rows; r++) if (r % nb !== 0) beam_scores[r] = -1e9;
+  let beam_indices: number[][] = Array.from({ length: rows }, () => []);
+  const n_keep = Math.max(2, 1 + eos.length) * nb;
+  const flat = new Float32Array(nb * V); // one batch item's candidate sums [beams × vocab]
+  const flatScratch = new Float32Array(nb * V);
+  const weights = rng ? new Float64Array(nb * V) : null;
+  const scores: Tensor[] = [];
+  const logitsOut: Tensor[] = [];
+  const traceTop = options.trace === true ? 10 : typeof options.trace === 'number' ? options.trace : 0;
+  const trace: GenerationTrace | undefined = traceTop > 0
+    ? { strategy: cfg.do_sample ? 'beam_sample' : 'beam_search', processors: [...processors, ...warpers].map(String), steps: [] }
+    : undefined;
+
+  let past: KVCache | null = null;
+  for (let s = 0; ; s++) {
+    if (options.signal?.aborted) throw abortError(options.signal);
+    const out = await step(model, ids, mask, past, cfg.use_cache);
+    past = out.past;
+    if (options.signal?.aborted) throw abortError(options.signal);
+    if (options.output_logits) logitsOut.push({ data: out.logits.slice(0, rows * V), dims: [rows, V] });
+    const traceStep: TraceStep | undefined = trace ? { step: s, rows: [], beams: [] } : undefined;
+    for (let r = 0; r < rows; r++) {
+      const row = out.logits.subarray(r * V, (r + 1) * V);
+      let raw: Float32Array | undefined;
+      if (traceStep) raw = row.slice();
+      logSoftmaxInPlace(row); // beam search scores log-probabilities; the processors run on them
+      const t = processRow([processors, warpers], ids[r]!, row, traceTop, r);
+      if (t && raw) {
+        // report raw logits (not log-probs) as `logit` in the trace
+        for (const c of t.candidates) c.logit = raw[c.id]!;
+        traceStep!.rows.push(t);
+      }
+    }
+    if (cfg.output_scores) scores.push({ data: out.logits.slice(0, rows * V), dims: [rows, V] });
+
+    const candidates: BeamCandidate[][] = [];
+    for (let b = 0; b < batch; b++) {
+      // next_token_scores = processed + running sum, flattened over [beams × vocab]
+      for (let j = 0; j < nb; j++) {
+        const r = b * nb + j;
+        const src = out.logits.subarray(r * V, (r + 1) * V);
+        const bs = beam_scores[r]!;
+        for (let v = 0; v < V; v++) flat[j * V + v] = src[v]! + bs;
+      }
+      let picked: number[];
+      if (rng && weights) {
+        softmaxInto(flat, weights);
+        picked = sampleWithoutReplacement(weights, n_keep, rng);
+        picked.sort((x, y) => flat[y]! - flat[x]! || x - y);
+      } else {
+        const kth = kthLargest(flat, n_keep, flatScratch);
+        picked = [];
+        for (let i = 0; i < flat.length; i++) if (flat[i]! >= kth) picked.push(i);
+        picked.sort((x, y) => flat[y]! - flat[x]! || x - y);
+        picked.length = Math.min(picked.length, n_keep);
+      }
+      candidates.push(picked.map((i) => ({ beam: Math.floor(i / V), token: i % V, score: flat[i]! })));
+    }
+    const res = scorer.process(ids, candidates, cfg.pad_token_id, eos, beam_indices, T);
+    beam_scores = res.next_beam_scores;
+    const parents = res.next_beam_indices;
+    ids = parents.map((p, i) => [...ids[p]!, res.next_beam_tokens[i]!]);
+    for (const m of mask) m.push(1);
+    beam_indices = parents.map((p) => [...beam_indices[p]!, p]);
+    if (past) past.reorder(parents);
+    if (traceStep) {
+      traceStep.beams = parents.map((p, i) => ({ row: i, parent: p, token: res.next_beam_tokens[i]!, score: beam_scores[i]!, tokens: ids[i]!.slice(T) }));
+      trace!.steps.push(traceStep);
+    }
+    const allEos = eos.length > 0 && ids.every((r) => eos.includes(r[r.length - 1]!));
+    if (scorer.is_done || ids[0]!.length >= cfg.max_length || allEos) break;
+  }
+  const final = scorer.finalize(ids, beam_scores, cfg.max_length, cfg.pad_token_id, eos, beam_indices, T);
+  const result: GenerateOutput = {
+    sequences: final.sequences,
+    sequences_scores: final.sequences_scores,
+    beam_indices: final.beam_indices ?? [],
+    warnings,
+  };
+  if (seed !== undefined) result.seed = seed;
+  if (cfg.output_scores) result.scores = scores;
+  if (options.output_logits) result.logits = logitsOut;
+  if (trace) result.trace = trace;
+  return result;
+}
+
+/** A token as streamGenerate yields it. */
+export interface StreamedToken {
+  /** the token id */
+  id: number;
+  /** the row it belongs to (0 for a single prompt) */
+  row: number;
+  /** 0 for the first new token */
+  step: number;
+}
+
+/**
+ * generate() as an async iterator of the new tokens, as they are chosen (greedy or sampling):
+ *
+ *     for await (const tok of streamGenerate(model, { input_ids, max_new_tokens: 20 })) console.log(tok.id);
+ *
+ * Breaking out of the loop aborts the generation. The iterator's return value is the GenerateOutput.
+ */
+export async function* streamGenerate(model: GenerationModel, options: Omit<GenerateOptions, 'streamer'>): AsyncGenerator<StreamedToken, GenerateOutput | undefined> {
+  const queue: StreamedToken[] = [];
+  let wake: (() => void) | null = null;
+  let finished = false;
+  let failure: unknown = null;
+  let output: GenerateOutput | undefined;
+  const controller = new AbortController();
+  const outer = options.signal;
+  const onOuterAbort = (): void => controller.abort(outer?.reason);
+  if (outer) {
+    if (outer.aborted) controller.abort(outer.reason);
+    else outer.addEventListener('abort', onOuterAbort, { once: true });
+  }
+  let stepIndex = -1;
+  const streamer: BaseStreamer = {
+    put(tokens) {
+      if (stepIndex >= 0) tokens.forEach((id, row) => queue.push({ id, row, step: stepIndex }));
+      stepIndex++;
+      wake?.();
+    },
+    end() {},
+  };
+  const run = generate(model, { ...options, streamer, signal: controller.signal }).then(
+    (o) => {
+      output = o;
+    },
+    (e: unknown) => {
+      failure = e;
+    },
+  ).finally(() => {
+    finished = true;
+    outer?.removeEventListener('abort', onOuterAbort);
+    wake?.();
+  });
+  try {
+    for (;;) {
+      while (queue.length > 0) yield queue.shift()!;
+      if (finished) break;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+      wake = null;
+    }
+    await run;
+    if (failure !== null) throw failure;
+    return output;
+  } finally {
+    if (!finished) {
+      controller.abort(new DOMException('the token stream was closed', 'AbortError'));
+      await run;
+    }
+  }
+}
