@@ -32,7 +32,7 @@ export function networkErrorCode(err: unknown): string | undefined {
     if (typeof code === 'string') return code;
     e = (e as { cause?: unknown }).cause;
   }
-  if (err instanceof TypeError && /fetch failed|terminated/i.test(err.message)) return 'ECONNRESET';
+  if (err instanceof TypeError && /terminated/i.test(err.message)) return 'ECONNRESET'; // the body was cut
   return undefined;
 }
 
