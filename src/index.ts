@@ -2,3 +2,4 @@
 // threads) are exported from 'gpt2-lens/node'.
 export type { Tensor, GPT2Config, GPT2Weights, GPT2BlockWeights, Conv1DWeights, LayerNormWeights } from './model/types.js';
 export * from './model/index.js';
+export * from './generation/index.js';

@@ -10,6 +10,7 @@ import { isRandomSpec, parseRandomSpec, randomConfig, randomWeights } from './ra
 import { parseShardIndex, SafetensorsFile, ShardedSource, type TensorSource } from './safetensors.js';
 import type { BaseModelOutput, CausalLMOutput, ForwardInputs, GPT2Config, GPT2Weights } from './types.js';
 import { countParameters, weightsFromSource } from './weights.js';
+import { generate, type GenerateOptions, type GenerateOutput } from '../generation/generate.js';
 
 /** What a model is made from once its files are at hand (in a browser: fetched bytes). */
 export interface PretrainedFiles {
@@ -287,6 +288,11 @@ export class GPT2LMHeadModel extends GPT2PreTrainedModel {
     const req = this.request(inputs, true);
     const r = this.runSync(req);
     return outputs(r, req, inputs.use_cache ?? this.config.use_cache, { logits: r.logits! });
+  }
+
+  /** HF's generate(): greedy, sampling, beam search, beam sampling (src/generation, docs/generation.md). */
+  generate(options: GenerateOptions): Promise<GenerateOutput> {
+    return generate(this, options);
   }
 }
 
