@@ -29,11 +29,15 @@ function buildCharToByte(): Int16Array {
  */
 export function tokenStringToBytes(token: string): number[] {
   const out: number[] = [];
-  for (const ch of token) {
-    const code = ch.codePointAt(0)!;
+  for (let i = 0; i < token.length; i++) {
+    const code = token.charCodeAt(i);
     const b = code < CHAR_CODE_TO_BYTE.length ? CHAR_CODE_TO_BYTE[code]! : -1;
     if (b >= 0) out.push(b);
-    else appendUtf8(out, code);
+    else {
+      const cp = token.codePointAt(i)!;
+      appendUtf8(out, cp);
+      if (cp > 0xffff) i++;
+    }
   }
   return out;
 }

@@ -131,26 +131,68 @@ function settingContent(s: SpecialTokenSetting | undefined): string | null | und
 
 /** HF's clean_up_tokenization: exactly these ten replacements, in this order (not 'll or 'd). */
 export function cleanUpTokenization(text: string): string {
-  if (!text.includes(' ')) return text;
-  return text
-    .replaceAll(' .', '.')
-    .replaceAll(' ?', '?')
-    .replaceAll(' !', '!')
-    .replaceAll(' ,', ',')
-    .replaceAll(" ' ", "'")
-    .replaceAll(" n't", "n't")
-    .replaceAll(" 'm", "'m")
-    .replaceAll(" 's", "'s")
-    .replaceAll(" 've", "'ve")
-    .replaceAll(" 're", "'re");
+  // Exactly `text.replaceAll(" .", ".").replaceAll(" ?", "?")...` over the whole text, but fast: the ten
+  // replacements are applied only to small windows around the places that can change. A window is a run of
+  // characters that occur in some pattern (space . ? ! , ' n t m s v e r); any other character is never matched
+  // nor removed, so no match of any of the ten passes can cross it, and each window can be cleaned on its own.
+  CLEAN_UP_ANY.lastIndex = 0;
+  let m = CLEAN_UP_ANY.exec(text);
+  if (m === null) return text;
+  const parts: string[] = [];
+  let last = 0;
+  while (m !== null) {
+    let a = m.index;
+    while (a > last && isCleanUpChar(text.charCodeAt(a - 1))) a--;
+    let b = m.index + m[0].length;
+    while (b < text.length && isCleanUpChar(text.charCodeAt(b))) b++;
+    parts.push(text.slice(last, a), cleanUpSequential(text.slice(a, b)));
+    last = b;
+    CLEAN_UP_ANY.lastIndex = b;
+    m = CLEAN_UP_ANY.exec(text);
+  }
+  parts.push(text.slice(last));
+  return parts.join('');
 }
+
+/** HF's clean_up_tokenization, literally: ten replaceAll passes, in this order. */
+export function cleanUpSequential(text: string): string {
+  for (const [from, to] of CLEAN_UPS) text = text.replaceAll(from, to);
+  return text;
+}
+
+const CLEAN_UPS: ReadonlyArray<readonly [string, string]> = [
+  [' .', '.'],
+  [' ?', '?'],
+  [' !', '!'],
+  [' ,', ','],
+  [" ' ", "'"],
+  [" n't", "n't"],
+  [" 'm", "'m"],
+  [" 's", "'s"],
+  [" 've", "'ve"],
+  [" 're", "'re"],
+];
+// Matches wherever one of the patterns starts in the original text; nothing changes elsewhere.
+const CLEAN_UP_ANY = / [.?!,]| '[ msvr]| n't/g;
+const CLEAN_UP_CHARS = new Uint8Array(128);
+for (const ch of " .?!,'ntmsver") CLEAN_UP_CHARS[ch.charCodeAt(0)] = 1;
+function isCleanUpChar(c: number): boolean {
+  return c < 128 && CLEAN_UP_CHARS[c] === 1;
+}
+
+const OTHER_SPACE = /[^\S ]/;
 
 /** Parses merges.txt as HF's slow tokenizer does: drop the first line (`#version: 0.2`) and the last (empty) one. */
 export function parseMergesText(text: string): Array<[string, string]> {
   const lines = text.split('\n').slice(1, -1);
   const out: Array<[string, string]> = [];
   for (const line of lines) {
-    const parts = line.split(/\s+/).filter((p) => p.length > 0);
+    const sp = line.indexOf(' ');
+    if (sp > 0 && sp < line.length - 1 && line.indexOf(' ', sp + 1) < 0 && !OTHER_SPACE.test(line)) {
+      out.push([line.slice(0, sp), line.slice(sp + 1)]); // the usual "a b"
+      continue;
+    }
+    const parts = line.split(/\s+/).filter((p) => p.length > 0); // Python's str.split()
     if (parts.length === 2) out.push([parts[0]!, parts[1]!]);
   }
   return out;
@@ -658,6 +700,24 @@ export class GPT2Tokenizer {
     return this.tokenBytesFlat.subarray(this.tokenOffsets[id]!, this.tokenOffsets[id + 1]!);
   }
 
+  /** checkedIds with a quick loop first: the full checks (and their messages) run only when something is wrong. */
+  private fastCheckedIds(ids: unknown, method: string): ArrayLike<number> {
+    if (Array.isArray(ids) || ids instanceof Int32Array || ids instanceof Uint32Array) {
+      const list = ids as ArrayLike<number>;
+      const tokens = this.idToToken;
+      let ok = true;
+      for (let i = 0; i < list.length; i++) {
+        const id = list[i]!;
+        if (!(typeof id === 'number' && (id | 0) === id && id >= 0 && id < tokens.length && tokens[id] !== undefined)) {
+          ok = false;
+          break;
+        }
+      }
+      if (ok) return list;
+    }
+    return this.checkedIds(ids, method);
+  }
+
   private checkedIds(ids: unknown, method: string): ArrayLike<number> {
     const list = checkIds(ids, this.idLimit, method);
     for (let i = 0; i < list.length; i++) {
@@ -683,7 +743,7 @@ export class GPT2Tokenizer {
    * special ids (50256) are dropped; clean_up_tokenization_spaces (default true) applies cleanUpTokenization.
    */
   decode(ids: ArrayLike<number>, options: DecodeOptions = {}): string {
-    const list = this.checkedIds(ids, 'decode');
+    const list = this.fastCheckedIds(ids, 'decode');
     const skip = options.skip_special_tokens ?? false;
     const special = skip ? new Set(this.all_special_ids) : null;
     let text: string;
@@ -694,13 +754,12 @@ export class GPT2Tokenizer {
         if (!special?.has(id)) total += this.tokenOffsets[id + 1]! - this.tokenOffsets[id]!;
       }
       const bytes = new Uint8Array(total);
+      const flat = this.tokenBytesFlat;
+      const offsets = this.tokenOffsets;
       for (let i = 0, o = 0; i < list.length; i++) {
         const id = list[i]!;
         if (special?.has(id)) continue;
-        const a = this.tokenOffsets[id]!;
-        const b = this.tokenOffsets[id + 1]!;
-        bytes.set(this.tokenBytesFlat.subarray(a, b), o);
-        o += b - a;
+        for (let k = offsets[id]!, b = offsets[id + 1]!; k < b; k++) bytes[o++] = flat[k]!;
       }
       text = this.decodeBytes(bytes);
     } else {
