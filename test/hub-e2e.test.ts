@@ -18,7 +18,7 @@ interface ForwardGolden {
 const golden = readGolden<ForwardGolden>('golden-forward.json').cases[0]!;
 const base = gpt2TinyRepo();
 const { shards, index } = shardSafetensors(base.files['model.safetensors']!, 3);
-const shardedFiles = { ...base.files, 'model.safetensors.index.json': index, ...shards };
+const shardedFiles: Record<string, Uint8Array> = { ...base.files, 'model.safetensors.index.json': index, ...shards };
 delete shardedFiles['model.safetensors'];
 
 let hub: FakeHub;
