@@ -38,6 +38,13 @@ export class Xoshiro128 {
     [this.s0, this.s1, this.s2, this.s3] = s as [number, number, number, number];
   }
 
+  /** A generator at an explicit 128-bit state (four 32-bit words, not all zero): for test vectors. */
+  static fromState(s0: number, s1: number, s2: number, s3: number): Xoshiro128 {
+    const g = new Xoshiro128(0);
+    [g.s0, g.s1, g.s2, g.s3] = [s0 | 0, s1 | 0, s2 | 0, s3 | 0];
+    return g;
+  }
+
   /** The next 32 random bits, as an unsigned integer. */
   nextUint32(): number {
     const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9);
