@@ -3,3 +3,4 @@
 export type { Tensor, GPT2Config, GPT2Weights, GPT2BlockWeights, Conv1DWeights, LayerNormWeights } from './model/types.js';
 export * from './model/index.js';
 export * from './generation/index.js';
+export * from './engine/index.js';

@@ -1,3 +1,4 @@
 // gpt2-lens/node: everything in the core, plus the Node adapters (local files, the Hugging Face Hub and its cache).
 export * from './index.js';
 export { SafetensorsFileReader, readModelFolder, loadPretrainedFiles, savePretrained } from './model/node.js';
+export { nodeWorkerSpawner, defaultThreads, nodeEngineOptions, createNodeWasmBackend, useNodeWasmBackend } from './engine/node-threads.js';

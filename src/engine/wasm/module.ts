@@ -14,6 +14,8 @@ export interface KernelExports {
   dispatch(ctrl: number): void;
   /** a worker's loop: runs ops until OP_EXIT */
   worker_loop(ctrl: number, idx: number): void;
+  /** sums `bytes` of f32 at `p`: the plain streaming read that measures memory bandwidth */
+  stream_sum(p: number, bytes: number): number;
 }
 
 /** Op codes of the control block (kernels.ts: OP_*). */

@@ -513,3 +513,18 @@ export function worker_loop(ctrl: usize, idx: i32): void {
     atomic.add<i32>(ctrl + 4, 1);
   }
 }
+
+// ---- the bandwidth probe of bench/engine.ts ------------------------------------------------------------------------
+
+/** Sums `bytes` (a multiple of 64) of f32 at `p` with 4 independent SIMD accumulators: a plain streaming read. */
+export function stream_sum(p: usize, bytes: usize): f32 {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  const end = p + bytes;
+  for (let q = p; q < end; q += 64) {
+    a0 = f32x4.add(a0, v128.load(q));
+    a1 = f32x4.add(a1, v128.load(q, 16));
+    a2 = f32x4.add(a2, v128.load(q, 32));
+    a3 = f32x4.add(a3, v128.load(q, 48));
+  }
+  return hsum(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
+}

@@ -1,0 +1,48 @@
+// Node's side of the engine's threads: workers from node:worker_threads (an eval'd copy of threads.ts's
+// WORKER_BODY), and defaults of every core. Exported from 'gpt2-lens/node'.
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { ForwardBackend } from '../model/backend.js';
+import type { GPT2Config, GPT2Weights } from '../model/types.js';
+import { WasmBackend } from './backend.js';
+import type { EngineOptions } from './engine.js';
+import { WORKER_BODY, type WorkerSpawner } from './threads.js';
+
+/** Starts engine workers with node:worker_threads. They are unref'd: they never keep the process alive. */
+export function nodeWorkerSpawner(): WorkerSpawner {
+  const source = `${WORKER_BODY}\nconst { parentPort, workerData } = require('node:worker_threads');\nstart(workerData, (m) => parentPort.postMessage(m));\n`;
+  return (init) => {
+    const worker = new Worker(source, { eval: true, workerData: init });
+    worker.unref();
+    const ready = new Promise<void>((resolve, reject) => {
+      worker.on('message', (m) => {
+        if (m === 'ready') resolve();
+      });
+      worker.once('error', (e) => reject(new Error(`engine worker ${init.idx} failed: ${e.message}`)));
+    });
+    return { ready, terminate: () => void worker.terminate() };
+  };
+}
+
+/** The default thread count: every core this process may use. */
+export function defaultThreads(): number {
+  return availableParallelism();
+}
+
+/** EngineOptions with Node's defaults: threads = every core, workers from worker_threads. */
+export function nodeEngineOptions(options: EngineOptions = {}): EngineOptions {
+  const threads = options.threads ?? defaultThreads();
+  return { ...options, threads, ...(threads > 1 ? { spawn: options.spawn ?? nodeWorkerSpawner() } : {}) };
+}
+
+/** A WasmBackend for Node (threads default to every core). */
+export function createNodeWasmBackend(config: GPT2Config, weights: GPT2Weights, options: EngineOptions = {}): Promise<WasmBackend> {
+  return WasmBackend.create(config, weights, nodeEngineOptions(options));
+}
+
+/** Puts a WasmBackend (Node defaults) behind `model` and returns it: `await useNodeWasmBackend(model, { dtype: 'int8' })`. */
+export async function useNodeWasmBackend(model: { config: GPT2Config; weights: GPT2Weights; backend: ForwardBackend }, options: EngineOptions = {}): Promise<WasmBackend> {
+  const backend = await createNodeWasmBackend(model.config, model.weights, options);
+  model.backend = backend;
+  return backend;
+}
