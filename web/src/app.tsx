@@ -1,0 +1,288 @@
+// The explorer: a prompt, its tokens, and five ways to look at what GPT-2 does with them.
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { api, ApiCallError, generateStream, isAbort } from './api.ts';
+import type { ForwardResponse, ModelInfo, NextResponse, TokenizeResponse } from './api.ts';
+import { thousands } from './format.ts';
+import { Attention } from './components/Attention.tsx';
+import { BeamPanel } from './components/BeamPanel.tsx';
+import { Chips, type Chip } from './components/Chips.tsx';
+import { Compare } from './components/Compare.tsx';
+import { DEFAULT_KNOBS, Knobs, knobFields, type KnobState } from './components/Knobs.tsx';
+import { LogitLens } from './components/LogitLens.tsx';
+import { alternativesOf, NextTable, Summary, type Row } from './components/NextTable.tsx';
+
+type Tab = 'next' | 'beam' | 'attention' | 'lens' | 'compare';
+const TABS: { id: Tab; label: string }[] = [
+  { id: 'next', label: 'Next token' },
+  { id: 'beam', label: 'Beam search' },
+  { id: 'attention', label: 'Attention' },
+  { id: 'lens', label: 'Logit lens' },
+  { id: 'compare', label: 'Compare' },
+];
+
+const INITIAL_PROMPT = 'The theory of relativity is';
+
+function message(err: unknown): string {
+  return err instanceof ApiCallError || err instanceof Error ? err.message : String(err);
+}
+
+/** Runs `effect` after `ms` without a change of `deps`, with an AbortSignal that fires when they change again. */
+function useDebouncedRequest(effect: (signal: AbortSignal) => void, deps: unknown[], ms: number): void {
+  useEffect(() => {
+    const ctrl = new AbortController();
+    const timer = setTimeout(() => effect(ctrl.signal), ms);
+    return () => {
+      clearTimeout(timer);
+      ctrl.abort(); // the server drops (or stops) the superseded request
+    };
+  }, deps);
+}
+
+function formatParams(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)}B`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
+  return `${(n / 1e3).toFixed(1)}K`;
+}
+
+export function App() {
+  const [info, setInfo] = useState<ModelInfo | null>(null);
+  const [fatal, setFatal] = useState<string | null>(null);
+  const [prompt, setPrompt] = useState(INITIAL_PROMPT);
+  const [tokens, setTokens] = useState<TokenizeResponse | null>(null);
+  const [steps, setSteps] = useState<Chip[]>([]);
+  const [knobs, setKnobs] = useState<KnobState>(DEFAULT_KNOBS);
+  const [next, setNext] = useState<NextResponse | null>(null);
+  const [nextBusy, setNextBusy] = useState(false);
+  const [forward, setForward] = useState<ForwardResponse | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [tab, setTab] = useState<Tab>('next');
+  const [auto, setAuto] = useState(false);
+  const [pickMode, setPickMode] = useState<'greedy' | 'sample'>('greedy');
+  const stepping = useRef(false);
+
+  useEffect(() => {
+    api.model().then(setInfo, (err) => setFatal(`Cannot reach the gpt2-lens server: ${message(err)}`));
+  }, []);
+
+  // The prompt's tokens, as the person types. A new prompt starts step mode afresh.
+  useDebouncedRequest(
+    (signal) => {
+      api.tokenize(prompt, signal).then(
+        (t) => {
+          setTokens(t);
+          setSteps([]);
+          setError(null);
+        },
+        (err) => !isAbort(err) && setError(message(err)),
+      );
+    },
+    [prompt],
+    120,
+  );
+
+  const ids = useMemo(() => [...(tokens?.ids ?? []), ...steps.map((s) => s.id)], [tokens, steps]);
+  const text = useMemo(() => (tokens ? prompt : '') + steps.map((s) => s.text).join(''), [tokens, prompt, steps]);
+
+  // The next-token table for the current ids and knobs.
+  useDebouncedRequest(
+    (signal) => {
+      if (!ids.length) {
+        setNext(null);
+        return;
+      }
+      setNextBusy(true);
+      api.next({ input_ids: ids, top: 10, ...knobFields(knobs) }, signal).then(
+        (n) => {
+          setNext(n);
+          setNextBusy(false);
+          setError(null);
+        },
+        (err) => {
+          if (isAbort(err)) return;
+          setNextBusy(false);
+          setError(message(err));
+        },
+      );
+    },
+    [ids, knobs],
+    60,
+  );
+
+  // Attention and the logit lens come from one forward pass, asked for only while one of those views is open.
+  const needForward = tab === 'attention' || tab === 'lens';
+  useDebouncedRequest(
+    (signal) => {
+      if (!needForward || !ids.length) return;
+      if (info && ids.length > info.limits.max_forward_tokens) {
+        setForward(null);
+        setError(`Attention and the logit lens are limited to ${info.limits.max_forward_tokens} tokens on this server.`);
+        return;
+      }
+      api.forward({ input_ids: ids, attentions: true, lens: true, lens_top: 3 }, signal).then(
+        (f) => {
+          setForward(f);
+          setError(null);
+        },
+        (err) => !isAbort(err) && setError(message(err)),
+      );
+    },
+    [ids, needForward],
+    100,
+  );
+
+  function append(row: Row): void {
+    if (!next) return;
+    setSteps((s) => [...s, { id: row.id, text: row.token, prob: row.after, alternatives: alternativesOf(next) }]);
+  }
+
+  /** One step: greedy takes the top of the table; sampling asks the server to draw one token with the knobs. */
+  async function step(): Promise<void> {
+    if (!next || stepping.current) return;
+    stepping.current = true;
+    try {
+      if (pickMode === 'greedy') {
+        const best = next.processed[0]!;
+        setSteps((s) => [...s, { id: best.id, text: best.token, prob: best.prob, alternatives: alternativesOf(next) }]);
+      } else {
+        let chip: Chip | null = null;
+        await generateStream(
+          { input_ids: ids, max_new_tokens: 1, do_sample: true, top_k: 0, ...knobFields(knobs), seed: Math.floor(Math.random() * 2 ** 31), top: 5 },
+          { token: (e) => (chip = { id: e.id, text: e.token, prob: e.prob, alternatives: e.top }) },
+        );
+        if (chip) setSteps((s) => [...s, chip!]);
+      }
+    } catch (err) {
+      setError(message(err));
+      setAuto(false);
+    } finally {
+      stepping.current = false;
+    }
+  }
+
+  // Auto-step: one token every 400 ms once the table for the last one has arrived.
+  useEffect(() => {
+    if (!auto || !next || nextBusy) return;
+    if (steps.length >= 64) {
+      setAuto(false);
+      return;
+    }
+    const timer = setTimeout(() => void step(), 400);
+    return () => clearTimeout(timer);
+  }, [auto, next, nextBusy]);
+
+  const chips: Chip[] = [...(tokens?.tokens.map((t) => ({ id: t.id, text: t.text, bytes: t.bytes })) ?? []), ...steps];
+
+  if (fatal) return <main class="app"><p class="error" role="alert">{fatal}</p></main>;
+
+  return (
+    <main class="app">
+      <header class="top">
+        <h1>
+          gpt2-lens <span class="sub">explorer</span>
+        </h1>
+        {info && (
+          <p class="model" id="model-info">
+            <strong>{info.model}</strong> · {formatParams(info.n_params)} parameters · {info.config.n_layer} layers × {info.config.n_head} heads ·{' '}
+            {thousands(info.config.vocab_size)} tokens
+          </p>
+        )}
+      </header>
+      {info?.random && (
+        <div class="banner" role="status" id="random-banner">
+          These weights are <strong>random</strong> ({info.model}): the mechanics are real, but the text means nothing.
+          Start with <code>--model openai-community/gpt2</code> for real GPT-2.
+        </div>
+      )}
+
+      <section class="prompt" aria-label="Prompt">
+        <label for="prompt" class="prompt-label">
+          Prompt
+        </label>
+        <textarea id="prompt" rows={2} value={prompt} spellcheck={false} onInput={(e) => setPrompt((e.target as HTMLTextAreaElement).value)} />
+        <div class="tokens-line">
+          <span class="count" id="token-count">
+            {tokens ? `${tokens.ids.length} token${tokens.ids.length === 1 ? '' : 's'}` : '…'}
+            {steps.length > 0 && ` + ${steps.length} generated`}
+          </span>
+          <Chips chips={chips} label="Tokens" />
+        </div>
+        {steps.length > 0 && <p class="legend">Generated tokens are coloured by probability: <span class="legend-scale" /> unlikely → likely. Hover one to see what else the model considered.</p>}
+      </section>
+
+      {error && (
+        <p class="error" role="alert" id="error">
+          {error}
+        </p>
+      )}
+
+      <nav class="tabs" role="tablist" aria-label="Views">
+        {TABS.map((t, i) => (
+          <button
+            type="button"
+            role="tab"
+            key={t.id}
+            id={`tab-${t.id}`}
+            aria-selected={tab === t.id}
+            aria-controls={`panel-${t.id}`}
+            tabIndex={tab === t.id ? 0 : -1}
+            class={tab === t.id ? 'on' : ''}
+            onClick={() => setTab(t.id)}
+            onKeyDown={(e) => {
+              const d = e.key === 'ArrowRight' ? 1 : e.key === 'ArrowLeft' ? -1 : 0;
+              if (!d) return;
+              const to = TABS[(i + d + TABS.length) % TABS.length]!;
+              setTab(to.id);
+              document.getElementById(`tab-${to.id}`)?.focus();
+            }}
+          >
+            {t.label}
+          </button>
+        ))}
+      </nav>
+
+      <section class="panel" role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
+        {tab === 'next' && (
+          <div class="next-view">
+            <Knobs value={knobs} onChange={setKnobs} />
+            <div class="next-main">
+              <div class="step-controls" role="toolbar" aria-label="Step mode">
+                <button type="button" id="step" onClick={() => void step()} disabled={!next}>
+                  Step
+                </button>
+                <select aria-label="How Step picks a token" value={pickMode} onChange={(e) => setPickMode((e.target as HTMLSelectElement).value as 'greedy' | 'sample')}>
+                  <option value="greedy">greedy (the top row)</option>
+                  <option value="sample">sample (with the knobs)</option>
+                </select>
+                <button type="button" id="auto" aria-pressed={auto} onClick={() => setAuto((a) => !a)} disabled={!next}>
+                  {auto ? 'Pause' : 'Auto-step'}
+                </button>
+                <button type="button" id="undo" onClick={() => setSteps((s) => s.slice(0, -1))} disabled={steps.length === 0}>
+                  Undo
+                </button>
+                <button type="button" onClick={() => setSteps([])} disabled={steps.length === 0}>
+                  Clear
+                </button>
+              </div>
+              {next ? (
+                <>
+                  <NextTable next={next} onPick={append} busy={nextBusy} />
+                  <Summary next={next} />
+                </>
+              ) : (
+                <p class="hint">{ids.length ? 'Computing…' : 'Type a prompt to see what GPT-2 expects next.'}</p>
+              )}
+            </div>
+          </div>
+        )}
+        {tab === 'beam' && <BeamPanel ids={ids} promptText={text} disabled={!tokens} />}
+        {tab === 'attention' && (forward ? <Attention data={forward} key={forward.input_ids.join(',')} /> : <p class="hint">Computing…</p>)}
+        {tab === 'lens' && (forward ? <LogitLens data={forward} /> : <p class="hint">Computing…</p>)}
+        {tab === 'compare' && <Compare ids={ids} promptText={text} knobs={knobs} disabled={!tokens} />}
+      </section>
+      <footer class="foot">
+        Everything here is computed by the gpt2-lens server on this machine; the page loads nothing from elsewhere. Same semantics as Hugging Face
+        transformers.
+      </footer>
+    </main>
+  );
+}

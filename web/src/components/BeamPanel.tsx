@@ -1,0 +1,108 @@
+// The beam search view: its settings, the tree growing step by step as the server streams beam events, and the
+// finished hypotheses ranked by score.
+import { useRef, useState } from 'preact/hooks';
+import { ApiCallError, generateStream, isAbort } from '../api.ts';
+import type { BeamEvent, GenerateResponse } from '../api.ts';
+import { fixed2 } from '../format.ts';
+import { BeamTree, buildBeamTree } from './BeamTree.tsx';
+
+export function BeamPanel({ ids, promptText, disabled }: { ids: number[]; promptText: string; disabled: boolean }) {
+  const [numBeams, setNumBeams] = useState(3);
+  const [maxNew, setMaxNew] = useState(6);
+  const [lengthPenalty, setLengthPenalty] = useState(1);
+  const [earlyStopping, setEarlyStopping] = useState<'false' | 'true' | 'never'>('false');
+  const [events, setEvents] = useState<BeamEvent[]>([]);
+  const [result, setResult] = useState<GenerateResponse | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [running, setRunning] = useState(false);
+  const abort = useRef<AbortController | null>(null);
+
+  async function run(): Promise<void> {
+    abort.current?.abort();
+    const ctrl = new AbortController();
+    abort.current = ctrl;
+    setRunning(true);
+    setEvents([]);
+    setResult(null);
+    setError(null);
+    const got: BeamEvent[] = [];
+    try {
+      const res = await generateStream(
+        {
+          input_ids: ids,
+          num_beams: numBeams,
+          num_return_sequences: numBeams,
+          max_new_tokens: maxNew,
+          length_penalty: lengthPenalty,
+          early_stopping: earlyStopping === 'never' ? 'never' : earlyStopping === 'true',
+        },
+        {
+          beam: (e) => {
+            got.push(e);
+            setEvents([...got]);
+          },
+        },
+        ctrl.signal,
+      );
+      setResult(res);
+    } catch (err) {
+      if (!isAbort(err)) setError(err instanceof ApiCallError ? err.message : String(err));
+    } finally {
+      if (abort.current === ctrl) setRunning(false);
+    }
+  }
+
+  const root = buildBeamTree(promptText, events);
+  return (
+    <div class="beam">
+      <div class="controls">
+        <label>
+          Beams{' '}
+          <input type="number" id="beam-num" min={2} max={8} value={numBeams} onInput={(e) => setNumBeams(Number((e.target as HTMLInputElement).value) || 2)} />
+        </label>
+        <label>
+          New tokens{' '}
+          <input type="number" id="beam-max-new" min={1} max={16} value={maxNew} onInput={(e) => setMaxNew(Number((e.target as HTMLInputElement).value) || 1)} />
+        </label>
+        <label>
+          Length penalty{' '}
+          <input type="number" step={0.1} value={lengthPenalty} onInput={(e) => setLengthPenalty(Number((e.target as HTMLInputElement).value))} />
+        </label>
+        <label>
+          Early stopping{' '}
+          <select value={earlyStopping} onChange={(e) => setEarlyStopping((e.target as HTMLSelectElement).value as 'false' | 'true' | 'never')}>
+            <option value="false">false (HF default)</option>
+            <option value="true">true</option>
+            <option value="never">never</option>
+          </select>
+        </label>
+        <button type="button" id="beam-run" class="primary" disabled={disabled || running || ids.length === 0} onClick={run}>
+          {running ? 'Searching…' : 'Run beam search'}
+        </button>
+        {running && (
+          <button type="button" onClick={() => abort.current?.abort()}>
+            Stop
+          </button>
+        )}
+      </div>
+      <p class="hint">
+        Each step every beam proposes its best next tokens; the {numBeams} best partial texts by total log-probability
+        are kept (solid), the rest are pruned (grey). A hypothesis ends when it picks the end-of-text token or reaches
+        the length limit; numbers in rings are the final ranks.
+      </p>
+      {error && <p class="error" role="alert">{error}</p>}
+      {events.length > 0 && <BeamTree root={root} />}
+      {result && (
+        <ol class="finished" aria-label="Finished hypotheses, best first">
+          {result.sequences.map((s, i) => (
+            <li key={i}>
+              <span class="score">{fixed2(s.score)}</span>{' '}
+              <span class="prompt-part">{promptText}</span>
+              <span class="new-part">{s.text.startsWith(promptText) ? s.text.slice(promptText.length) : s.text}</span>
+            </li>
+          ))}
+        </ol>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,64 @@
+// The prompt as GPT-2 sees it: one chip per token. Hover (or focus) a chip for its id and bytes; generated tokens
+// are coloured by the probability they were chosen with, and list the alternatives the model weighed.
+import { useState } from 'preact/hooks';
+import type { LensEntry } from '../api.ts';
+import { hexBytes, isPartialCharacter, percent, probColor, visible } from '../format.ts';
+
+export interface Chip {
+  id: number;
+  text: string;
+  /** raw bytes (prompt tokens); a token holding part of a character is marked */
+  bytes?: number[];
+  /** generated tokens: the probability it was chosen with, and the alternatives */
+  prob?: number;
+  alternatives?: LensEntry[];
+}
+
+export function Chips({ chips, label }: { chips: Chip[]; label: string }) {
+  const [open, setOpen] = useState<number | null>(null);
+  if (chips.length === 0) return <div class="chips empty">No tokens yet: type a prompt.</div>;
+  return (
+    <div class="chips" role="list" aria-label={label}>
+      {chips.map((c, i) => {
+        const partial = c.bytes ? isPartialCharacter(c.bytes) : c.text.includes('\uFFFD');
+        const generated = c.prob !== undefined;
+        const title =
+          `id ${c.id}` +
+          (c.bytes ? ` · bytes ${hexBytes(c.bytes)}` : '') +
+          (partial ? ' · part of a character' : '') +
+          (generated ? ` · chosen with p = ${percent(c.prob!)}` : '');
+        return (
+          <span
+            key={i}
+            role="listitem"
+            tabIndex={0}
+            class={`chip${partial ? ' partial' : ''}${generated ? ' generated' : ''}`}
+            style={generated ? { background: probColor(c.prob!) } : undefined}
+            title={title}
+            data-id={c.id}
+            onMouseEnter={() => setOpen(i)}
+            onMouseLeave={() => setOpen(null)}
+            onFocus={() => setOpen(i)}
+            onBlur={() => setOpen(null)}
+          >
+            {partial && c.bytes ? <span class="bytes">{hexBytes(c.bytes)}</span> : visible(c.text)}
+            {open === i && generated && c.alternatives && (
+              <span class="popover" role="tooltip">
+                <span class="popover-title">
+                  id {c.id} · p = {percent(c.prob!)}
+                </span>
+                {c.alternatives.map((a) => (
+                  <span class={`alt${a.id === c.id ? ' chosen' : ''}`} key={a.id}>
+                    <span class="alt-token">{visible(a.token)}</span>
+                    <span class="alt-bar" style={{ width: `${Math.max(2, a.prob * 100)}%` }} />
+                    <span class="alt-p">{percent(a.prob)}</span>
+                  </span>
+                ))}
+              </span>
+            )}
+          </span>
+        );
+      })}
+    </div>
+  );
+}

@@ -1,0 +1,93 @@
+// Compare: one prompt continued three ways. Greedy takes the most likely token every step; beam search keeps the
+// best few partial texts and returns the best whole one; sampling draws from the distribution after the knobs.
+import { useState } from 'preact/hooks';
+import { api, ApiCallError, isAbort } from '../api.ts';
+import type { GenerateRequest, GenerateResponse } from '../api.ts';
+import { fixed2 } from '../format.ts';
+import { knobFields, type KnobState } from './Knobs.tsx';
+
+interface Column {
+  title: string;
+  explain: string;
+  request: GenerateRequest;
+}
+
+export function Compare({ ids, promptText, knobs, disabled }: { ids: number[]; promptText: string; knobs: KnobState; disabled: boolean }) {
+  const [maxNew, setMaxNew] = useState(20);
+  const [beams, setBeams] = useState(4);
+  const [seed, setSeed] = useState(0);
+  const [results, setResults] = useState<(GenerateResponse | string | null)[]>([null, null, null]);
+  const [running, setRunning] = useState(false);
+  const sampling = knobFields(knobs);
+  const columns: Column[] = [
+    { title: 'Greedy', explain: 'the most likely token, every step', request: { max_new_tokens: maxNew } },
+    {
+      title: `Beam search (${beams} beams)`,
+      explain: 'the best-scoring whole continuation among the beams',
+      request: { max_new_tokens: maxNew, num_beams: beams },
+    },
+    {
+      title: 'Sampling',
+      explain:
+        `drawn from the distribution after the knobs (${Object.entries(sampling).map(([k, v]) => `${k} ${v}`).join(', ') || 'no knobs: plain softmax'}` +
+        `, seed ${seed})`,
+      // The knobs are explicit: HF's generate would otherwise add top_k=50 from generation_config's default.
+      request: { max_new_tokens: maxNew, do_sample: true, seed, top_k: 0, ...sampling },
+    },
+  ];
+  async function run(): Promise<void> {
+    setRunning(true);
+    const out: (GenerateResponse | string | null)[] = [null, null, null];
+    setResults([...out]);
+    for (let i = 0; i < columns.length; i++) {
+      try {
+        out[i] = await api.generate({ input_ids: ids, ...columns[i]!.request });
+      } catch (err) {
+        if (isAbort(err)) return;
+        out[i] = err instanceof ApiCallError ? err.message : String(err);
+      }
+      setResults([...out]);
+    }
+    setRunning(false);
+  }
+  return (
+    <div class="compare">
+      <div class="controls">
+        <label>
+          New tokens{' '}
+          <input type="number" id="compare-max-new" min={1} max={64} value={maxNew} onInput={(e) => setMaxNew(Number((e.target as HTMLInputElement).value) || 1)} />
+        </label>
+        <label>
+          Beams{' '}
+          <input type="number" min={2} max={8} value={beams} onInput={(e) => setBeams(Number((e.target as HTMLInputElement).value) || 2)} />
+        </label>
+        <label>
+          Seed <input type="number" min={0} value={seed} onInput={(e) => setSeed(Number((e.target as HTMLInputElement).value) || 0)} />
+        </label>
+        <button type="button" id="compare-run" class="primary" disabled={disabled || running || ids.length === 0} onClick={run}>
+          {running ? 'Running…' : 'Compare'}
+        </button>
+      </div>
+      <div class="compare-columns">
+        {columns.map((c, i) => {
+          const r = results[i];
+          return (
+            <section class="compare-col" key={c.title} aria-label={c.title}>
+              <h3>{c.title}</h3>
+              <p class="hint">{c.explain}</p>
+              {typeof r === 'string' && <p class="error">{r}</p>}
+              {r && typeof r !== 'string' && (
+                <div class="compare-text">
+                  <span class="prompt-part">{promptText}</span>
+                  <span class="new-part">{r.sequences[0]!.text.slice(promptText.length)}</span>
+                  <p class="score">score {fixed2(r.sequences[0]!.score)}</p>
+                </div>
+              )}
+              {r === null && running && <p class="hint">…</p>}
+            </section>
+          );
+        })}
+      </div>
+    </div>
+  );
+}
