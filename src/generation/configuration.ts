@@ -217,7 +217,13 @@ export function validateGenerationConfig(cfg: GenerationConfig, vocab_size: numb
       fail(`\`eos_token_id\` must be a token id in [0, ${vocab_size - 1}] or a non-empty list of them, but is ${JSON.stringify(cfg.eos_token_id)}`);
     }
   }
-  if (cfg.bad_words_ids !== null) new NoBadWordsLogitsProcessor(cfg.bad_words_ids, cfg.eos_token_id).checkVocabulary(vocab_size);
+  if (cfg.bad_words_ids !== null) {
+    try {
+      new NoBadWordsLogitsProcessor(cfg.bad_words_ids, cfg.eos_token_id).checkVocabulary(vocab_size);
+    } catch (e) {
+      fail((e as Error).message);
+    }
+  }
 }
 
 /**
