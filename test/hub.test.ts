@@ -7,7 +7,8 @@ import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlink
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { HubError, hfHubDownload, normalizeEtag, resolveModelFolder, type PretrainedOptions } from '../src/hub/index.js';
+import { formatBytes, HubError, hfHubDownload, normalizeEtag, resolveModelFolder, terminalProgressBar, type PretrainedOptions } from '../src/hub/index.js';
+import { renderProgressLine } from '../src/hub/progress.js';
 import { FIXTURE_DIR } from './helpers/fixtures.js';
 import { FAKE_COMMIT, FAKE_TAG, FakeHub, gitBlobSha1, gpt2TinyRepo, sha256Hex, shardSafetensors } from './helpers/hub-server.js';
 
@@ -174,7 +175,7 @@ describe('reuse and offline', () => {
     // ... and with nothing cached the error says the Hub could not be reached
     await assert.rejects(
       resolveModelFolder('org/gpt2-tiny', { endpoint: stopped.url, cache_dir: tmpCache(), env: cleanEnv, ...fast }),
-      /config\.json of org\/gpt2-tiny \(revision "main"\) is not in the Hugging Face cache at .*, and the Hub could not be reached at http:\/\/127\.0\.0\.1:\d+ \(.*ECONNREFUSED.*\)\. Download the model first/,
+      /config\.json of org\/gpt2-tiny \(revision "main"\) is not in the Hugging Face cache at .*, and the Hub could not be reached at http:\/\/127\.0\.0\.1:\d+ \(.*ECONNREFUSED.*\)\. Check the connection \(and HF_ENDPOINT\), then run the command again\.$/,
     );
   });
 });
@@ -290,6 +291,15 @@ describe('interrupted and failing downloads', () => {
     assert.equal(hub.requestsFor(MODEL_SHA, 'GET').length, 3);
   });
 
+  it('online, a file the Hub keeps failing on is an error, not a silently skipped optional file', async () => {
+    hub.fail({ file: 'tokenizer_config.json', method: 'HEAD', kind: 'status', status: 500, times: 3 });
+    await assert.rejects(
+      resolveModelFolder('org/gpt2-tiny', opts(tmpCache())),
+      new RegExp(`^HubError: tokenizer_config\\.json of org/gpt2-tiny \\(revision "${FAKE_COMMIT}"\\) is not in the Hugging Face cache at .+, and http://127\\.0\\.0\\.1:\\d+ answered HTTP 500 for tokenizer_config\\.json of org/gpt2-tiny\\. Check the connection`),
+    );
+    assert.equal(hub.requestsFor('tokenizer_config.json', 'HEAD').length, 3);
+  });
+
   it('a checksum mismatch leaves nothing in snapshots/ or blobs/, and the next run succeeds', async () => {
     const cache = tmpCache();
     hub.fail({ file: 'model.safetensors', kind: 'corrupt' });
@@ -332,5 +342,29 @@ describe('sharded weights', () => {
     } finally {
       await hub.stop();
     }
+  });
+});
+
+describe('the progress bar', () => {
+  it('formats sizes, percentage, speed and ETA on one line', () => {
+    assert.equal(formatBytes(999), '999 B');
+    assert.equal(formatBytes(1536), '1.5 kB');
+    assert.equal(formatBytes(548_105_171), '548.1 MB');
+    const line = renderProgressLine({ file: 'model.safetensors', loaded: 250_000_000, total: 500_000_000, resumedFrom: 0, done: false }, 10, 120);
+    assert.equal(line, `model.safetensors         50% |${'█'.repeat(15)}${'░'.repeat(15)}| 250.0 MB / 500.0 MB  25.0 MB/s  ETA 0:10`);
+    const resumed = renderProgressLine({ file: 'model.safetensors', loaded: 500_000_000, total: 500_000_000, resumedFrom: 400_000_000, done: true }, 4, 120);
+    assert.match(resumed, /100% \|█{30}\| 500\.0 MB \/ 500\.0 MB {2}25\.0 MB\/s {2}in 0:04$/);
+  });
+
+  it('redraws one line in place and ends it when the file is done', () => {
+    let written = '';
+    const bar = terminalProgressBar({ write: (s: string) => (written += s), columns: 100 });
+    bar({ file: 'config.json', loaded: 0, total: 665, resumedFrom: 0, done: false });
+    bar({ file: 'config.json', loaded: 100, total: 665, resumedFrom: 0, done: false }); // within 100 ms: skipped
+    bar({ file: 'config.json', loaded: 665, total: 665, resumedFrom: 0, done: true });
+    const frames = written.split('\r\x1b[2K').slice(1);
+    assert.equal(frames.length, 2);
+    assert.match(frames[0]!, /^config\.json +0% /);
+    assert.match(frames[1]!, /^config\.json +100% .*\n$/);
   });
 });

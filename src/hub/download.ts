@@ -149,12 +149,12 @@ function baseHeaders(r: Resolved, withToken: boolean): Record<string, string> {
   return h;
 }
 
-function notCachedError(repoId: string, filename: string, r: Resolved, why: string): HubError {
-  return new HubError(
-    `${filename} of ${repoId} (revision "${r.revision}") is not in the Hugging Face cache at ${r.cacheDir}, and ${why}. ` +
-      `Download the model first, with the network on: ${downloadCommand(repoId, r.revision)}`,
-    'LocalEntryNotFound',
-  );
+/** Not in the cache, and either offline on purpose (say how to download) or the Hub failed (say to retry). */
+function notCachedError(repoId: string, filename: string, r: Resolved, why: string, offline: boolean): HubError {
+  const next = offline
+    ? `Download the model first, with the network on: ${downloadCommand(repoId, r.revision)}`
+    : 'Check the connection (and HF_ENDPOINT), then run the command again.';
+  return new HubError(`${filename} of ${repoId} (revision "${r.revision}") is not in the Hugging Face cache at ${r.cacheDir}, and ${why}. ${next}`, 'LocalEntryNotFound');
 }
 
 /** The file from the cache alone: its path, or undefined; throws EntryNotFound when .no_exist says it is absent. */
@@ -348,7 +348,7 @@ export async function hfHubDownload(repoId: string, filename: string, options: H
   // 2. Offline: the cache or nothing.
   if (r.offline) {
     const p = fromCache(repoId, filename, r);
-    if (p === undefined) throw notCachedError(repoId, filename, r, r.offlineWhy);
+    if (p === undefined) throw notCachedError(repoId, filename, r, r.offlineWhy, true);
     return { path: p, commit: pointerCommit(p, r, filename), fromCache: true };
   }
 
@@ -366,7 +366,7 @@ export async function hfHubDownload(repoId: string, filename: string, options: H
       return { path: p, commit, fromCache: true, networkError: why };
     }
     if (err instanceof HubError && err.code !== 'Network') throw err;
-    throw notCachedError(repoId, filename, r, why);
+    throw notCachedError(repoId, filename, r, why, false);
   }
 
   // 4. The cache layout: refs, blob, snapshot pointer.

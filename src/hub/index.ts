@@ -69,8 +69,9 @@ export async function resolveModelFolder(idOrFolder: string, options: Pretrained
     try {
       return (await hfHubDownload(repoId, filename, pinned)).path;
     } catch (err) {
-      // Absent from the repo, or (offline) never cached: an optional file is simply skipped.
-      if (err instanceof HubError && (err.code === 'EntryNotFound' || err.code === 'LocalEntryNotFound')) return undefined;
+      // Absent from the repo, or (offline) never cached: an optional file is simply skipped. Online, a network
+      // failure on one file is an error, not a silently missing file.
+      if (err instanceof HubError && (err.code === 'EntryNotFound' || (offline && err.code === 'LocalEntryNotFound'))) return undefined;
       throw err;
     }
   };
@@ -128,12 +129,17 @@ async function hasFile(repoId: string, filename: string, o: HubDownloadOptions):
   const env = o.env ?? process.env;
   const url = hubFileUrl(o.endpoint ?? hubEndpoint(env), repoId, o.revision ?? 'main', filename);
   const token = typeof o.token === 'string' ? o.token : o.token === false ? undefined : getToken(env);
-  const res = await (o.fetch ?? globalThis.fetch)(url, {
-    method: 'HEAD',
-    redirect: 'manual',
-    headers: token ? { authorization: `Bearer ${token}` } : {},
-  });
-  return res.status < 400;
+  try {
+    const res = await (o.fetch ?? globalThis.fetch)(url, {
+      method: 'HEAD',
+      redirect: 'manual',
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+      signal: AbortSignal.timeout((o.timeout ?? 10) * 1000),
+    });
+    return res.status < 400;
+  } catch {
+    return false; // unknown: the caller reports the missing safetensors weights
+  }
 }
 
 /** true when `spec` names a local folder (so no Hub lookup is needed). */
