@@ -64,7 +64,7 @@ export async function runNotebook(model: GPT2LMHeadModel, tokenizer: GPT2Tokeniz
   print('\n## 5. Top-10 next tokens');
   const top = topK(probs, 10);
   const top10 = top.ids.map((id, i) => ({ id, token: tokenizer.decode([id]), prob: top.values[i]! }));
-  for (const t of top10) print(`  ${JSON.stringify(t.token).padEnd(16)} ${String(t.id).padStart(5)}  ${t.prob.toFixed(3)}`);
+  for (const t of top10) print(`  ${JSON.stringify(t.token).padEnd(16)} ${String(t.id).padStart(5)}  ${t.prob >= 0.001 ? t.prob.toFixed(3) : t.prob.toExponential(2)}`);
 
   // Cell 6: greedy choice = argmax
   print('\n## 6. argmax');

@@ -36,9 +36,17 @@ export function lmHead(h: Float32Array, M: number, head: Float32Array, V: number
     const w = v * C;
     for (let i = 0; i < M; i++) {
       const x = i * C;
-      let s = 0;
-      for (let c = 0; c < C; c++) s += h[x + c]! * head[w + c]!;
-      logits[i * V + v] = s;
+      // four independent partial sums keep the multiply-adds pipelined
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      let c = 0;
+      for (; c + 4 <= C; c += 4) {
+        s0 += h[x + c]! * head[w + c]!;
+        s1 += h[x + c + 1]! * head[w + c + 1]!;
+        s2 += h[x + c + 2]! * head[w + c + 2]!;
+        s3 += h[x + c + 3]! * head[w + c + 3]!;
+      }
+      for (; c < C; c++) s0 += h[x + c]! * head[w + c]!;
+      logits[i * V + v] = s0 + s1 + s2 + s3;
     }
   }
   return logits;
