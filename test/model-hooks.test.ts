@@ -78,3 +78,25 @@ test('logit lens: n_layer + 1 layers; the last one is the model\'s own top-5 at 
   assert.deepEqual(one.top[1]![0]![0]!.ids, lens.top[1]![0]![4]!.ids.slice(0, 3));
   await assert.rejects(logitLens(lm, { input_ids: [ids] }, { positions: [5] }), { message: 'logitLens: position 5 is not in [0, 5)' });
 });
+
+test('the KV cache holds exactly the keys and values the hooks saw, in [B, n_head, T, head_dim]', () => {
+  const out = lm.forwardSync({ input_ids: [ids], capture: ['blocks.1.attn.hook_k', 'blocks.1.attn.hook_v'] });
+  const cache = out.past_key_values!;
+  const [k, v] = cache.toTensors()[1]!;
+  assert.deepEqual(k.dims, [1, 4, 5, 16]);
+  const hk = out.cache!.get('blocks.1.attn.hook_k')!.data; // [B, T, n_head, hs]
+  const hv = out.cache!.get('blocks.1.attn.hook_v')!.data;
+  for (let t = 0; t < 5; t++) {
+    for (let h = 0; h < 4; h++) {
+      for (let d = 0; d < 16; d++) {
+        assert.equal(k.data[(h * 5 + t) * 16 + d], hk[(t * 4 + h) * 16 + d]);
+        assert.equal(v.data[(h * 5 + t) * 16 + d], hv[(t * 4 + h) * 16 + d]);
+      }
+    }
+  }
+  const copy = cache.clone();
+  assert.equal(copy.capacity, 5);
+  assert.deepEqual(copy.toTensors(), cache.toTensors());
+  copy.keys[1]![0] = 42;
+  assert.notEqual(cache.keys[1]![0], 42, 'clone is deep');
+});
