@@ -129,3 +129,34 @@ test('warper constructors reject bad values with HF messages', () => {
   assert.throws(() => new RepetitionPenaltyLogitsProcessor(0), { message: '`penalty` has to be a strictly positive float, but is 0' });
   assert.throws(() => new NoRepeatNGramLogitsProcessor(0), { message: '`ngram_size` has to be a strictly positive integer, but is 0' });
 });
+
+test('TopP (bucketed walk) equals a plain sort-and-cumsum reference on varied distributions', () => {
+  /** HF's algorithm, literally: ascending sort, cumulative softmax, remove <= 1 - top_p, keep the top token. */
+  const reference = (x: Float32Array, top_p: number): boolean[] => {
+    const m = Math.max(...x);
+    const p = Array.from(x, (v) => Math.exp(v - m));
+    const z = p.reduce((a, b) => a + b, 0);
+    const asc = [...x.keys()].sort((a, b) => p[a]! - p[b]! || b - a);
+    const removed = new Array<boolean>(x.length).fill(false);
+    let cum = 0;
+    asc.forEach((id, r) => {
+      cum += p[id]! / z;
+      if (r < asc.length - 1 && Math.fround(cum) <= Math.fround(1 - top_p)) removed[id] = true;
+    });
+    return removed;
+  };
+  let seed = 12345;
+  const rand = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296);
+  for (let trial = 0; trial < 24; trial++) {
+    const n = 2000;
+    const spread = [0.5, 2, 6][trial % 3]!;
+    const x = Float32Array.from({ length: n }, () => spread * (rand() + rand() + rand() - 1.5) * 2);
+    for (const top_p of [0.3, 0.9, 0.99]) {
+      const got = x.slice();
+      new TopPLogitsWarper(top_p).apply([], got);
+      const want = reference(x, top_p);
+      const diff = [...got.keys()].filter((i) => (got[i] === -Infinity) !== want[i]);
+      assert.deepEqual(diff, [], `trial ${trial} top_p ${top_p}`);
+    }
+  }
+});

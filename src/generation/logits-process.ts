@@ -115,7 +115,11 @@ export class TopPLogitsWarper implements LogitsProcessor {
   apply(_input_ids: ArrayLike<number>, scores: Float32Array): void {
     const V = scores.length;
     const probs = this.scratch.probs(V);
-    softmaxInto(scores, probs);
+    const lse = softmaxInto(scores, probs);
+    if (this.min_tokens_to_keep === 1) {
+      this.applyBucketed(scores, probs, lse);
+      return;
+    }
     const order = this.scratch.indices(V);
     const m = Math.min(this.min_tokens_to_keep, V);
     // Find a cutoff t such that the tokens with p >= t hold at least top_p of the mass (and are >= m):
@@ -153,6 +157,64 @@ export class TopPLogitsWarper implements LogitsProcessor {
       above += probs[order[r]!]!;
     }
     removeAllBut(scores, order, kept, this.filter_value);
+  }
+
+  private bucketMass?: Float64Array;
+  private bucketCount?: Int32Array;
+  private bucketOf?: Int16Array;
+
+  /**
+   * The same decision without sorting the vocabulary: tokens are grouped by surprisal -log p into buckets of
+   * 1/8 nat; whole buckets whose every token has less than top_p above it are kept, whole buckets past the
+   * boundary removed, and only the bucket where the boundary falls is sorted and walked token by token.
+   */
+  private applyBucketed(scores: Float32Array, probs: Float64Array, lse: number): void {
+    const V = scores.length;
+    const NB = 8 * 64 + 1; // 1/8-nat buckets up to 64 nats, then one for the rest
+    this.bucketMass ??= new Float64Array(NB);
+    this.bucketCount ??= new Int32Array(NB);
+    if (!this.bucketOf || this.bucketOf.length < V) this.bucketOf = new Int16Array(V);
+    const mass = this.bucketMass.fill(0);
+    const count = this.bucketCount.fill(0);
+    const bucketOf = this.bucketOf;
+    let total = 0;
+    for (let i = 0; i < V; i++) {
+      const p = probs[i]!;
+      if (p > 0) {
+        const k = Math.min(NB - 1, Math.floor((lse - scores[i]!) * 8));
+        bucketOf[i] = k;
+        mass[k] += p;
+        count[k]++;
+        total += p;
+      } else bucketOf[i] = -1; // probability 0: always removed (its ascending cumsum is 0 <= 1 - top_p)
+    }
+    const limit = Math.fround(1 - this.top_p); // HF: float32 cumsum <= float32(1 - top_p) is removed
+    // first bucket that ends with the remaining mass at or under the limit: the boundary is inside it
+    let above = 0;
+    let k0 = 0;
+    while (k0 < NB && !(Math.fround(total - above - mass[k0]!) <= limit)) above += mass[k0++]!;
+    let pMin = 0; // the smallest kept probability
+    if (k0 < NB) {
+      const order = this.scratch.indices(V);
+      let done = false;
+      for (let k = k0; k < NB && !done; k++) {
+        if (count[k] === 0) continue;
+        let n = 0;
+        for (let i = 0; i < V; i++) if (bucketOf[i] === k) order[n++] = i;
+        sortIndicesDescending(order, n, probs);
+        for (let r = 0; r < n; r++) {
+          const id = order[r]!;
+          // the top token is always kept (min_tokens_to_keep 1)
+          if (above > 0 && Math.fround(total - above) <= limit) {
+            done = true;
+            break;
+          }
+          pMin = probs[id]!;
+          above += probs[id]!;
+        }
+      }
+    }
+    for (let i = 0; i < V; i++) if (!(probs[i]! >= pMin && bucketOf[i]! >= 0)) scores[i] = this.filter_value;
   }
 }
 
