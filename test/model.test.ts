@@ -107,6 +107,11 @@ test('left-padded batch with generate()-style position_ids: unmasked positions m
   });
   // pad keys get exactly zero weight from real queries
   assert.equal(out.attentions![0]!.data[(0 * 4 + 0) * T * T + 4 * T + 0], 0);
+  // Beyond the spec: HF's float32-min masking is reproduced exactly, so even the pad rows (HF's artefact:
+  // a pad query attends uniformly to the pad keys before it and the real keys after it) agree.
+  out.attentions!.forEach((a, i) => assertClose(`attentions[${i}], pad rows included`, a.data, flat(g.attentions[i]), { ...HS, dims: a.dims }));
+  assert.deepEqual(Array.from(out.attentions![0]!.data.subarray(0, T)), [0.5, 0, 0, 0, 0.5]);
+  assertClose('last_hidden_state, pad rows included', out.last_hidden_state.data, flat(g.last_hidden_state), { ...HS, dims: [B, T, 64] });
 
   const lmOut = await lm.forward({ input_ids: g.input_ids, attention_mask: g.attention_mask, position_ids: g.position_ids });
   let checked = 0;
