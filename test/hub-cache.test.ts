@@ -173,8 +173,10 @@ describe('the download lock', () => {
       writeFileSync(lockFile(cache), JSON.stringify({ pid: process.pid, host: hostname(), token: 'other', since: '' }));
       let waited = false;
       const pending = hfHubDownload('org/gpt2-tiny', 'model.safetensors', { endpoint: hub.url, cache_dir: cache, env: {}, lock: { pollMs: 20, onWait: () => (waited = true) } });
-      await new Promise((r) => setTimeout(r, 300));
-      assert.equal(waited, true);
+      for (let i = 0; i < 250 && !waited; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(waited, true, 'the download waits for the lock');
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(hub.requestsFor(MODEL_SHA, 'GET').length, 0, 'nothing is downloaded while another process holds the lock');
       // the "other process" finishes: it writes the blob and releases the lock
       mkdirSync(join(cache, 'models--org--gpt2-tiny', 'blobs'), { recursive: true });
       copyFileSync(join(FIXTURE_DIR, 'model.safetensors'), blob(cache));

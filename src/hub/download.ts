@@ -8,7 +8,7 @@
 //   4. refs/<revision> = commit; blobs/<etag> already there -> just link the snapshot
 //   5. under <cache>/.locks/<repo>/<etag>.lock: GET into blobs/<etag>.incomplete (resuming with Range), check
 //      the size and the sha256 (LFS etags), rename to blobs/<etag>, link snapshots/<commit>/<file> to it.
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { open, rename, truncate, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -211,11 +211,11 @@ async function fetchMetadata(repoId: string, filename: string, r: Resolved, fail
   }
 }
 
-/** sha256 of the first bytes already in a file (to continue hashing a resumed download). */
-async function hashExisting(path: string): Promise<Hash> {
+/** sha256 of a whole file, read as a stream (one pass once the download is complete, resumed parts included). */
+async function sha256OfFile(path: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash;
+  return hash.digest('hex');
 }
 
 function fileSize(path: string): number {
@@ -244,7 +244,6 @@ async function downloadBlob(filename: string, meta: Metadata, blob: string, r: R
       await truncate(incomplete, 0); // not the file we expect: start over
       have = 0;
     }
-    let hash = checkSha && have > 0 ? await hashExisting(incomplete) : createHash('sha256');
     let lastError: unknown;
     if (have < meta.size || meta.size === 0) {
       const headers = baseHeaders(r, sameHost);
@@ -275,7 +274,6 @@ async function downloadBlob(filename: string, meta: Metadata, blob: string, r: R
           await truncate(incomplete, 0);
           have = 0;
           resumedFrom = 0;
-          hash = createHash('sha256');
         }
         const fh = await open(incomplete, 'a');
         try {
@@ -284,7 +282,6 @@ async function downloadBlob(filename: string, meta: Metadata, blob: string, r: R
           for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
             timer.touch();
             await fh.write(chunk);
-            if (checkSha) hash.update(chunk);
             loaded += chunk.byteLength;
             onProgress?.({ file: filename, loaded, total: meta.size, resumedFrom, done: false });
           }
@@ -314,7 +311,7 @@ async function downloadBlob(filename: string, meta: Metadata, blob: string, r: R
     failures++;
   }
   if (checkSha) {
-    const digest = (await hashExisting(incomplete)).digest('hex');
+    const digest = await sha256OfFile(incomplete);
     if (digest !== meta.etag) {
       await unlink(incomplete).catch(() => undefined);
       throw new HubError(

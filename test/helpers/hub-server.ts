@@ -291,7 +291,9 @@ export class FakeHub {
       if (res.destroyed) return;
     }
     if (rule?.kind === 'drop') {
-      await new Promise((r) => setTimeout(r, 20)); // let the bytes leave before the cut
+      // let every byte reach the kernel before the cut, so the client receives exactly `afterBytes`
+      while (res.writableLength > 0 && !res.destroyed) await sleep(5);
+      await sleep(20);
       res.socket?.destroy();
       return;
     }
