@@ -49,6 +49,7 @@ export function generateSchema(ctx: Context): Schema {
     length_penalty: { type: 'number' },
     early_stopping: { type: 'enum', values: [true, false, 'never'] },
     eos_token_id: { type: 'integer-or-integers', min: 0, max: V - 1 },
+    pad_token_id: { type: 'integer', min: 0, max: V - 1 },
     seed: { type: 'integer', min: 0, max: 2 ** 32 - 1 },
   };
 }
@@ -70,6 +71,7 @@ const HF_OPTIONS = [
   'length_penalty',
   'early_stopping',
   'eos_token_id',
+  'pad_token_id',
   'seed',
 ] as const;
 
@@ -220,13 +222,15 @@ export function beamEvents(ctx: Context, options: GenerateOptions, out: Generate
   const steps = trace.steps;
   const lastStep = steps.length - 1;
 
-  // The returned hypotheses. Running beams never hold eos, so trailing eos tokens are the end marker and padding.
+  // The returned hypotheses. Running beams never hold eos, so the first eos in a sequence's new tokens is where its
+  // hypothesis ended (finalize() writes it there, then pads); a hypothesis without eos was a beam still running at
+  // the end, and is never padded (it is as long as the longest).
   const finished: FinishedBeam[] = out.sequences.map((seq, i) => {
     const fresh = seq.slice(T);
-    let n = fresh.length;
-    while (n > 0 && eos.has(fresh[n - 1]!)) n--;
+    const at = fresh.findIndex((id) => eos.has(id));
+    const n = at >= 0 ? at : fresh.length;
     const ids = fresh.slice(0, n);
-    const endedEos = n < fresh.length;
+    const endedEos = at >= 0;
     const step = endedEos ? n : n - 1;
     const key = ids.join(',');
     let parent = 0;

@@ -172,6 +172,8 @@ export interface GenerateRequest {
   length_penalty?: number;
   early_stopping?: boolean | 'never';
   eos_token_id?: number | number[];
+  pad_token_id?: number;
+  /** seeds the sampler (xoshiro128**): the same seed gives the same text */
   seed?: number;
 }
 

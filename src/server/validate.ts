@@ -22,12 +22,13 @@ function show(value: unknown): string {
   return s.length > 40 ? `${s.slice(0, 37)}...` : s;
 }
 
-function checkInteger(name: string, v: unknown, spec: { min?: number; max?: number; limit?: number }): number {
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw new ApiError(`"${name}" must be an integer, got ${show(v)}`, name);
-  if (spec.min !== undefined && v < spec.min) throw new ApiError(`"${name}" must be >= ${spec.min}, got ${v}`, name);
-  if (spec.max !== undefined && v > spec.max) throw new ApiError(`"${name}" must be <= ${spec.max}, got ${v}`, name);
+/** `name` is what the message shows (`input_ids[3]`), `param` the request field (`input_ids`). */
+function checkInteger(name: string, v: unknown, spec: { min?: number; max?: number; limit?: number }, param = name): number {
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new ApiError(`"${name}" must be an integer, got ${show(v)}`, param);
+  if (spec.min !== undefined && v < spec.min) throw new ApiError(`"${name}" must be >= ${spec.min}, got ${v}`, param);
+  if (spec.max !== undefined && v > spec.max) throw new ApiError(`"${name}" must be <= ${spec.max}, got ${v}`, param);
   if (spec.limit !== undefined && v > spec.limit) {
-    throw new ApiError(`"${name}" is ${v}, above this server's limit of ${spec.limit}`, name);
+    throw new ApiError(`"${name}" is ${v}, above this server's limit of ${spec.limit}`, param);
   }
   return v;
 }
@@ -59,13 +60,13 @@ function checkField(name: string, v: unknown, spec: FieldSpec): unknown {
       if (spec.maxLength !== undefined && v.length > spec.maxLength) {
         throw new ApiError(`"${name}" has ${v.length} items, above this server's limit of ${spec.maxLength}`, name);
       }
-      v.forEach((x, i) => checkInteger(`${name}[${i}]`, x, spec));
+      v.forEach((x, i) => checkInteger(`${name}[${i}]`, x, spec, name));
       return v;
     }
     case 'integer-or-integers':
       if (Array.isArray(v)) {
         if (v.length === 0) throw new ApiError(`"${name}" is empty`, name);
-        v.forEach((x, i) => checkInteger(`${name}[${i}]`, x, spec));
+        v.forEach((x, i) => checkInteger(`${name}[${i}]`, x, spec, name));
         return v;
       }
       if (typeof v !== 'number' || !Number.isInteger(v)) {

@@ -5,6 +5,7 @@ import { ApiCallError, generateStream, isAbort } from '../api.ts';
 import type { BeamEvent, GenerateResponse } from '../api.ts';
 import { fixed2 } from '../format.ts';
 import { BeamTree, buildBeamTree } from './BeamTree.tsx';
+import { continuation } from './Compare.tsx';
 
 export function BeamPanel({ ids, promptText, disabled }: { ids: number[]; promptText: string; disabled: boolean }) {
   const [numBeams, setNumBeams] = useState(3);
@@ -93,12 +94,12 @@ export function BeamPanel({ ids, promptText, disabled }: { ids: number[]; prompt
       {error && <p class="error" role="alert">{error}</p>}
       {events.length > 0 && <BeamTree root={root} />}
       {result && (
-        <ol class="finished" aria-label="Finished hypotheses, best first">
+        <ol class="hypotheses" aria-label="Finished hypotheses, best first">
           {result.sequences.map((s, i) => (
             <li key={i}>
               <span class="score">{fixed2(s.score)}</span>{' '}
               <span class="prompt-part">{promptText}</span>
-              <span class="new-part">{s.text.startsWith(promptText) ? s.text.slice(promptText.length) : s.text}</span>
+              <span class="new-part">{continuation(s.text, promptText)}</span>
             </li>
           ))}
         </ol>

@@ -60,6 +60,13 @@ export function buildBeamTree(prompt: string, events: BeamEvent[]): TreeNode {
     return lives;
   };
   mark(root, -1);
+  // Kept lines first, then what was dropped; each group best score first.
+  const order = (n: TreeNode): number => (n.status === 'alive' || n.status === 'finished' ? 0 : 1);
+  const sort = (n: TreeNode): void => {
+    n.children.sort((a, b) => order(a) - order(b) || (b.score ?? 0) - (a.score ?? 0));
+    n.children.forEach(sort);
+  };
+  sort(root);
   return root;
 }
 
@@ -75,7 +82,7 @@ function rankFinished(events: BeamEvent[]): Map<FinishedBeam, number> {
 }
 
 const COLUMN = 112;
-const ROW = 22;
+const ROW = 26;
 
 export function BeamTree({ root }: { root: TreeNode }) {
   const h = hierarchy(root, (n) => n.children);

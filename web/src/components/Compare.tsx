@@ -6,6 +6,11 @@ import type { GenerateRequest, GenerateResponse } from '../api.ts';
 import { fixed2 } from '../format.ts';
 import { knobFields, type KnobState } from './Knobs.tsx';
 
+/** The generated part of a decoded sequence (the whole text if the prompt does not decode to a prefix of it). */
+export function continuation(text: string, prompt: string): string {
+  return text.startsWith(prompt) ? text.slice(prompt.length) : text;
+}
+
 interface Column {
   title: string;
   explain: string;
@@ -79,8 +84,10 @@ export function Compare({ ids, promptText, knobs, disabled }: { ids: number[]; p
               {r && typeof r !== 'string' && (
                 <div class="compare-text">
                   <span class="prompt-part">{promptText}</span>
-                  <span class="new-part">{r.sequences[0]!.text.slice(promptText.length)}</span>
-                  <p class="score">score {fixed2(r.sequences[0]!.score)}</p>
+                  <span class="new-part">{continuation(r.sequences[0]!.text, promptText)}</span>
+                  <p class="score">
+                    {i === 1 ? 'beam score (log-prob ÷ length)' : 'sum of log-probabilities'} {fixed2(r.sequences[0]!.score)}
+                  </p>
                 </div>
               )}
               {r === null && running && <p class="hint">…</p>}
