@@ -244,6 +244,29 @@ test('fp16 and int8 stay close to fp32 on the fixture prompts: max logit error a
   }
 });
 
+test('int8: the integer matrix-vector path (decode, x in i16) and the widened batch path agree', async () => {
+  const engine = await WasmEngine.create(odd, oddWeights, { dtype: 'int8' });
+  const ref = await WasmEngine.create(odd, oddWeights);
+  try {
+    const ids = [5, 17, 250, 999, 3, 64, 128, 512, 7, 1];
+    const pos = ids.map((_, i) => i);
+    // all 10 positions at once: 10 rows, widened panels, x stays f32
+    const batch = engine.forward({ ids, positions: pos, mask: null, batch: 1, cache: null, keep: 1 }).logits!;
+    // one token at a time: 1 row, i16 x and integer dot products
+    const cache = engine.newCache(1, 16);
+    let step: Float32Array | undefined;
+    for (let t = 0; t < ids.length; t++) step = engine.forward({ ids: [ids[t]!], positions: [t], mask: null, batch: 1, cache, keep: 1 }).logits!;
+    const fp32 = ref.forward({ ids, positions: pos, mask: null, batch: 1, cache: null, keep: 1 }).logits!;
+    const spread = Math.max(...fp32.map(Math.abs));
+    const pathDiff = assertClose('int8 decode vs int8 batch', step!, batch, { atol: 2e-3 * spread });
+    assert.ok(pathDiff > 0, 'the two int8 paths are different code');
+    assertClose('int8 vs fp32', batch, fp32, { atol: 0.05 * spread });
+  } finally {
+    engine.dispose();
+    ref.dispose();
+  }
+});
+
 test('clear errors: unknown dtype, threads without a spawner, other weights, too many positions', async () => {
   await assert.rejects(WasmEngine.create(odd, oddWeights, { dtype: 'bf16' as never }), /unknown dtype "bf16"; expected fp32, fp16 or int8/);
   await assert.rejects(WasmEngine.create(odd, oddWeights, { threads: 2 }), /threads > 1 needs a worker spawner/);

@@ -123,6 +123,10 @@ export class WasmEngine {
   private readonly blocks: Block[];
   private readonly ln_f: { g: number; b: number };
   private scratch: { ptr: number; bytes: number } | null = null;
+  /** per thread, K * 8 floats for widening an fp16/int8 panel to f32 (the largest K) */
+  private readonly panelTmp: number;
+  /** int8: rows of x quantised to i16 (kernels.ts: quant_rows), for up to 8 rows */
+  private readonly xq: number;
   private tmpCache: EngineCache | null = null;
   private disposed = false;
 
@@ -156,6 +160,9 @@ export class WasmEngine {
     this.blocks = init.blocks;
     this.ln_f = init.ln_f;
     this.weightBytes = init.weightBytes;
+    const Kmax = Math.max(init.config.n_embd, init.config.n_inner ?? 4 * init.config.n_embd);
+    this.panelTmp = this.arena.alloc(this.threads * Kmax * 32);
+    this.xq = this.arena.alloc(64 + 8 * (Kmax + 1) * 2);
   }
 
   /** Copies `weights` into a new engine memory (packed as `options.dtype`), compiles the kernels, starts the threads. */
@@ -227,8 +234,9 @@ export class WasmEngine {
     const module = await kernelModule(shared);
     const kernels = await instantiateKernels(module, memory);
     const ctl = new Int32Array(memory.buffer, ctrl, 32);
-    ctl[3] = threads;
+    ctl[3] = threads; // threads computing
     ctl[4] = options.spins ?? 20000;
+    ctl[5] = threads; // threads in the pool
     const workers: WorkerHandle[] = [];
     for (let idx = 1; idx < threads; idx++) workers.push(options.spawn!({ module, memory, ctrl, idx }));
     try {
@@ -279,7 +287,9 @@ export class WasmEngine {
   }
 
   private matmul(x: number, M: number, lin: Linear, y: number, mode: number): void {
-    this.run(OP.MATMUL, [DTYPE_CODE[this.dtype], x, M, lin.K, lin.w, lin.N, lin.scale, lin.bias, y, mode]);
+    // int8 with few rows: x quantised to i16 for the integer dot products (kernels.ts: row1i8, WIDEN_FROM_I8 = 8)
+    if (this.dtype === 'int8' && M < 8) this.k.quant_rows(x, M, lin.K, this.xq);
+    this.run(OP.MATMUL, [DTYPE_CODE[this.dtype], x, M, lin.K, lin.w, lin.N, lin.scale, lin.bias, y, mode, this.panelTmp, this.xq]);
   }
 
   /** Scratch buffers for M = B*T rows and up to Tk keys: one allocation, carved up. */
@@ -381,6 +391,33 @@ export class WasmEngine {
       result.logits = this.f32(buf.logits, B * keep * V).slice();
     }
     return result;
+  }
+
+  /** Threads that compute from now on: 1..threads (the others stay idle); benchmarks compare 1 and N this way. */
+  setActiveThreads(n: number): void {
+    if (!Number.isInteger(n) || n < 1 || n > this.threads) throw new Error(`engine: active threads must be 1..${this.threads}, got ${n}`);
+    this.i32(this.ctrl, 32)[3] = n;
+  }
+
+  /** Threads that compute now (see setActiveThreads). */
+  get activeThreads(): number {
+    return this.i32(this.ctrl, 32)[3]!;
+  }
+
+  /**
+   * Memory read bandwidth in bytes/s, measured on the active threads with a plain SIMD sum over the weights
+   * (the ceiling a decode step, which streams every weight once, can approach). Best of `repeats`.
+   */
+  probeBandwidth(repeats = 5): number {
+    const base = PAGE + ALIGN * 2; // the first weights (after the control block)
+    const bytes = Math.floor(Math.min(this.weightBytes, this.arena.top - base) / 64) * 64;
+    let best = Infinity;
+    for (let r = 0; r < repeats; r++) {
+      const t0 = performance.now();
+      this.run(OP.STREAM, [base, bytes]);
+      best = Math.min(best, performance.now() - t0);
+    }
+    return bytes / (best / 1000);
   }
 
   /** Copies out one layer's cached keys or values: [batch, length, n_embd]. */

@@ -1,6 +1,7 @@
 // How weights are laid out in the engine's memory (see kernels.ts for why):
 //   Conv1D W [K, N] (in, out) -> column panels of 8: panel p = columns 8p..8p+7 of every row, [ceil(N/8)][K][8],
-//   zero-padded; int8 adds one scale per output column.
+//   zero-padded; int8 adds one scale per output column, and stores each panel's rows in interleaved pairs,
+//   [ceil(K/2)][8][2], for the kernels' i16 dot products (i32x4.dot_i16x8_s sums each column's pair).
 //   wte / lm_head [V, C] -> kept row-major (the LM head dots each row with h); int8 adds one scale per row.
 // fp16 stores IEEE half bit patterns (u16); int8 stores round(w / scale) with scale = max|w| / 127.
 
@@ -41,7 +42,8 @@ export function toHalfBits(value: number): number {
 
 /** Bytes of a packed [K, N] Conv1D weight. */
 export function panelBytes(K: number, N: number, dtype: EngineDType): number {
-  return Math.ceil(N / 8) * K * 8 * DTYPE_BYTES[dtype];
+  const rows = dtype === 'int8' ? 2 * Math.ceil(K / 2) : K; // int8: rows in pairs, an odd K padded with a zero row
+  return Math.ceil(N / 8) * rows * 8 * DTYPE_BYTES[dtype];
 }
 
 /**
@@ -77,13 +79,14 @@ export function packPanels(W: Float32Array, K: number, N: number, dtype: EngineD
     const maxAbs = new Float32Array(N);
     for (let k = 0; k < K; k++) for (let n = 0; n < N; n++) maxAbs[n] = Math.max(maxAbs[n]!, Math.abs(W[k * N + n]!));
     for (let n = 0; n < N; n++) scale[n] = maxAbs[n]! > 0 ? maxAbs[n]! / 127 : 1;
-    const out = new Int8Array(buffer, dst, count);
+    const Kp = 2 * Math.ceil(K / 2);
+    const out = new Int8Array(buffer, dst, np * Kp * 8).fill(0);
     for (let p = 0; p < np; p++) {
       const n = Math.min(8, N - 8 * p);
       for (let k = 0; k < K; k++) {
         const s = k * N + 8 * p;
-        const d = (p * K + k) * 8;
-        for (let j = 0; j < 8; j++) out[d + j] = j < n ? Math.round(W[s + j]! / scale[8 * p + j]!) : 0;
+        const d = p * Kp * 8 + (k >> 1) * 16 + (k & 1); // panel p, pair k/2, column j at + 2j
+        for (let j = 0; j < n; j++) out[d + 2 * j] = Math.round(W[s + j]! / scale[8 * p + j]!);
       }
     }
   }

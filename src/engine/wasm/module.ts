@@ -4,7 +4,8 @@ import { KERNELS_SHARED_BASE64, KERNELS_SINGLE_BASE64 } from './kernels.generate
 
 /** The kernels' exports (see kernels.ts for what each computes). */
 export interface KernelExports {
-  matmul(dt: number, x: number, M: number, K: number, w: number, N: number, scale: number, bias: number, y: number, mode: number, p0: number, p1: number): void;
+  matmul(dt: number, x: number, M: number, K: number, w: number, N: number, scale: number, bias: number, y: number, mode: number, p0: number, p1: number, tmp: number, xq: number): void;
+  quant_rows(x: number, M: number, K: number, xq: number): void;
   dot_rows(dt: number, h: number, M: number, C: number, W: number, scale: number, out: number, outStride: number, v0: number, v1: number): void;
   embed(dt: number, ids: number, pos: number, M: number, C: number, wte: number, scale: number, wpe: number, out: number): void;
   layernorm(x: number, M: number, C: number, g: number, b: number, eps: number, y: number): void;
@@ -19,7 +20,7 @@ export interface KernelExports {
 }
 
 /** Op codes of the control block (kernels.ts: OP_*). */
-export const OP = { MATMUL: 1, DOT_ROWS: 2, ATTENTION: 3, EXIT: 9 } as const;
+export const OP = { MATMUL: 1, DOT_ROWS: 2, ATTENTION: 3, STREAM: 4, EXIT: 9 } as const;
 /** matmul epilogues (kernels.ts: MODE_*). */
 export const MODE = { STORE: 0, GELU: 1, ADD: 2 } as const;
 /** The widest memory wasm32 can address, in 64 KiB pages (the kernels declare it as their maximum). */

@@ -15,13 +15,14 @@
 
 // ---- loading weights of any element type as f32 ----------------------------------------------------------------
 
-// 4 f16 bit patterns (in i32 lanes) -> f32x4. Exact for normal and subnormal halves (weights hold no inf/nan):
-// shifting the 15 magnitude bits up by 13 lines the half's exponent and mantissa up with f32's, and multiplying
-// by 2^112 re-biases the exponent from 15 to 127 (which also normalises subnormals).
+// 4 f16 bit patterns (zero-extended into i32 lanes) -> f32x4. Exact for normal and subnormal halves (weights hold
+// no inf/nan): the 15 magnitude bits, moved up by 13, line the half's exponent and mantissa up with f32's, and
+// multiplying by 2^112 re-biases the exponent from 15 to 127 (which also normalises subnormals); then the sign.
+// Shifts only (<< 17 drops the sign, >> 4 brings the rest back): no mask constants for V8 to rematerialise.
 // @ts-ignore: decorator
 @inline function h2f(bits: v128): v128 {
-  const sign = i32x4.shl(v128.and(bits, i32x4.splat(0x8000)), 16);
-  const mag = i32x4.shl(v128.and(bits, i32x4.splat(0x7fff)), 13);
+  const mag = i32x4.shr_u(i32x4.shl(bits, 17), 4);
+  const sign = i32x4.shl(i32x4.shr_u(bits, 15), 31);
   return v128.or(f32x4.mul(mag, f32x4.splat(5.192296858534828e33)), sign);
 }
 
@@ -128,101 +129,211 @@ const MODE_ADD: i32 = 2; // y += x @ W + b (the residual add)
   }
 }
 
-/**
- * y[M, N] (=, gelu, +=) x[M, K] @ W[K, N] + b for the column panels [p0, p1). W is packed in panels of 8
- * (see the top of this file) with element type T; `scale` (i8 only) holds one f32 per output column.
- */
-function matmulT<T>(x: usize, M: i32, K: i32, w: usize, N: i32, scale: usize, bias: usize, y: usize, mode: i32, p0: i32, p1: i32): void {
-  const scaled = sizeof<T>() == 1;
-  const rowBytes: usize = 8 * sizeof<T>(); // one panel row: 8 weights
-  const panelBytes: usize = <usize>K * rowBytes;
-  const xs: usize = <usize>K << 2; // x row stride in bytes
-  const ys: usize = <usize>N << 2;
-  for (let p = p0; p < p1; p++) {
-    const wp = w + <usize>p * panelBytes;
-    const col = p << 3;
-    const n = min(8, N - col);
-    const sp = scale + (<usize>col << 2);
-    const bp = bias + (<usize>col << 2);
-    let r = 0;
-    // 4 rows x 8 columns register block: each loaded weight row feeds 4 rows of x.
-    for (; r + 4 <= M; r += 4) {
-      const x0 = x + <usize>r * xs;
-      const x1 = x0 + xs;
-      const x2 = x1 + xs;
-      const x3 = x2 + xs;
-      let a0 = f32x4.splat(0), b0 = f32x4.splat(0);
-      let a1 = f32x4.splat(0), b1 = f32x4.splat(0);
-      let a2 = f32x4.splat(0), b2 = f32x4.splat(0);
-      let a3 = f32x4.splat(0), b3 = f32x4.splat(0);
-      let wk = wp;
-      for (let k = 0; k < K; k++) {
-        const lo = wlo<T>(wk);
-        const hi = whi<T>(wk);
-        const ko = <usize>k << 2;
-        let s = v128.load32_splat(x0 + ko);
-        a0 = f32x4.add(a0, f32x4.mul(s, lo));
-        b0 = f32x4.add(b0, f32x4.mul(s, hi));
-        s = v128.load32_splat(x1 + ko);
-        a1 = f32x4.add(a1, f32x4.mul(s, lo));
-        b1 = f32x4.add(b1, f32x4.mul(s, hi));
-        s = v128.load32_splat(x2 + ko);
-        a2 = f32x4.add(a2, f32x4.mul(s, lo));
-        b2 = f32x4.add(b2, f32x4.mul(s, hi));
-        s = v128.load32_splat(x3 + ko);
-        a3 = f32x4.add(a3, f32x4.mul(s, lo));
-        b3 = f32x4.add(b3, f32x4.mul(s, hi));
-        wk += rowBytes;
-      }
-      const yp = y + <usize>r * ys + (<usize>col << 2);
-      epilogue(yp, a0, b0, sp, bp, mode, n, scaled);
-      epilogue(yp + ys, a1, b1, sp, bp, mode, n, scaled);
-      epilogue(yp + 2 * ys, a2, b2, sp, bp, mode, n, scaled);
-      epilogue(yp + 3 * ys, a3, b3, sp, bp, mode, n, scaled);
+// One 4-row block of one panel: rows r..r+3 of x against the panel at wp (element type T), written at yp.
+// Each loaded weight row feeds 4 rows of x: 8 accumulators (4 rows x 8 columns) stay in registers.
+// @ts-ignore: decorator
+@inline function block4<T>(wp: usize, x0: usize, K: i32, xs: usize, yp: usize, ys: usize, n: i32, sp: usize, bp: usize, mode: i32, scaled: bool): void {
+  const rowBytes: usize = 8 * sizeof<T>();
+  const x1 = x0 + xs;
+  const x2 = x1 + xs;
+  const x3 = x2 + xs;
+  let a0 = f32x4.splat(0), b0 = f32x4.splat(0);
+  let a1 = f32x4.splat(0), b1 = f32x4.splat(0);
+  let a2 = f32x4.splat(0), b2 = f32x4.splat(0);
+  let a3 = f32x4.splat(0), b3 = f32x4.splat(0);
+  let wk = wp;
+  for (let k = 0; k < K; k++) {
+    const lo = wlo<T>(wk);
+    const hi = whi<T>(wk);
+    const ko = <usize>k << 2;
+    let s = v128.load32_splat(x0 + ko);
+    a0 = f32x4.add(a0, f32x4.mul(s, lo));
+    b0 = f32x4.add(b0, f32x4.mul(s, hi));
+    s = v128.load32_splat(x1 + ko);
+    a1 = f32x4.add(a1, f32x4.mul(s, lo));
+    b1 = f32x4.add(b1, f32x4.mul(s, hi));
+    s = v128.load32_splat(x2 + ko);
+    a2 = f32x4.add(a2, f32x4.mul(s, lo));
+    b2 = f32x4.add(b2, f32x4.mul(s, hi));
+    s = v128.load32_splat(x3 + ko);
+    a3 = f32x4.add(a3, f32x4.mul(s, lo));
+    b3 = f32x4.add(b3, f32x4.mul(s, hi));
+    wk += rowBytes;
+  }
+  epilogue(yp, a0, b0, sp, bp, mode, n, scaled);
+  epilogue(yp + ys, a1, b1, sp, bp, mode, n, scaled);
+  epilogue(yp + 2 * ys, a2, b2, sp, bp, mode, n, scaled);
+  epilogue(yp + 3 * ys, a3, b3, sp, bp, mode, n, scaled);
+}
+
+// One row of x against one panel (the matrix-vector product of decoding): k unrolled by 4 into 4 independent
+// accumulator pairs, so the adds do not wait on each other while the weights stream in.
+// @ts-ignore: decorator
+@inline function row1<T>(wp: usize, x0: usize, K: i32, yp: usize, n: i32, sp: usize, bp: usize, mode: i32, scaled: bool): void {
+  const rowBytes: usize = 8 * sizeof<T>();
+  let a0 = f32x4.splat(0), b0 = f32x4.splat(0);
+  let a1 = f32x4.splat(0), b1 = f32x4.splat(0);
+  let a2 = f32x4.splat(0), b2 = f32x4.splat(0);
+  let a3 = f32x4.splat(0), b3 = f32x4.splat(0);
+  let wk = wp;
+  let k = 0;
+  for (; k + 4 <= K; k += 4) {
+    const ko = x0 + (<usize>k << 2);
+    let s = v128.load32_splat(ko);
+    a0 = f32x4.add(a0, f32x4.mul(s, wlo<T>(wk)));
+    b0 = f32x4.add(b0, f32x4.mul(s, whi<T>(wk)));
+    s = v128.load32_splat(ko, 4);
+    a1 = f32x4.add(a1, f32x4.mul(s, wlo<T>(wk + rowBytes)));
+    b1 = f32x4.add(b1, f32x4.mul(s, whi<T>(wk + rowBytes)));
+    s = v128.load32_splat(ko, 8);
+    a2 = f32x4.add(a2, f32x4.mul(s, wlo<T>(wk + 2 * rowBytes)));
+    b2 = f32x4.add(b2, f32x4.mul(s, whi<T>(wk + 2 * rowBytes)));
+    s = v128.load32_splat(ko, 12);
+    a3 = f32x4.add(a3, f32x4.mul(s, wlo<T>(wk + 3 * rowBytes)));
+    b3 = f32x4.add(b3, f32x4.mul(s, whi<T>(wk + 3 * rowBytes)));
+    wk += 4 * rowBytes;
+  }
+  for (; k < K; k++) {
+    const s = v128.load32_splat(x0 + (<usize>k << 2));
+    a0 = f32x4.add(a0, f32x4.mul(s, wlo<T>(wk)));
+    b0 = f32x4.add(b0, f32x4.mul(s, whi<T>(wk)));
+    wk += rowBytes;
+  }
+  epilogue(yp, f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)), f32x4.add(f32x4.add(b0, b1), f32x4.add(b2, b3)), sp, bp, mode, n, scaled);
+}
+
+// int8 panels hold pairs of rows interleaved, [ceil(K/2)][8 columns][2], so that one i32x4.dot_i16x8_s multiplies
+// 2 rows x 4 columns of weights with 2 entries of x (quantised to i16) and sums each column's pair into an i32.
+// A lane gains at most 2 * 32767 * 127 per pair: flushing to f32 every 256 pairs keeps i32 from overflowing.
+// @ts-ignore: decorator
+@inline function row1i8(wp: usize, xq: usize, xscale: f32, K: i32, yp: usize, n: i32, sp: usize, bp: usize, mode: i32): void {
+  const pairs = (K + 1) >> 1;
+  let fa = f32x4.splat(0), fb = f32x4.splat(0);
+  let kp = 0;
+  while (kp < pairs) {
+    const stop = min(pairs, kp + 256);
+    let ia = i32x4.splat(0), ib = i32x4.splat(0);
+    let ic = i32x4.splat(0), id = i32x4.splat(0);
+    for (; kp + 2 <= stop; kp += 2) {
+      const w0 = v128.load(wp + (<usize>kp << 4));
+      const w1 = v128.load(wp + (<usize>kp << 4), 16);
+      const x0 = v128.load32_splat(xq + (<usize>kp << 2));
+      const x1 = v128.load32_splat(xq + (<usize>kp << 2), 4);
+      ia = i32x4.add(ia, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(w0), x0));
+      ib = i32x4.add(ib, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(w0), x0));
+      ic = i32x4.add(ic, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(w1), x1));
+      id = i32x4.add(id, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(w1), x1));
     }
-    // Remaining rows one at a time (the matrix-vector product of decoding): k unrolled by 4 into 4 independent
-    // accumulator pairs, so the adds do not wait on each other while the weights stream in.
-    for (; r < M; r++) {
-      const x0 = x + <usize>r * xs;
-      let a0 = f32x4.splat(0), b0 = f32x4.splat(0);
-      let a1 = f32x4.splat(0), b1 = f32x4.splat(0);
-      let a2 = f32x4.splat(0), b2 = f32x4.splat(0);
-      let a3 = f32x4.splat(0), b3 = f32x4.splat(0);
-      let wk = wp;
-      let k = 0;
-      for (; k + 4 <= K; k += 4) {
-        const ko = x0 + (<usize>k << 2);
-        let s = v128.load32_splat(ko);
-        a0 = f32x4.add(a0, f32x4.mul(s, wlo<T>(wk)));
-        b0 = f32x4.add(b0, f32x4.mul(s, whi<T>(wk)));
-        s = v128.load32_splat(ko, 4);
-        a1 = f32x4.add(a1, f32x4.mul(s, wlo<T>(wk + rowBytes)));
-        b1 = f32x4.add(b1, f32x4.mul(s, whi<T>(wk + rowBytes)));
-        s = v128.load32_splat(ko, 8);
-        a2 = f32x4.add(a2, f32x4.mul(s, wlo<T>(wk + 2 * rowBytes)));
-        b2 = f32x4.add(b2, f32x4.mul(s, whi<T>(wk + 2 * rowBytes)));
-        s = v128.load32_splat(ko, 12);
-        a3 = f32x4.add(a3, f32x4.mul(s, wlo<T>(wk + 3 * rowBytes)));
-        b3 = f32x4.add(b3, f32x4.mul(s, whi<T>(wk + 3 * rowBytes)));
-        wk += 4 * rowBytes;
-      }
-      for (; k < K; k++) {
-        const s = v128.load32_splat(x0 + (<usize>k << 2));
-        a0 = f32x4.add(a0, f32x4.mul(s, wlo<T>(wk)));
-        b0 = f32x4.add(b0, f32x4.mul(s, whi<T>(wk)));
-        wk += rowBytes;
-      }
-      const lo = f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3));
-      const hi = f32x4.add(f32x4.add(b0, b1), f32x4.add(b2, b3));
-      epilogue(y + <usize>r * ys + (<usize>col << 2), lo, hi, sp, bp, mode, n, scaled);
+    for (; kp < stop; kp++) {
+      const w0 = v128.load(wp + (<usize>kp << 4));
+      const x0 = v128.load32_splat(xq + (<usize>kp << 2));
+      ia = i32x4.add(ia, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(w0), x0));
+      ib = i32x4.add(ib, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(w0), x0));
+    }
+    fa = f32x4.add(fa, f32x4.convert_i32x4_s(i32x4.add(ia, ic)));
+    fb = f32x4.add(fb, f32x4.convert_i32x4_s(i32x4.add(ib, id)));
+  }
+  const xs4 = f32x4.splat(xscale);
+  epilogue(yp, f32x4.mul(fa, xs4), f32x4.mul(fb, xs4), sp, bp, mode, n, true);
+}
+
+/** Widens one packed panel (K rows of 8, element type T; int8 in row pairs) into f32 [K][8] at tmp. */
+function widenPanel<T>(wp: usize, K: i32, tmp: usize): void {
+  if (sizeof<T>() == 1) {
+    for (let kp = 0; kp < (K >> 1); kp++) {
+      // [8 columns][2 rows] -> row 2kp's 8 columns, then row 2kp+1's
+      const v = i8x16.shuffle(v128.load(wp + (<usize>kp << 4)), i32x4.splat(0), 0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
+      const e = i16x8.extend_low_i8x16_s(v);
+      const o = i16x8.extend_high_i8x16_s(v);
+      const t = tmp + (<usize>kp << 6);
+      v128.store(t, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(e)));
+      v128.store(t, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(e)), 16);
+      v128.store(t, f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(o)), 32);
+      v128.store(t, f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(o)), 48);
+    }
+    if (K & 1) {
+      const kp = K >> 1;
+      for (let j = 0; j < 8; j++) store<f32>(tmp + ((<usize>(K - 1) * 8 + j) << 2), <f32>load<i8>(wp + (<usize>kp << 4) + (<usize>j << 1)));
+    }
+  } else {
+    for (let k = 0; k < K; k++) {
+      const src = wp + <usize>k * 8 * sizeof<T>();
+      v128.store(tmp + (<usize>k << 5), wlo<T>(src));
+      v128.store(tmp + (<usize>k << 5), whi<T>(src), 16);
     }
   }
 }
 
-export function matmul(dt: i32, x: usize, M: i32, K: i32, w: usize, N: i32, scale: usize, bias: usize, y: usize, mode: i32, p0: i32, p1: i32): void {
-  if (dt == 0) matmulT<f32>(x, M, K, w, N, scale, bias, y, mode, p0, p1);
-  else if (dt == 1) matmulT<u16>(x, M, K, w, N, scale, bias, y, mode, p0, p1);
-  else matmulT<i8>(x, M, K, w, N, scale, bias, y, mode, p0, p1);
+/** Bytes of one packed panel of K rows. */
+// @ts-ignore: decorator
+@inline function panelBytes<T>(K: i32): usize {
+  return sizeof<T>() == 1 ? <usize>((K + 1) >> 1) << 4 : <usize>K * 8 * sizeof<T>();
+}
+
+/**
+ * From this many rows, an fp16 / int8 panel is widened to f32 once and the f32 kernels run on it (fp16's 4-row
+ * block with in-register widening spills registers; int8's integer row path is the faster one up to 8 rows).
+ */
+const WIDEN_FROM_F16: i32 = 2;
+const WIDEN_FROM_I8: i32 = 8;
+
+/**
+ * y[M, N] (=, gelu, +=) x[M, K] @ W[K, N] + b for the column panels [p0, p1). W is packed in panels of 8
+ * (see the top of this file) with element type T; `scale` (int8) holds one f32 per output column.
+ * tmp: K * 8 floats of scratch (this thread's). xq (int8, M < WIDEN_FROM_I8): the rows of x quantised by quant_rows.
+ */
+function matmulT<T>(x: usize, M: i32, K: i32, w: usize, N: i32, scale: usize, bias: usize, y: usize, mode: i32, p0: i32, p1: i32, tmp: usize, xq: usize): void {
+  const scaled = sizeof<T>() == 1;
+  const xs: usize = <usize>K << 2; // x row stride in bytes
+  const ys: usize = <usize>N << 2;
+  const kq: usize = <usize>((K + 1) >> 1) << 2; // xq row stride in bytes (i16, K rounded up to even)
+  for (let p = p0; p < p1; p++) {
+    const wp = w + <usize>p * panelBytes<T>(K);
+    const col = p << 3;
+    const n = min(8, N - col);
+    const sp = scale + (<usize>col << 2);
+    const bp = bias + (<usize>col << 2);
+    const yc = y + (<usize>col << 2);
+    if (sizeof<T>() == 4 || M >= (sizeof<T>() == 2 ? WIDEN_FROM_F16 : WIDEN_FROM_I8)) {
+      let f = wp;
+      if (sizeof<T>() != 4) {
+        widenPanel<T>(wp, K, tmp);
+        f = tmp;
+      }
+      let r = 0;
+      for (; r + 4 <= M; r += 4) block4<f32>(f, x + <usize>r * xs, K, xs, yc + <usize>r * ys, ys, n, sp, bp, mode, scaled);
+      for (; r < M; r++) row1<f32>(f, x + <usize>r * xs, K, yc + <usize>r * ys, n, sp, bp, mode, scaled);
+    } else if (sizeof<T>() == 1) {
+      for (let r = 0; r < M; r++) row1i8(wp, xq + 64 + <usize>r * kq, load<f32>(xq + (<usize>r << 2)), K, yc + <usize>r * ys, n, sp, bp, mode);
+    } else {
+      for (let r = 0; r < M; r++) row1<T>(wp, x + <usize>r * xs, K, yc + <usize>r * ys, n, sp, bp, mode, scaled);
+    }
+  }
+}
+
+export function matmul(dt: i32, x: usize, M: i32, K: i32, w: usize, N: i32, scale: usize, bias: usize, y: usize, mode: i32, p0: i32, p1: i32, tmp: usize, xq: usize): void {
+  if (dt == 0) matmulT<f32>(x, M, K, w, N, scale, bias, y, mode, p0, p1, tmp, xq);
+  else if (dt == 1) matmulT<u16>(x, M, K, w, N, scale, bias, y, mode, p0, p1, tmp, xq);
+  else matmulT<i8>(x, M, K, w, N, scale, bias, y, mode, p0, p1, tmp, xq);
+}
+
+/**
+ * For the int8 matrix-vector path: quantises each row of x [M, K] (M <= 16) to i16 with one scale per row,
+ * max|x| / 32767. Layout at xq: M f32 scales (64 bytes), then M rows of K i16, K rounded up to even (zero pad).
+ */
+export function quant_rows(x: usize, M: i32, K: i32, xq: usize): void {
+  const kq: usize = <usize>((K + 1) >> 1) << 2;
+  for (let m = 0; m < M; m++) {
+    const xr = x + (<usize>m * <usize>K << 2);
+    let mx: f32 = 0;
+    for (let k = 0; k < K; k++) mx = max(mx, Mathf.abs(load<f32>(xr + (<usize>k << 2))));
+    const s: f32 = mx > 0 ? mx / 32767 : 1;
+    store<f32>(xq + (<usize>m << 2), s);
+    const inv: f32 = 1 / s;
+    const q = xq + 64 + <usize>m * kq;
+    for (let k = 0; k < K; k++) store<i16>(q + (<usize>k << 1), <i16>nearest<f32>(load<f32>(xr + (<usize>k << 2)) * inv));
+    if (K & 1) store<i16>(q + (<usize>K << 1), 0);
+  }
 }
 
 // ---- dot products with the rows of a [V, C] matrix: the tied LM head, logits = h @ wte^T -----------------------
@@ -428,12 +539,13 @@ export function attention(qkv: usize, B: i32, T: i32, C: i32, nh: i32, kc: usize
 // ---- the thread pool: one op at a time, run by every thread on its slice ------------------------------------------
 //
 // Control block (i32 words at `ctrl`): [0] seq, bumped by the main thread to start an op; [1] done, the number of
-// workers finished with it; [2] op; [3] threads (main included); [4] spins before a worker sleeps in atomic.wait;
-// [8..] the op's arguments. Thread 0 is the caller of dispatch(); workers 1..n-1 sit in worker_loop().
+// workers finished with it; [2] op; [3] threads that compute (main included); [4] spins before a worker sleeps in
+// atomic.wait; [5] threads in the pool (main included); [8..] the op's arguments. Thread 0 is the caller of dispatch(); workers 1..n-1 sit in worker_loop().
 
 const OP_MATMUL: i32 = 1;
 const OP_DOT_ROWS: i32 = 2;
 const OP_ATTENTION: i32 = 3;
+const OP_STREAM: i32 = 4;
 const OP_EXIT: i32 = 9;
 
 // @ts-ignore: decorator
@@ -454,11 +566,12 @@ function runOp(ctrl: usize, idx: i32): void {
   const op = load<i32>(ctrl, 8);
   const nt = load<i32>(ctrl, 12);
   if (op == OP_MATMUL) {
-    // dt, x, M, K, w, N, scale, bias, y, mode
+    // dt, x, M, K, w, N, scale, bias, y, mode, tmp (K * 8 floats per thread), xq
     const N = arg(ctrl, 5);
     const np = (N + 7) >> 3;
+    const tmp = <usize>arg(ctrl, 10) + (<usize>idx * <usize>arg(ctrl, 3) << 5);
     matmul(arg(ctrl, 0), arg(ctrl, 1), arg(ctrl, 2), arg(ctrl, 3), arg(ctrl, 4), N, arg(ctrl, 6), arg(ctrl, 7), arg(ctrl, 8), arg(ctrl, 9),
-      sliceLo(np, idx, nt), sliceLo(np, idx + 1, nt));
+      sliceLo(np, idx, nt), sliceLo(np, idx + 1, nt), tmp, arg(ctrl, 11));
   } else if (op == OP_DOT_ROWS) {
     // dt, h, M, C, W, scale, out, outStride, V
     const V = arg(ctrl, 8);
@@ -470,6 +583,12 @@ function runOp(ctrl: usize, idx: i32): void {
     const scores = <usize>arg(ctrl, 12) + (<usize>idx * <usize>arg(ctrl, 7) << 2);
     attention(arg(ctrl, 0), arg(ctrl, 1), arg(ctrl, 2), arg(ctrl, 3), arg(ctrl, 4), arg(ctrl, 5), arg(ctrl, 6), arg(ctrl, 7), arg(ctrl, 8),
       arg(ctrl, 9), argf(ctrl, 10), arg(ctrl, 11), scores, sliceLo(pairs, idx, nt), sliceLo(pairs, idx + 1, nt));
+  } else if (op == OP_STREAM) {
+    // p, bytes: each thread sums its 64-byte-aligned share and leaves the sum in arg 8 + idx
+    const blocks = <i32>(<u32>arg(ctrl, 1) >> 6);
+    const lo = sliceLo(blocks, idx, nt);
+    const hi = sliceLo(blocks, idx + 1, nt);
+    store<f32>(ctrl + 32 + (<usize>(8 + idx) << 2), stream_sum(<usize>arg(ctrl, 0) + (<usize>lo << 6), <usize>(hi - lo) << 6));
   }
 }
 
@@ -477,14 +596,15 @@ function runOp(ctrl: usize, idx: i32): void {
 export function dispatch(ctrl: usize): void {
   const nt = load<i32>(ctrl, 12);
   if (nt <= 1) {
-    runOp(ctrl, 0);
+    runOp(ctrl, 0); // the workers are not woken at all
     return;
   }
+  const workers = load<i32>(ctrl, 20) - 1;
   atomic.store<i32>(ctrl + 4, 0);
   atomic.add<i32>(ctrl, 1);
-  atomic.notify(ctrl, nt - 1);
+  atomic.notify(ctrl, workers);
   runOp(ctrl, 0);
-  while (atomic.load<i32>(ctrl + 4) < nt - 1) {
+  while (atomic.load<i32>(ctrl + 4) < workers) {
     // spin: the other threads finish their slices about when this one does
   }
 }
@@ -505,11 +625,10 @@ export function worker_loop(ctrl: usize, idx: i32): void {
       s = atomic.load<i32>(ctrl);
     }
     seen = s;
-    if (load<i32>(ctrl, 8) == OP_EXIT) {
-      atomic.add<i32>(ctrl + 4, 1);
-      return;
-    }
-    runOp(ctrl, idx);
+    if (load<i32>(ctrl, 8) == OP_EXIT) return;
+    // A pool may run an op on fewer threads (word 3) than it has (word 5): the others sit it out, but every
+    // worker reports each op done, so the sequence never moves on past a worker.
+    if (idx < load<i32>(ctrl, 12)) runOp(ctrl, idx);
     atomic.add<i32>(ctrl + 4, 1);
   }
 }

@@ -1,0 +1,153 @@
+// npm run bench -- engine [--quick] [--threads N]: the WebAssembly engine on random:gpt2 (RANDOM weights, the
+// exact 124M shape). In one run: this machine's memory bandwidth (a plain SIMD sum over the engine's weights) and
+// the decode ceiling it implies (bandwidth / weight bytes), decode tokens/s at batch 1 and 4 on 1 and N threads,
+// prefill of 8 and 128 tokens, fp16 and int8, their accuracy against fp32, and memory (peak RSS).
+// Every speed is the best of a few repeats (the machine is shared), and is also given as a ratio to the ceiling
+// measured in the same run.
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { WasmEngine, type EngineDType } from '../src/engine/engine.js';
+import { defaultThreads, nodeWorkerSpawner } from '../src/engine/node-threads.js';
+import { parseRandomSpec, randomConfig, randomWeights } from '../src/model/random.js';
+import type { GPT2Weights } from '../src/model/types.js';
+
+const MB = 1e6;
+const rssMB = (): string => (process.memoryUsage().rss / MB).toFixed(0);
+const peakMB = (): number => (process.resourceUsage().maxRSS * 1024) / MB; // maxRSS is in KiB
+
+function gc(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
+/** Best wall time of `repeats` runs of fn, in ms. */
+function best(repeats: number, fn: () => void): number {
+  let t = Infinity;
+  for (let r = 0; r < repeats; r++) {
+    const t0 = performance.now();
+    fn();
+    t = Math.min(t, performance.now() - t0);
+  }
+  return t;
+}
+
+/** Decode tokens/s at batch B: prefill 8 tokens, then `steps` single-token steps, best of `repeats`. */
+function decode(engine: WasmEngine, B: number, steps: number, repeats: number): number {
+  let bestMs = Infinity;
+  for (let r = 0; r < repeats; r++) {
+    const cache = engine.newCache(B, 64);
+    const ids = Array.from({ length: B * 8 }, (_, i) => (i * 97) % 50257);
+    const pos = Array.from({ length: B * 8 }, (_, i) => i % 8);
+    engine.forward({ ids, positions: pos, mask: null, batch: B, cache, keep: 1 });
+    const t0 = performance.now();
+    for (let s = 0; s < steps; s++) {
+      engine.forward({ ids: Array.from({ length: B }, (_, b) => (s * 31 + b) % 50257), positions: Array(B).fill(8 + s), mask: null, batch: B, cache, keep: 1 });
+    }
+    bestMs = Math.min(bestMs, performance.now() - t0);
+    engine.freeCache(cache);
+  }
+  return (steps * 1000) / bestMs; // steps per second (each step makes B tokens)
+}
+
+function prefill(engine: WasmEngine, T: number, repeats: number): number {
+  const ids = Array.from({ length: T }, (_, i) => (i * 131 + 7) % 50257);
+  const pos = ids.map((_, i) => i);
+  return best(repeats, () => engine.forward({ ids, positions: pos, mask: null, batch: 1, cache: null, keep: 1 }));
+}
+
+/** Logits of fp32 and another engine on a few prompts: max |difference| and top-1 agreement. */
+function accuracy(a: WasmEngine, b: WasmEngine, prompts: number[][]): { maxDiff: number; agree: number; total: number } {
+  let maxDiff = 0;
+  let agree = 0;
+  let total = 0;
+  const V = a.config.vocab_size;
+  for (const p of prompts) {
+    const args = { ids: p, positions: p.map((_, i) => i), mask: null, batch: 1, cache: null, keep: 0 };
+    const x = a.forward(args).logits!;
+    const y = b.forward(args).logits!;
+    for (let t = 0; t < p.length; t++) {
+      let ax = 0;
+      let ay = 0;
+      for (let v = 0; v < V; v++) {
+        maxDiff = Math.max(maxDiff, Math.abs(x[t * V + v]! - y[t * V + v]!));
+        if (x[t * V + v]! > x[t * V + ax]!) ax = v;
+        if (y[t * V + v]! > y[t * V + ay]!) ay = v;
+      }
+      total++;
+      if (ax === ay) agree++;
+    }
+  }
+  return { maxDiff, agree, total };
+}
+
+export async function run(flags: string[]): Promise<void> {
+  const quick = flags.includes('--quick');
+  const ti = flags.indexOf('--threads');
+  const N = ti >= 0 ? Number(flags[ti + 1]) : Math.max(2, defaultThreads());
+  const reps = quick ? 2 : 3;
+  const steps = quick ? 8 : 16;
+  const spec = 'random:gpt2';
+  const config = randomConfig(parseRandomSpec(spec));
+  console.log(`model: ${spec} (RANDOM weights, the 124M shape), engine threads 1 and ${N} (machine: ${defaultThreads()} cores)`);
+
+  let t0 = performance.now();
+  let weights: GPT2Weights | null = randomWeights(config, 0);
+  console.log(`random weights: ${(performance.now() - t0).toFixed(0)} ms, RSS ${rssMB()} MB`);
+
+  const engines: Partial<Record<EngineDType, WasmEngine>> = {};
+  const rows: string[] = [];
+  let ceilingTok1 = 0;
+  const results: Record<string, number> = {};
+  for (const dtype of ['fp32', 'fp16', 'int8'] as const) {
+    t0 = performance.now();
+    const engine = await WasmEngine.create(config, weights, { dtype, threads: N, spawn: nodeWorkerSpawner() });
+    engines[dtype] = engine;
+    const loadMs = performance.now() - t0;
+    console.log(`\n[${dtype}] engine built in ${loadMs.toFixed(0)} ms: ${(engine.weightBytes / MB).toFixed(1)} MB of weights; RSS ${rssMB()} MB`);
+    for (const n of [1, N]) {
+      engine.setActiveThreads(n);
+      const bw = engine.probeBandwidth(reps + 2);
+      const ceiling = bw / engine.weightBytes;
+      if (dtype === 'fp32' && n === 1) ceilingTok1 = ceiling;
+      const d1 = decode(engine, 1, steps, reps);
+      const d4 = decode(engine, 4, steps, reps);
+      const p8 = prefill(engine, 8, reps);
+      const p128 = prefill(engine, 128, quick ? 1 : 2);
+      results[`${dtype}/${n}/d1`] = d1;
+      console.log(
+        `  ${n} thread${n > 1 ? 's' : ' '}: bandwidth ${(bw / 1e9).toFixed(1)} GB/s -> ceiling ${ceiling.toFixed(1)} tok/s | ` +
+          `decode b1 ${d1.toFixed(1)} tok/s (${((100 * d1) / ceiling).toFixed(0)}% of ceiling), b4 ${(4 * d4).toFixed(1)} tok/s (${d4.toFixed(1)} steps/s) | ` +
+          `prefill 8: ${p8.toFixed(1)} ms, 128: ${p128.toFixed(0)} ms`,
+      );
+      rows.push(`| ${dtype} | ${n} | ${(bw / 1e9).toFixed(1)} | ${ceiling.toFixed(1)} | ${d1.toFixed(1)} | ${((100 * d1) / ceiling).toFixed(0)}% | ${(4 * d4).toFixed(1)} | ${p8.toFixed(1)} | ${p128.toFixed(0)} |`);
+    }
+    engine.setActiveThreads(N);
+    if (dtype === 'fp32') console.log(`  peak RSS so far (the JS weights + the engine's copy): ${peakMB().toFixed(0)} MB = ${(peakMB() / (engine.weightBytes / MB)).toFixed(2)}x the weight bytes`);
+  }
+
+  console.log('\naccuracy against fp32 on random:gpt2 (3 prompts of 16 tokens, every position):');
+  const prompts = [0, 1, 2].map((s) => Array.from({ length: 16 }, (_, i) => (s * 5003 + i * 1009) % 50257));
+  for (const dtype of ['fp16', 'int8'] as const) {
+    const a = accuracy(engines.fp32!, engines[dtype]!, prompts);
+    console.log(`  ${dtype}: max |logit difference| ${a.maxDiff.toExponential(2)}, top-1 agreement ${a.agree}/${a.total}`);
+  }
+  for (const dtype of ['fp16', 'int8'] as const) {
+    engines[dtype]!.dispose();
+    delete engines[dtype];
+  }
+
+  weights = null; // the engine holds its own copy: drop the JS weights
+  gc();
+  const fp32 = engines.fp32!;
+  console.log(`\nRSS with only the fp32 engine (JS weights released): ${rssMB()} MB = ${(process.memoryUsage().rss / fp32.weightBytes).toFixed(2)}x the weight bytes`);
+
+  console.log('\n| dtype | threads | GB/s | ceiling tok/s | decode b1 tok/s | of ceiling | decode b4 tok/s | prefill 8 ms | prefill 128 ms |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const r of rows) console.log(r);
+  const f1 = results['fp32/1/d1']!;
+  console.log(
+    `\nratios: fp32 b1 1 thread = ${((100 * f1) / ceilingTok1).toFixed(0)}% of the 1-thread ceiling; ${N} threads / 1 thread = ${(results[`fp32/${N}/d1`]! / f1).toFixed(2)}x; ` +
+      `int8 / fp32 (1 thread) = ${(results['int8/1/d1']! / f1).toFixed(2)}x; fp16 / fp32 = ${(results['fp16/1/d1']! / f1).toFixed(2)}x`,
+  );
+  fp32.dispose();
+}
