@@ -74,18 +74,16 @@ export function benchText(bytes: number): { text: string; files: number } {
 
 /** The longest prefix of text whose UTF-8 is at most `bytes` long (never splitting a surrogate pair). */
 function truncateUtf8(text: string, bytes: number): string {
-  const enc = new TextEncoder();
-  let lo = 0;
-  let hi = Math.min(text.length, bytes);
-  while (lo < hi) {
-    const mid = Math.ceil((lo + hi) / 2);
-    if (enc.encode(text.slice(0, mid)).length <= bytes) lo = mid;
-    else hi = mid - 1;
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    const pair = c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00;
+    const size = pair ? 4 : c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
+    if (n + size > bytes) return text.slice(0, i);
+    n += size;
+    if (pair) i++;
   }
-  let end = lo;
-  const c = text.charCodeAt(end - 1);
-  if (c >= 0xd800 && c <= 0xdbff) end--;
-  return text.slice(0, end);
+  return text;
 }
 
 interface Impl {
@@ -101,7 +99,8 @@ function timeIt<T>(f: () => T): { ms: number; value: T } {
   return { ms: performance.now() - t0, value };
 }
 
-function mismatch(a: ArrayLike<number>, b: ArrayLike<number>): string {
+/** How two id lists differ: '0' when identical, else the count of differing positions and the text at the first. */
+function mismatch(a: ArrayLike<number>, b: ArrayLike<number>, show: (ids: number[]) => string): string {
   const n = Math.min(a.length, b.length);
   let diff = 0;
   let first = -1;
@@ -112,7 +111,9 @@ function mismatch(a: ArrayLike<number>, b: ArrayLike<number>): string {
     }
   }
   if (diff === 0 && a.length === b.length) return '0';
-  return `${diff} ids differ (first at ${first}), lengths ${a.length} vs ${b.length}`;
+  if (first < 0) first = n;
+  const around = show(Array.from({ length: Math.min(4, a.length - first) }, (_, k) => a[first + k]!));
+  return `${diff} (lengths ${a.length} vs ${b.length}; first at token ${first}, text ${JSON.stringify(around)})`;
 }
 
 export async function run(flags: string[]): Promise<void> {
@@ -169,14 +170,20 @@ export async function run(flags: string[]): Promise<void> {
     const bestEnc = Math.max(...peers.map((n) => mbps(enc.get(n)!)));
     const bestDec = Math.max(...peers.map((n) => mbps(dec.get(n)!)));
     const ours = ids.get('gpt2-lens')!;
-    console.log(`\n${label}: ${(bytes / MB).toFixed(2)} MB of UTF-8, ${ours.length} tokens`);
-    console.log('  tokenizer          encode MB/s  vs best peer   decode MB/s  vs best peer   ids mismatching gpt2-lens');
+    const feff = (text.match(/\ufeff/g) ?? []).length;
+    const nel = (text.match(/\u0085/g) ?? []).length;
+    console.log(`\n${label}: ${(bytes / MB).toFixed(2)} MB of UTF-8, ${ours.length} tokens; U+FEFF ×${feff}, U+0085 ×${nel}`);
+    console.log('  tokenizer          encode MB/s  vs best peer   decode MB/s  vs best peer   ids differing from gpt2-lens');
     for (const impl of impls) {
       const e = mbps(enc.get(impl.name)!);
       const d = mbps(dec.get(impl.name)!);
-      const m = impl.name === 'gpt2-lens' ? '-' : mismatch(ours, ids.get(impl.name)!);
+      const m = impl.name === 'gpt2-lens' ? '-' : mismatch(ours, ids.get(impl.name)!, (x) => tok.decode(x, { clean_up_tokenization_spaces: false }));
       console.log(`  ${impl.name.padEnd(17)}  ${e.toFixed(2).padStart(11)}  ${(e / bestEnc).toFixed(2).padStart(11)}x  ${d.toFixed(1).padStart(11)}  ${(d / bestDec).toFixed(2).padStart(11)}x   ${m}`);
     }
   }
+  console.log(
+    '\nPython regex `\\s` (HF, tiktoken in Rust, gpt2-lens) is Unicode White_Space; gpt-tokenizer and js-tiktoken use\n' +
+      "JavaScript's \\s, which also matches U+FEFF and misses U+0085, so their ids can differ where the text has them.",
+  );
   tiktokenWasm.free();
 }

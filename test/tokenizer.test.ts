@@ -9,6 +9,7 @@ import { readGolden, fixturePath } from './helpers/fixtures.js';
 import { GPT2Tokenizer, cleanUpTokenization, BYTE_TO_CHAR } from '../src/tokenizer/index.js';
 import { loadBundledTokenizer, readTokenizerFolder, AutoTokenizer, bundledVocabFolder } from '../src/tokenizer/node.js';
 import { MergeTable, bpeMergeHeap, bpeMergeSimple } from '../src/tokenizer/bpe.js';
+import { WordCache } from '../src/tokenizer/word-cache.js';
 
 interface GoldenCase {
   text: string;
@@ -294,4 +295,25 @@ test('config: add_prefix_space, add_bos_token, added non-special tokens are kept
   assert.deepEqual(custom.encode('a<tool>  b'), [64, 50257, 65]); // rstrip eats the spaces after it
   assert.equal(custom.decode([64, 50257, 65]), 'a <tool> b'); // HF joins legacy added tokens with spaces
   assert.equal(custom.decode([64, 50257, 65], { spaces_between_special_tokens: false }), 'a<tool>b');
+});
+
+test('the word cache: lookups by text range, collisions, and emptying itself when half full', () => {
+  const cache = new WordCache();
+  const text = 'the cat the hat';
+  const h = (a: number, b: number): number => WordCache.hash(text, a, b);
+  assert.equal(cache.find(text, 0, 3, h(0, 3)), -1);
+  const slot = cache.add(text, 0, 3, h(0, 3), Int32Array.of(1169));
+  assert.equal(cache.find(text, 8, 11, h(8, 11)), slot); // the second "the" finds the first
+  assert.equal(cache.find(text, 12, 15, h(12, 15)), -1); // "hat"
+  // The same hash for different words must not match (a forced collision).
+  assert.equal(cache.find(text, 12, 15, h(0, 3)), -1);
+  const s2 = cache.add(text, 12, 15, h(0, 3), Int32Array.of(5, 6));
+  assert.deepEqual(Array.from(cache.pool.subarray(cache.slotStart(s2), cache.slotStart(s2) + cache.slotCount(s2))), [5, 6]);
+  assert.equal(cache.find(text, 0, 3, h(0, 3)), slot);
+  // 300,000 distinct words: the table empties itself once half full (262,144 entries) and keeps working.
+  const words = Array.from({ length: 300_000 }, (_, i) => `w${i}`).join(' ');
+  const ids = tok.encode(words);
+  assert.equal(tok.decode(ids), words);
+  tok.clearCache();
+  assert.deepEqual(tok.encode(words), ids);
 });

@@ -11,6 +11,7 @@ import { MergeTable, bpeMerge } from './bpe.js';
 import { nextWordEnd } from './pretokenize.js';
 import { checkId, checkIds, checkText, describeValue } from './errors.js';
 import { StreamingDecoder, type StreamingDecoderOptions } from './streaming.js';
+import { WordCache } from './word-cache.js';
 
 /** An added token as HF describes it (tokenizer_config.json's `added_tokens_decoder`, tokenizer.json's `added_tokens`). */
 export interface AddedTokenSpec {
@@ -120,7 +121,7 @@ interface AddedToken extends Required<Pick<AddedTokenSpec, 'content' | 'special'
 // eslint-disable-next-line no-control-regex -- U+001C..U+001F are whitespace to Python's str.isspace()
 const PY_SPACE = /[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]/;
 
-const CACHE_LIMIT = 200_000;
+/** Words longer than this are not cached (long runs are rare, and would fill the cache's pool). */
 const CACHE_MAX_WORD = 256;
 
 function settingContent(s: SpecialTokenSetting | undefined): string | null | undefined {
@@ -223,7 +224,9 @@ export class GPT2Tokenizer {
   private readonly added: AddedToken[] = [];
   private readonly addedByContent = new Map<string, AddedToken>();
   private readonly legacyAdded = new Set<string>();
-  private readonly cache = new Map<string, Int32Array>();
+  private readonly cache = new WordCache();
+  /** The output id of each single ASCII character word (" ", ".", "\n" are among the most frequent words). */
+  private readonly asciiWordId = new Int32Array(128).fill(-1);
   private scratch = new Int32Array(1024);
   private readonly utf8: TextDecoder;
 
@@ -321,6 +324,10 @@ export class GPT2Tokenizer {
       result[r] = this.symbolOf(a + b);
     });
     this.merges = new MergeTable(left, right, result);
+    for (let c = 0; c < 128; c++) {
+      const sym = this.byteSymbol[c]!;
+      if (sym < this.inVocab.length && this.inVocab[sym]) this.asciiWordId[c] = sym;
+    }
   }
 
   /**
@@ -531,16 +538,19 @@ export class GPT2Tokenizer {
     const cache = this.cache;
     for (let i = start; i < end; ) {
       const j = nextWordEnd(text, i, end);
-      const key = j - i <= CACHE_MAX_WORD ? text.slice(i, j) : null;
-      let ids = key === null ? undefined : cache.get(key);
-      if (ids === undefined) {
-        ids = this.bpeWord(text, i, j);
-        if (key !== null) {
-          if (cache.size >= CACHE_LIMIT) cache.clear();
-          cache.set(key, ids);
-        }
+      const c = text.charCodeAt(i);
+      if (j === i + 1 && c < 128 && this.asciiWordId[c]! >= 0) {
+        out.push(this.asciiWordId[c]!); // a one-character word is its byte's token
+      } else if (j - i <= CACHE_MAX_WORD) {
+        const h = WordCache.hash(text, i, j);
+        let slot = cache.find(text, i, j, h);
+        if (slot < 0) slot = cache.add(text, i, j, h, this.bpeWord(text, i, j));
+        const pool = cache.pool;
+        for (let k = cache.slotStart(slot), e = k + cache.slotCount(slot); k < e; k++) out.push(pool[k]!);
+      } else {
+        const ids = this.bpeWord(text, i, j);
+        for (let k = 0; k < ids.length; k++) out.push(ids[k]!);
       }
-      for (let k = 0; k < ids.length; k++) out.push(ids[k]!);
       i = j;
     }
   }
@@ -604,7 +614,7 @@ export class GPT2Tokenizer {
     return s < this.idToToken.length ? this.idToToken[s]! : this.extraSymbols[s - this.idToToken.length]!;
   }
 
-  /** Forgets the per-word cache (it holds at most 200,000 words). */
+  /** Forgets the per-word cache (it holds at most 262,144 words). */
   clearCache(): void {
     this.cache.clear();
   }
