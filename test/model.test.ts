@@ -172,6 +172,17 @@ test('KV cache: token-by-token decoding equals a full recompute (1e-4)', async (
   }
   const [k0] = cache.toTensors()[0]!;
   assert.deepEqual(k0.dims, [1, 4, 9, 16]);
+
+  // attentions and hidden states of a cached step: the new position's rows, over every key
+  const past = (await base.forward({ input_ids: [ids.slice(0, 8)] })).past_key_values!;
+  const step = await base.forward({ input_ids: [[ids[8]!]], past_key_values: past, output_attentions: true, output_hidden_states: true });
+  const whole = await base.forward({ input_ids: [ids], output_attentions: true, output_hidden_states: true, use_cache: false });
+  assert.deepEqual(step.attentions![1]!.dims, [1, 4, 1, 9]);
+  for (let h = 0; h < 4; h++) {
+    assertClose(`attention row, head ${h}`, step.attentions![1]!.data.subarray(h * 9, (h + 1) * 9), whole.attentions![1]!.data.subarray((h * 9 + 8) * 9, (h * 9 + 9) * 9), { atol: 1e-6 });
+  }
+  assert.deepEqual(step.hidden_states![2]!.dims, [1, 1, 64]);
+  assertClose('last hidden state', step.hidden_states![2]!.data, whole.hidden_states![2]!.data.subarray(8 * 64), { atol: 1e-5 });
 });
 
 test('KV cache with left padding: decode steps equal a full recompute of the padded sequences', async () => {
