@@ -84,7 +84,7 @@ function processorBench(): void {
   run('top-k 50', [new TopKLogitsWarper(50)]);
   run('top-p 0.9 alone (no top-k before)', [new TopPLogitsWarper(0.9)]);
   run('min-p 0.05', [new MinPLogitsWarper(0.05)]);
-  run('typical 0.9 (sorts the vocabulary)', [new TypicalLogitsWarper(0.9)]);
+  run('typical 0.9', [new TypicalLogitsWarper(0.9)]);
   rows.push(['log_softmax (a beam row)', timeMs(logits, 50, (row) => logSoftmaxInPlace(row))]);
   const four = new Float32Array(4 * V);
   for (let b = 0; b < 4; b++) four.set(logits, b * V);

@@ -160,3 +160,38 @@ test('TopP (bucketed walk) equals a plain sort-and-cumsum reference on varied di
     }
   }
 });
+
+test('Typical (bucketed walk) equals a plain sort-and-cumsum reference on varied distributions', () => {
+  /** HF's algorithm, literally: sort by |surprisal - H|, cumulative softmax, threshold at last_ind. */
+  const reference = (x: Float32Array, mass: number): boolean[] => {
+    const m = Math.max(...x);
+    const e = Array.from(x, (v) => Math.exp(v - m));
+    const z = e.reduce((a, b) => a + b, 0);
+    const logp = Array.from(x, (v) => v - m - Math.log(z));
+    const ent = -logp.reduce((a, l) => a + l * Math.exp(l), 0);
+    const key = logp.map((l) => Math.abs(-l - ent));
+    const sorted = [...x.keys()].sort((a, b) => key[a]! - key[b]! || a - b);
+    let cum = 0;
+    let last = 0;
+    for (const id of sorted) {
+      cum += e[id]! / z;
+      if (Math.fround(cum) < mass) last++;
+      else break;
+    }
+    const threshold = key[sorted[Math.min(last, sorted.length - 1)]!]!;
+    return key.map((k) => k > threshold);
+  };
+  let seed = 777;
+  const rand = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296);
+  for (let trial = 0; trial < 18; trial++) {
+    const spread = [0.5, 2, 6][trial % 3]!;
+    const x = Float32Array.from({ length: 2000 }, () => spread * (rand() + rand() + rand() - 1.5) * 2);
+    for (const mass of [0.2, 0.9, 0.99]) {
+      const got = x.slice();
+      new TypicalLogitsWarper(mass).apply([], got);
+      const want = reference(x, mass);
+      const diff = [...got.keys()].filter((i) => (got[i] === -Infinity) !== want[i]);
+      assert.deepEqual(diff, [], `trial ${trial} mass ${mass}`);
+    }
+  }
+});

@@ -284,6 +284,10 @@ export class TypicalLogitsWarper implements LogitsProcessor {
       shifted[i] = Math.abs(-(scores[i]! - lse) - ent); // |surprisal - H|; +inf for removed tokens
       if (scores[i]! > -Infinity) order[n++] = i;
     }
+    if (this.min_tokens_to_keep === 1) {
+      this.applyBucketed(scores, probs, shifted);
+      return;
+    }
     // ascending |surprisal - H| (removed tokens, at +inf, would sort last: they stay removed)
     order.subarray(0, n).sort((a, b) => shifted[a]! - shifted[b]! || a - b);
     let cum = 0;
@@ -298,6 +302,47 @@ export class TypicalLogitsWarper implements LogitsProcessor {
     const keep = new Set<number>();
     for (let r = 0; r < m; r++) keep.add(order[r]!);
     for (let i = 0; i < V; i++) if (shifted[i]! > threshold && !keep.has(i)) scores[i] = this.filter_value;
+  }
+
+  private bucketMass?: Float64Array;
+  private bucketOf?: Int16Array;
+
+  /**
+   * The same decision without sorting the vocabulary: tokens are grouped by |surprisal - H| in 1/16-nat buckets;
+   * only the bucket where the cumulative mass reaches `mass` is sorted and walked. (min_tokens_to_keep 1: the
+   * most typical token is always at or under the threshold, so it always survives.)
+   */
+  private applyBucketed(scores: Float32Array, probs: Float64Array, shifted: Float64Array): void {
+    const V = scores.length;
+    const NB = 16 * 64 + 1;
+    this.bucketMass ??= new Float64Array(NB);
+    if (!this.bucketOf || this.bucketOf.length < V) this.bucketOf = new Int16Array(V);
+    const bmass = this.bucketMass.fill(0);
+    const bucketOf = this.bucketOf;
+    for (let i = 0; i < V; i++) {
+      const k = scores[i]! > -Infinity ? Math.min(NB - 1, Math.floor(shifted[i]! * 16)) : -1;
+      bucketOf[i] = k;
+      if (k >= 0) bmass[k] += probs[i]!;
+    }
+    // HF: last_ind = #(sorted tokens whose cumulative probability < mass); the threshold is the key at last_ind
+    let threshold = Infinity;
+    let cum = 0;
+    let k = 0;
+    while (k < NB && !(Math.fround(cum + bmass[k]!) >= this.mass)) cum += bmass[k++]!;
+    const order = this.scratch.indices(V);
+    for (; k < NB && threshold === Infinity; k++) {
+      let n = 0;
+      for (let i = 0; i < V; i++) if (bucketOf[i] === k) order[n++] = i;
+      order.subarray(0, n).sort((a, b) => shifted[a]! - shifted[b]! || a - b);
+      for (let r = 0; r < n; r++) {
+        cum += probs[order[r]!]!;
+        if (Math.fround(cum) >= this.mass) {
+          threshold = shifted[order[r]!]!;
+          break;
+        }
+      }
+    }
+    for (let i = 0; i < V; i++) if (shifted[i]! > threshold) scores[i] = this.filter_value;
   }
 }
 
