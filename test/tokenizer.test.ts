@@ -116,8 +116,10 @@ test('call form: padding left and right, truncation, the pad-token error', () =>
   const t = readTokenizerFolder(fixturePath(''));
   assert.throws(
     () => t.call(fwd.texts, { padding: true }),
-    { message: 'Asking to pad but the tokenizer does not have a padding token. Please select a token to use as `pad_token` `(tokenizer.pad_token = tokenizer.eos_token e.g.)` or add a new pad token.' },
+    { message: "Asking to pad but the tokenizer does not have a padding token. Please select a token to use as `pad_token` `(tokenizer.pad_token = tokenizer.eos_token e.g.)` or add a new pad token via `tokenizer.add_special_tokens({'pad_token': '[PAD]'})`." },
   );
+  assert.throws(() => t.call(['Hello'], { padding: true }), /Asking to pad/); // HF raises even when nothing needs padding
+  assert.deepEqual(t.call(['Hello']), { input_ids: [[15496]], attention_mask: [[1]] });
   t.pad_token = t.eos_token;
   assert.equal(t.pad_token_id, 50256);
   const left = t.call(fwd.texts, { padding: true, padding_side: 'left' });
@@ -127,6 +129,11 @@ test('call form: padding left and right, truncation, the pad-token error', () =>
   assert.deepEqual(t.call('The theory of relativity is', { truncation: true, max_length: 2 }), { input_ids: [464, 4583], attention_mask: [1, 1] });
   assert.deepEqual(t.call(['The theory of', 'Hi'], { max_length: 2 }).input_ids, [[464, 4583], [17250]]); // HF: max_length alone truncates
   assert.deepEqual(t.call(['The theory of'], { max_length: 2, truncation: false }).input_ids, [[464, 4583, 286]]);
+  // padding="max_length" with max_length and no truncation: pads short rows, leaves long ones (HF)
+  assert.deepEqual(t.call(['The theory of', 'Hi'], { padding: 'max_length', max_length: 2 }).input_ids, [[464, 4583, 286], [17250, 50256]]);
+  assert.deepEqual(t.call(['The theory of', 'Hi'], { padding: 'max_length', max_length: 2, truncation: true }).input_ids, [[464, 4583], [17250, 50256]]);
+  assert.deepEqual(t.call(['The theory of', 'Hi'], { padding: true, max_length: 2 }).input_ids, [[464, 4583, 286], [17250, 50256, 50256]]);
+  assert.throws(() => t.call(['a'], { padding: 'yes' as unknown as boolean }), { message: 'call: padding must be true, false, "longest", "max_length" or "do_not_pad", got string "yes"' });
   assert.deepEqual(t.call(['Hello', 'Hello world']), { input_ids: [[15496], [15496, 995]], attention_mask: [[1], [1, 1]] });
   assert.deepEqual(t.encode('The theory of relativity is', { truncation: true, max_length: 3 }), [464, 4583, 286]);
 });

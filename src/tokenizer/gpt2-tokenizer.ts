@@ -462,20 +462,27 @@ export class GPT2Tokenizer {
     if (!single && !Array.isArray(texts)) throw new TypeError(`call: texts must be a string or an array of strings, got ${describeValue(texts)}`);
     const list = single ? [texts] : texts;
     list.forEach((t, i) => checkText(t, 'call', `texts[${i}]`));
-    const rows = list.map((t) => this.encode(t, { add_special_tokens: options.add_special_tokens ?? true, truncation: options.truncation ?? (options.max_length !== undefined ? true : false), max_length: options.max_length ?? this.model_max_length }));
+    // HF's _get_padding_truncation_strategies: max_length alone (no padding, truncation unset) truncates;
+    // padding="max_length" without max_length pads to model_max_length; padding=true ignores max_length.
     const padding = options.padding ?? false;
+    if (![true, false, 'longest', 'max_length', 'do_not_pad'].includes(padding)) {
+      throw new TypeError(`call: padding must be true, false, "longest", "max_length" or "do_not_pad", got ${describeValue(padding)}`);
+    }
+    const truncation = options.truncation ?? (options.max_length !== undefined && padding === false ? true : false);
+    const rows = list.map((t) => this.encode(t, { add_special_tokens: options.add_special_tokens ?? true, truncation, max_length: options.max_length ?? this.model_max_length }));
     let target = -1;
     if (padding === true || padding === 'longest') target = Math.max(0, ...rows.map((r) => r.length));
     else if (padding === 'max_length') target = options.max_length ?? this.model_max_length;
-    else if (padding !== false && padding !== 'do_not_pad') throw new TypeError(`call: padding must be true, false, "longest", "max_length" or "do_not_pad", got ${describeValue(padding)}`);
     const side = options.padding_side ?? this.padding_side;
     if (side !== 'left' && side !== 'right') throw new TypeError(`call: padding_side must be "left" or "right", got ${describeValue(side)}`);
     const input_ids: number[][] = [];
     const attention_mask: number[][] = [];
-    const needsPad = target >= 0 && rows.some((r) => r.length < target);
     const pad = this.pad_token_id;
-    if (needsPad && pad === null) {
-      throw new Error('Asking to pad but the tokenizer does not have a padding token. Please select a token to use as `pad_token` `(tokenizer.pad_token = tokenizer.eos_token e.g.)` or add a new pad token.');
+    if (target >= 0 && pad === null) {
+      throw new Error(
+        'Asking to pad but the tokenizer does not have a padding token. Please select a token to use as `pad_token` ' +
+          "`(tokenizer.pad_token = tokenizer.eos_token e.g.)` or add a new pad token via `tokenizer.add_special_tokens({'pad_token': '[PAD]'})`.",
+      );
     }
     for (const ids of rows) {
       const n = Math.max(0, target - ids.length);
