@@ -20,8 +20,10 @@ export interface EngineOptions {
   threads?: number;
   /** starts the worker threads (node-threads.ts: nodeWorkerSpawner; threads.ts: browserWorkerSpawner) */
   spawn?: WorkerSpawner;
-  /** how many times an idle worker polls for the next op before it sleeps (default 20000) */
+  /** how many times an idle thread polls before it sleeps (default 20000) */
   spins?: number;
+  /** may the calling thread sleep in Atomics.wait while workers finish? (default: yes, except a browser's main thread) */
+  mainThreadMayWait?: boolean;
 }
 
 /** A Conv1D in engine memory: byte addresses of its packed weight, column scales (int8) and padded bias. */
@@ -74,6 +76,11 @@ export interface EngineForwardResult {
 }
 
 const ALIGN = 64;
+
+/** A browser window's thread may not block in Atomics.wait (a worker or Node may). */
+function isBrowserMainThread(): boolean {
+  return typeof (globalThis as { document?: unknown }).document !== 'undefined';
+}
 const PAGE = 65536;
 
 /** A bump allocator over the wasm memory, growing it as needed; freed blocks are reused by size (first fit). */
@@ -237,6 +244,7 @@ export class WasmEngine {
     ctl[3] = threads; // threads computing
     ctl[4] = options.spins ?? 20000;
     ctl[5] = threads; // threads in the pool
+    ctl[6] = (options.mainThreadMayWait ?? !isBrowserMainThread()) ? 1 : 0;
     const workers: WorkerHandle[] = [];
     for (let idx = 1; idx < threads; idx++) workers.push(options.spawn!({ module, memory, ctrl, idx }));
     try {

@@ -540,7 +540,8 @@ export function attention(qkv: usize, B: i32, T: i32, C: i32, nh: i32, kc: usize
 //
 // Control block (i32 words at `ctrl`): [0] seq, bumped by the main thread to start an op; [1] done, the number of
 // workers finished with it; [2] op; [3] threads that compute (main included); [4] spins before a worker sleeps in
-// atomic.wait; [5] threads in the pool (main included); [8..] the op's arguments. Thread 0 is the caller of dispatch(); workers 1..n-1 sit in worker_loop().
+// atomic.wait; [5] threads in the pool (main included); [6] 1 if the main thread may block in atomic.wait
+// (Node; not a browser's main thread); [8..] the op's arguments. Thread 0 is the caller of dispatch(); workers 1..n-1 sit in worker_loop().
 
 const OP_MATMUL: i32 = 1;
 const OP_DOT_ROWS: i32 = 2;
@@ -604,8 +605,16 @@ export function dispatch(ctrl: usize): void {
   atomic.add<i32>(ctrl, 1);
   atomic.notify(ctrl, workers);
   runOp(ctrl, 0);
-  while (atomic.load<i32>(ctrl + 4) < workers) {
-    // spin: the other threads finish their slices about when this one does
+  // Spin: the other threads finish their slices about when this one does. Where this thread may block (Node's main
+  // thread, a worker; word 6 = 1), stop spinning after a while and sleep until the last worker notifies, so that
+  // on a busy machine the spinning does not steal the core a late worker needs.
+  let spins = load<i32>(ctrl, 16);
+  const mayWait = load<i32>(ctrl, 24) != 0;
+  let done = atomic.load<i32>(ctrl + 4);
+  while (done < workers) {
+    if (spins > 0) spins--;
+    else if (mayWait) atomic.wait<i32>(ctrl + 4, done, 1000000); // 1 ms at most: a notify may come before the wait
+    done = atomic.load<i32>(ctrl + 4);
   }
 }
 
@@ -629,7 +638,7 @@ export function worker_loop(ctrl: usize, idx: i32): void {
     // A pool may run an op on fewer threads (word 3) than it has (word 5): the others sit it out, but every
     // worker reports each op done, so the sequence never moves on past a worker.
     if (idx < load<i32>(ctrl, 12)) runOp(ctrl, idx);
-    atomic.add<i32>(ctrl + 4, 1);
+    if (atomic.add<i32>(ctrl + 4, 1) == load<i32>(ctrl, 20) - 2) atomic.notify(ctrl + 4, 1); // the last one wakes the main thread
   }
 }
 
