@@ -194,7 +194,7 @@ describe('POST /api/next', () => {
       assertClose(`${c.text} logits`, r.top.map((t) => t.logit), s.top5_logits[last]!, { atol: 1e-4 });
       const lse = toNumber(s.logsumexp[last]!);
       assertClose(`${c.text} probs`, r.top.map((t) => t.prob), s.top5_logits[last]!.map((l) => Math.exp(l - lse)), { atol: 1e-5 });
-      assert.deepEqual(r.top.map((t) => t.token), s.top5_ids[last]!.map((id) => tokenizer.decode([id], { clean_up_tokenization_spaces: false })));
+      assert.deepEqual(r.top.map((t) => t.token), s.top5_ids[last]!.map((id) => tokenizer.decode([id])));
       assert.deepEqual(r.knobs, []);
       assert.equal(r.kept, 50257);
     }
@@ -252,7 +252,7 @@ describe('POST /api/forward', () => {
       assertClose(`${c.text} attentions`, flat(r.attentions), flat(c.attentions), { atol: 1e-5, rtol: 1e-4, dims: [2, 4, T, T] });
       assertClose(`${c.text} hidden_states`, flat(r.hidden_states), flat(c.hidden_states), { atol: 1e-5, rtol: 1e-4, dims: [3, T, 64] });
       assert.equal(r.lens, undefined);
-      assert.deepEqual(r.tokens, c.input_ids.map((id) => tokenizer.decode([id], { clean_up_tokenization_spaces: false })));
+      assert.deepEqual(r.tokens, c.input_ids.map((id) => tokenizer.decode([id])));
     }
   });
 
@@ -304,7 +304,7 @@ describe('POST /api/generate', () => {
     assert.deepEqual(tokens.map((t) => t.step), fresh.map((_, i) => i));
     for (const t of tokens) {
       assert.equal(t.row, 0);
-      assert.equal(t.token, tokenizer.decode([t.id], { clean_up_tokenization_spaces: false }));
+      assert.equal(t.token, tokenizer.decode([t.id]));
       assert.equal(t.top.length, 3);
       assert.equal(t.top[0]!.id, t.id, 'greedy takes the top of the processed distribution');
       assert.equal(t.top[0]!.prob, t.prob);

@@ -72,9 +72,9 @@ export function promptIds(ctx: Context, body: { text?: string; input_ids?: numbe
   return ids;
 }
 
-/** A token's own text, as the tokenizer decodes it alone (no clean-up of spaces; U+FFFD for part of a character). */
+/** A token's text as the CLI prints it: HF's decode([id]) (U+FFFD for a token holding part of a character). */
 export function tokenText(ctx: Context, id: number): string {
-  return ctx.tokenizer.decode([id], { clean_up_tokenization_spaces: false });
+  return ctx.tokenizer.decode([id]);
 }
 
 // ---- GET /api/model ----------------------------------------------------------------------------------------

@@ -1,10 +1,10 @@
 // Attention: for one layer and head, how much each position (a row) looks at each earlier position (a column).
 // The heatmap shows the whole matrix; the lines view shows, for the hovered token, where its attention goes.
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ForwardResponse } from '../api.ts';
 import { attnColor, percent, visible } from '../format.ts';
 
-const CELL_MAX = 28;
+const CELL_MAX = 44;
 const CELL_MIN = 6;
 
 function Heatmap({ matrix, tokens, focus, setFocus }: { matrix: number[][]; tokens: string[]; focus: number | null; setFocus: (t: number | null) => void }) {
@@ -50,16 +50,37 @@ function Heatmap({ matrix, tokens, focus, setFocus }: { matrix: number[][]; toke
   );
 }
 
+/** A thumbnail of one head's pattern (a canvas: cheap even for 12 heads of 128 tokens), used as the head picker. */
+function MiniMap({ matrix }: { matrix: number[][] }) {
+  const ref = useRef<HTMLCanvasElement>(null);
+  const size = 44;
+  useEffect(() => {
+    const ctx = ref.current?.getContext('2d');
+    if (!ctx) return;
+    const T = matrix.length;
+    const cell = size / T;
+    ctx.clearRect(0, 0, size, size);
+    for (let q = 0; q < T; q++) {
+      for (let k = 0; k <= q; k++) {
+        ctx.fillStyle = attnColor(Math.sqrt(matrix[q]![k]!));
+        ctx.fillRect(k * cell, q * cell, Math.ceil(cell), Math.ceil(cell));
+      }
+    }
+  }, [matrix]);
+  return <canvas ref={ref} width={size} height={size} aria-hidden="true" />;
+}
+
 /** Two columns of tokens; from the focused token on the left, a line to each token on the right, as thick as its weight. */
 function Lines({ matrix, tokens, focus, setFocus }: { matrix: number[][]; tokens: string[]; focus: number | null; setFocus: (t: number | null) => void }) {
   const T = tokens.length;
-  const rowH = 20;
-  const colW = 110;
-  const gap = 120;
+  const rowH = T > 40 ? 16 : 24;
+  const colW = 120;
+  const gap = 140;
+  const right = 190;
   const height = T * rowH + 8;
   const weights = focus === null ? null : matrix[focus]!;
   return (
-    <svg class="lines" width={colW * 2 + gap} height={height} role="img" aria-label="Attention lines from the hovered token">
+    <svg class="lines" width={colW + gap + right} height={height} role="img" aria-label="Attention lines from the hovered token">
       {weights &&
         weights.slice(0, focus! + 1).map((w, k) =>
           w < 0.01 ? null : (
@@ -123,9 +144,10 @@ export function Attention({ data }: { data: ForwardResponse }) {
         </label>
         <span class="heads" role="radiogroup" aria-label="Head">
           Head
-          {atts[L]!.map((_, i) => (
-            <button type="button" key={i} role="radio" aria-checked={i === H} class={`head${i === H ? ' on' : ''}`} onClick={() => setHead(i)}>
-              {i}
+          {atts[L]!.map((m, i) => (
+            <button type="button" key={i} role="radio" aria-checked={i === H} aria-label={`head ${i}`} class={`head${i === H ? ' on' : ''}`} onClick={() => setHead(i)}>
+              <MiniMap matrix={m} />
+              <span class="head-n">{i}</span>
             </button>
           ))}
         </span>
