@@ -34,6 +34,7 @@ const errors: Array<[string, Partial<GenerateOptions>, string]> = [
   ['id outside the vocabulary', { input_ids: [464, 50257] }, '`input_ids`[0][1] = 50257 is outside the vocabulary: token ids go from 0 to 50256'],
   ['unknown option (a typo)', { top_pp: 0.9 } as never, "The following `model_kwargs` are not used by the model: ['top_pp'] (note: typos in the generate arguments will also show up in this list)"],
   ['bad_words_ids outside the vocabulary', { bad_words_ids: [[60000]] }, 'The model vocabulary size is 50257, but the following tokens were being biased: [60000]'],
+  ['an HF option gpt2-lens does not implement', { diversity_penalty: 0.5 } as never, '`diversity_penalty`=0.5 is a transformers generate option that gpt2-lens does not implement (only its default, 0, is accepted)'],
   ['streamer with beam search', { num_beams: 2, streamer: new CallbackStreamer(() => {}) }, '`streamer` cannot be used with beam search (yet!). Make sure that `num_beams` is set to 1.'],
 ];
 for (const [name, opts, message] of errors) {
@@ -163,4 +164,23 @@ test('trace: candidates before/after the processors, who removed them, and every
   const last = steps[3]!.beams!;
   const best = last.reduce((a, b) => (b.score > a.score ? b : a));
   assert.deepEqual(beam.sequences[0]!.slice(5), best.tokens);
+});
+
+test('eos_token_id as a list: any of them finishes a row; beam search re-appends the first', async () => {
+  // greedy emits 19542 then 44695 as its 3rd and 4th new tokens
+  const out = await generate(model, { input_ids: PROMPT, max_new_tokens: 10, eos_token_id: [44695, 19542], ...quiet });
+  assert.deepEqual(out.sequences[0]!.slice(5), GREEDY.slice(0, 3));
+  // the best hypothesis ends with 19542 (as in golden beam4_eos_*), but HF's finalize writes eos_token_id[0]
+  const beams = await generate(model, { input_ids: PROMPT, max_new_tokens: 6, num_beams: 3, num_return_sequences: 3, eos_token_id: [44695, 19542], pad_token_id: 50256, ...quiet });
+  assert.deepEqual(beams.sequences[0], [...PROMPT, 32597, 35209, 29814, 44695, 50256, 50256]);
+  assert.deepEqual(beams.beam_indices![0], [0, 1, 0, 0, -1, -1, -1, -1, -1, -1, -1]);
+  assert.equal(beams.sequences.length, 3);
+});
+
+test('generation_config: the model file sets defaults, a call can replace it; unsupported file settings are errors', async () => {
+  const viaConfig = await generate(model, { input_ids: PROMPT, generation_config: { max_new_tokens: 3, eos_token_id: 50256 }, ...quiet });
+  assert.equal(viaConfig.sequences[0]!.length, 8);
+  const { parseGenerationConfig } = await import('../src/generation/configuration.js');
+  assert.deepEqual(parseGenerationConfig({ _from_model_config: true, bos_token_id: 1, eos_token_id: 2, transformers_version: '4.43.4', num_beam_groups: 1 }), { bos_token_id: 1, eos_token_id: 2 });
+  assert.throws(() => parseGenerationConfig({ num_beam_groups: 2 }), { message: '`num_beam_groups`=2 is a transformers generate option that gpt2-lens does not implement (only its default, 1, is accepted)' });
 });

@@ -98,6 +98,46 @@ export class GenerationError extends Error {
 /** Keys a generation_config.json may hold that are bookkeeping, not settings. */
 const FILE_ONLY_KEYS = new Set(['_from_model_config', 'transformers_version']);
 
+/** HF generation options gpt2-lens does not implement, with HF's default (the value that means "off"). */
+export const UNSUPPORTED_OPTIONS: Readonly<Record<string, unknown>> = Object.freeze({
+  num_beam_groups: 1,
+  diversity_penalty: 0.0,
+  penalty_alpha: null,
+  constraints: null,
+  force_words_ids: null,
+  forced_bos_token_id: null,
+  forced_eos_token_id: null,
+  remove_invalid_values: false,
+  exponential_decay_length_penalty: null,
+  suppress_tokens: null,
+  begin_suppress_tokens: null,
+  forced_decoder_ids: null,
+  sequence_bias: null,
+  guidance_scale: null,
+  renormalize_logits: false,
+  encoder_repetition_penalty: 1.0,
+  encoder_no_repeat_ngram_size: 0,
+  max_time: null,
+  stop_strings: null,
+  token_healing: false,
+  dola_layers: null,
+  watermarking_config: null,
+  low_memory: null,
+  num_assistant_tokens: 5,
+  num_assistant_tokens_schedule: 'heuristic',
+  prompt_lookup_num_tokens: null,
+  cache_implementation: null,
+  output_attentions: false,
+  output_hidden_states: false,
+});
+
+/** The error for an HF option gpt2-lens does not implement. */
+export function unsupportedOptionError(name: string, value: unknown): GenerationError {
+  return new GenerationError(
+    `\`${name}\`=${JSON.stringify(value)} is a transformers generate option that gpt2-lens does not implement (only its default, ${JSON.stringify(UNSUPPORTED_OPTIONS[name])}, is accepted)`,
+  );
+}
+
 /**
  * Reads a generation_config.json object: known settings are kept, bookkeeping keys dropped; a setting
  * gpt2-lens does not implement is an error only if it differs from HF's default (so the Hub's files load).
@@ -110,6 +150,7 @@ export function parseGenerationConfig(json: unknown): Partial<GenerationConfig> 
   for (const [k, v] of Object.entries(json as Record<string, unknown>)) {
     if (FILE_ONLY_KEYS.has(k)) continue;
     if (GENERATION_CONFIG_KEYS.has(k)) out[k] = v;
+    else if (k in UNSUPPORTED_OPTIONS && v !== undefined && JSON.stringify(v) !== JSON.stringify(UNSUPPORTED_OPTIONS[k])) throw unsupportedOptionError(k, v);
   }
   return out as Partial<GenerationConfig>;
 }

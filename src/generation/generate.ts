@@ -13,6 +13,8 @@ import { BeamSearchScorer, type BeamCandidate } from './beam-search.js';
 import {
   GENERATION_CONFIG_KEYS,
   GenerationError,
+  UNSUPPORTED_OPTIONS,
+  unsupportedOptionError,
   buildLogitsProcessors,
   buildLogitsWarpers,
   eosIds,
@@ -40,6 +42,8 @@ export interface GenerateOptions extends Partial<GenerationConfig> {
   input_ids: readonly number[] | readonly (readonly number[])[];
   /** 1 for real tokens, 0 for (left) padding; default: all ones (HF infers it only when pad != eos) */
   attention_mask?: readonly number[] | readonly (readonly number[])[];
+  /** replaces the model's generation_config as the base of this call (HF's `generation_config=` argument) */
+  generation_config?: Partial<GenerationConfig> | Record<string, unknown>;
   /** seeds the sampler (xoshiro128**, see random.ts); the same seed gives the same tokens on every platform */
   seed?: number;
   /** receives the prompt, then each step's tokens (HF's streamer protocol) */
@@ -122,7 +126,7 @@ export interface GenerateOutput {
   warnings: string[];
 }
 
-const EXTRA_KEYS = new Set(['input_ids', 'attention_mask', 'seed', 'streamer', 'signal', 'trace', 'output_logits', 'on_warning']);
+const EXTRA_KEYS = new Set(['input_ids', 'attention_mask', 'generation_config', 'seed', 'streamer', 'signal', 'trace', 'output_logits', 'on_warning']);
 
 function toRows(x: readonly number[] | readonly (readonly number[])[], name: string): number[][] {
   if (!Array.isArray(x)) throw new GenerationError(`\`${name}\` must be an array of token ids or an array of rows`);
@@ -149,7 +153,10 @@ export function prepareGeneration(model: GenerationModel, options: GenerateOptio
   input_ids: number[][];
   attention_mask: number[][];
 } {
-  const unknown = Object.keys(options).filter((k) => !GENERATION_CONFIG_KEYS.has(k) && !EXTRA_KEYS.has(k));
+  for (const [k, v] of Object.entries(options)) {
+    if (k in UNSUPPORTED_OPTIONS && v !== undefined && JSON.stringify(v) !== JSON.stringify(UNSUPPORTED_OPTIONS[k])) throw unsupportedOptionError(k, v);
+  }
+  const unknown = Object.keys(options).filter((k) => !GENERATION_CONFIG_KEYS.has(k) && !EXTRA_KEYS.has(k) && !(k in UNSUPPORTED_OPTIONS));
   if (unknown.length > 0) {
     throw new GenerationError(
       `The following \`model_kwargs\` are not used by the model: [${unknown.map((k) => `'${k}'`).join(', ')}] (note: typos in the generate arguments will also show up in this list)`,
@@ -158,7 +165,9 @@ export function prepareGeneration(model: GenerationModel, options: GenerateOptio
   const V = model.config.vocab_size;
   const callOptions: Partial<GenerationConfig> = {};
   for (const [k, v] of Object.entries(options)) if (GENERATION_CONFIG_KEYS.has(k)) (callOptions as Record<string, unknown>)[k] = v;
-  const modelDefaults = model.generation_config ? parseGenerationConfig(model.generation_config) : {};
+  // HF: generate(generation_config=...) replaces the model's generation_config; keyword options override either
+  const base = options.generation_config ?? model.generation_config;
+  const modelDefaults = base ? parseGenerationConfig(base) : {};
   const cfg = resolveGenerationConfig(modelDefaults, callOptions);
   validateGenerationConfig(cfg, V);
 
