@@ -9,6 +9,7 @@ import type { BackendRequest } from '../src/model/backend.js';
 import '../src/model/node.js';
 import { WasmBackend, WasmEngine, toHalfBits } from '../src/engine/index.js';
 import { nodeWorkerSpawner } from '../src/engine/node-threads.js';
+import { generate, type GenerateOptions } from '../src/generation/generate.js';
 
 interface ForwardCase {
   input_ids: number[];
@@ -264,6 +265,24 @@ test('int8: the integer matrix-vector path (decode, x in i16) and the widened ba
   } finally {
     engine.dispose();
     ref.dispose();
+  }
+});
+
+test('generate() on the wasm backend (2 threads) gives HF\'s sequences: greedy, beams (cache reorders), left-padded batches', async () => {
+  interface GenCase { name: string; kwargs: Partial<GenerateOptions>; input_ids: number[][]; attention_mask: number[][]; sequences: number[][]; sequences_scores?: number[] }
+  const cases = readGolden<{ cases: GenCase[] }>('golden-generate.json').cases;
+  const backend = await WasmBackend.create(model.config, model.weights, { threads: 2, spawn: nodeWorkerSpawner() });
+  backends.push(backend);
+  model.backend = backend;
+  try {
+    for (const name of ['greedy_20', 'greedy_rep1.3', 'beam4', 'beam4_eos_es_false', 'batch_greedy_left_pad', 'batch_beam3_left_pad']) {
+      const c = cases.find((x) => x.name === name)!;
+      const out = await generate(model, { ...c.kwargs, input_ids: c.input_ids, attention_mask: c.attention_mask, return_dict_in_generate: true, output_scores: true, on_warning: () => {} });
+      assert.deepEqual(out.sequences, c.sequences, `${name}: sequences`);
+      if (c.sequences_scores) assertClose(`${name} sequences_scores`, out.sequences_scores!, c.sequences_scores, { atol: 1e-4 });
+    }
+  } finally {
+    model.backend = referenceBackend;
   }
 });
 
