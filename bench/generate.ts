@@ -3,7 +3,8 @@
 // 1. The logits pipeline alone on 50,257 logits (a step's work outside the forward pass): repetition penalty +
 //    top-k + top-p (target < 1 ms), each warper alone, sampling, beam candidate selection — each as a ratio to a
 //    baseline measured in the same run: one plain JS pass summing 50,257 floats.
-// 2. End to end: greedy and 4-beam tokens/s, and the time per step spent outside model.forward (processors,
+// 2. generate()'s own per-step work with a zero-cost model (fixed logits).
+// 3. End to end: greedy and 4-beam tokens/s, and the time per step spent outside model.forward (processors,
 //    sampling, beam bookkeeping, cache reorder), as a fraction of the forward time.
 import { GPT2LMHeadModel } from '../src/model/index.js';
 import { generate, type GenerationModel } from '../src/generation/generate.js';
@@ -113,10 +114,37 @@ function timed(model: GPT2LMHeadModel): { m: GenerationModel; forwardMs: () => n
   return { m, forwardMs: () => ms, calls: () => n };
 }
 
+/** generate()'s own per-step cost: a model that returns fixed 50,257 logits instantly (no KV cache to reorder). */
+async function bookkeepingBench(): Promise<void> {
+  const logits = fakeLogits(2);
+  const fixed: GenerationModel = {
+    config: { vocab_size: V, n_positions: 1 << 20 },
+    generation_config: {},
+    async forward(inputs) {
+      const B = inputs.input_ids.length;
+      const data = new Float32Array(B * V);
+      for (let b = 0; b < B; b++) data.set(logits, b * V);
+      return { logits: { data, dims: [B, 1, V] } };
+    },
+  };
+  const steps = 64;
+  console.log(`\ngenerate()'s own work per step (a zero-cost model returning fixed logits; ${steps} steps; includes copying the logits)`);
+  for (const [label, opts] of [
+    ['greedy', {}],
+    ['sampling, rep. 1.3 + top-k 50 + top-p 0.9', { do_sample: true, seed: 1, repetition_penalty: 1.3, top_p: 0.9 }],
+    ['beam search, 4 beams', { num_beams: 4 }],
+  ] as const) {
+    const t = performance.now();
+    await generate(fixed, { input_ids: [1, 2, 3], max_new_tokens: steps, min_new_tokens: steps, eos_token_id: 0, pad_token_id: 0, on_warning: () => {}, ...opts });
+    console.log(`  ${label.padEnd(42)} ${fmt((performance.now() - t) / steps).padStart(9)}/step`);
+  }
+}
+
 export async function run(flags: string[]): Promise<void> {
   const tokensFlag = flags.find((f) => f.startsWith('--tokens='));
   const tokens = tokensFlag ? Number(tokensFlag.split('=')[1]) : 12;
   processorBench();
+  await bookkeepingBench();
 
   const model = await GPT2LMHeadModel.from_pretrained('random:gpt2');
   let backendName = 'reference (plain TypeScript)';

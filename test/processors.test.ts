@@ -151,12 +151,17 @@ test('TopP (bucketed walk) equals a plain sort-and-cumsum reference on varied di
     const n = 2000;
     const spread = [0.5, 2, 6][trial % 3]!;
     const x = Float32Array.from({ length: n }, () => spread * (rand() + rand() + rand() - 1.5) * 2);
-    for (const top_p of [0.3, 0.9, 0.99]) {
-      const got = x.slice();
-      new TopPLogitsWarper(top_p).apply([], got);
-      const want = reference(x, top_p);
-      const diff = [...got.keys()].filter((i) => (got[i] === -Infinity) !== want[i]);
-      assert.deepEqual(diff, [], `trial ${trial} top_p ${top_p}`);
+    // also after a top-k 100: few finite scores take the sparse path
+    const afterTopK = x.slice();
+    new TopKLogitsWarper(100).apply([], afterTopK);
+    for (const [label, input] of [['dense', x], ['sparse', afterTopK]] as const) {
+      for (const top_p of [0.3, 0.9, 0.99]) {
+        const got = input.slice();
+        new TopPLogitsWarper(top_p).apply([], got);
+        const want = reference(input, top_p);
+        const diff = [...got.keys()].filter((i) => (got[i] === -Infinity) !== (want[i] || input[i] === -Infinity));
+        assert.deepEqual(diff, [], `trial ${trial} ${label} top_p ${top_p}`);
+      }
     }
   }
 });

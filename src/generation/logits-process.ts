@@ -114,6 +114,7 @@ export class TopPLogitsWarper implements LogitsProcessor {
   }
   apply(_input_ids: ArrayLike<number>, scores: Float32Array): void {
     const V = scores.length;
+    if (this.applySparse(scores)) return;
     const probs = this.scratch.probs(V);
     const lse = softmaxInto(scores, probs);
     if (this.min_tokens_to_keep === 1) {
@@ -157,6 +158,42 @@ export class TopPLogitsWarper implements LogitsProcessor {
       above += probs[order[r]!]!;
     }
     removeAllBut(scores, order, kept, this.filter_value);
+  }
+
+  /**
+   * After top-k (or any filter leaving few finite scores) only the survivors matter: gather them in one pass,
+   * sort those few and walk them. Returns false (doing nothing) when more than 1/16 of the vocabulary is finite.
+   */
+  private applySparse(scores: Float32Array): boolean {
+    const V = scores.length;
+    const limitCount = V >> 4;
+    const order = this.scratch.indices(V);
+    let n = 0;
+    for (let i = 0; i < V; i++) {
+      if (scores[i]! > -Infinity) {
+        if (n === limitCount) return false;
+        order[n++] = i;
+      }
+    }
+    if (n === 0) return true;
+    sortIndicesDescending(order, n, scores);
+    const max = scores[order[0]!]!;
+    const probs = this.scratch.probs(n); // probs[r]: unnormalised probability of the r-th best
+    let total = 0;
+    for (let r = 0; r < n; r++) total += probs[r] = Math.exp(scores[order[r]!]! - max);
+    const limit = Math.fround(1 - this.top_p);
+    const m = Math.min(this.min_tokens_to_keep, n);
+    let above = 0;
+    let kept = n;
+    for (let r = 0; r < n; r++) {
+      if (r >= m && Math.fround(1 - above / total) <= limit) {
+        kept = r;
+        break;
+      }
+      above += probs[r]!;
+    }
+    for (let r = kept; r < n; r++) scores[order[r]!] = this.filter_value;
+    return true;
   }
 
   private bucketMass?: Float64Array;
