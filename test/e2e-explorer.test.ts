@@ -39,6 +39,7 @@ async function api<T>(path: string, body: unknown): Promise<T> {
 }
 
 async function shot(name: string): Promise<void> {
+  await page.waitForTimeout(400); // let the bars' 0.25 s transition finish, for a still picture
   await page.screenshot({ path: join(SHOTS, `${name}.png`) });
 }
 
