@@ -219,6 +219,7 @@ export class GPT2Tokenizer {
   private readonly tokenOffsets: Int32Array;
   /** BPE symbols: ids below idToToken.length are vocabulary ids; above, strings merges make that vocab.json lacks */
   private readonly extraSymbols: string[] = [];
+  private readonly extraSymbolIndex = new Map<string, number>();
   private readonly byteSymbol = new Int32Array(256);
   private readonly merges: MergeTable;
   private readonly added: AddedToken[] = [];
@@ -228,6 +229,9 @@ export class GPT2Tokenizer {
   /** The output id of each single ASCII character word (" ", ".", "\n" are among the most frequent words). */
   private readonly asciiWordId = new Int32Array(128).fill(-1);
   private scratch = new Int32Array(1024);
+  private decodeBuffer = new Uint8Array(1 << 12);
+  /** 1 for every valid id (a typed array, so knownId[1.5], knownId[-1] and knownId[NaN] are undefined) */
+  private readonly knownId: Uint8Array;
   private readonly utf8: TextDecoder;
 
   readonly model_max_length: number;
@@ -295,6 +299,8 @@ export class GPT2Tokenizer {
       this.inVocab[id] = 1;
     }
     for (const t of this.added) this.idToToken[t.id] = t.content;
+    this.knownId = new Uint8Array(maxId + 1);
+    for (let id = 0; id <= maxId; id++) if (this.idToToken[id] !== undefined) this.knownId[id] = 1;
     const perId: number[][] = [];
     let total = 0;
     for (let id = 0; id <= maxId; id++) {
@@ -370,8 +376,11 @@ export class GPT2Tokenizer {
   private symbolOf(s: string): number {
     const id = this.encoder.get(s);
     if (id !== undefined) return id;
-    let k = this.extraSymbols.indexOf(s);
-    if (k < 0) k = this.extraSymbols.push(s) - 1;
+    let k = this.extraSymbolIndex.get(s);
+    if (k === undefined) {
+      k = this.extraSymbols.push(s) - 1;
+      this.extraSymbolIndex.set(s, k);
+    }
     return this.idToToken.length + k; // extra symbols are numbered above every id
   }
 
@@ -395,9 +404,13 @@ export class GPT2Tokenizer {
     return this.idToToken.length;
   }
 
+  /** HF's convert_tokens_to_ids for a special token: a token the vocabulary lacks gives unk_token's id. */
   private idOf(token: string | null): number | null {
     if (token === null) return null;
-    return this.addedByContent.get(token)?.id ?? this.encoder.get(token) ?? null;
+    const id = this.addedByContent.get(token)?.id ?? this.encoder.get(token);
+    if (id !== undefined) return id;
+    if (this.unk_token === null || this.unk_token === token) return null;
+    return this.idOf(this.unk_token);
   }
 
   get bos_token_id(): number | null {
@@ -717,24 +730,6 @@ export class GPT2Tokenizer {
     return this.tokenBytesFlat.subarray(this.tokenOffsets[id]!, this.tokenOffsets[id + 1]!);
   }
 
-  /** checkedIds with a quick loop first: the full checks (and their messages) run only when something is wrong. */
-  private fastCheckedIds(ids: unknown, method: string): ArrayLike<number> {
-    if (Array.isArray(ids) || ids instanceof Int32Array || ids instanceof Uint32Array) {
-      const list = ids as ArrayLike<number>;
-      const tokens = this.idToToken;
-      let ok = true;
-      for (let i = 0; i < list.length; i++) {
-        const id = list[i]!;
-        if (!(typeof id === 'number' && (id | 0) === id && id >= 0 && id < tokens.length && tokens[id] !== undefined)) {
-          ok = false;
-          break;
-        }
-      }
-      if (ok) return list;
-    }
-    return this.checkedIds(ids, method);
-  }
-
   private checkedIds(ids: unknown, method: string): ArrayLike<number> {
     const list = checkIds(ids, this.idLimit, method);
     for (let i = 0; i < list.length; i++) {
@@ -760,25 +755,55 @@ export class GPT2Tokenizer {
    * special ids (50256) are dropped; clean_up_tokenization_spaces (default true) applies cleanUpTokenization.
    */
   decode(ids: ArrayLike<number>, options: DecodeOptions = {}): string {
-    const list = this.fastCheckedIds(ids, 'decode');
     const skip = options.skip_special_tokens ?? false;
+    let text: string | null = null;
+    if (this.legacyAdded.size === 0) text = this.decodeFast(ids, skip);
+    if (text === null) text = this.decodeChecked(ids, skip, options);
+    return (options.clean_up_tokenization_spaces ?? this.clean_up_tokenization_spaces) ? cleanUpTokenization(text) : text;
+  }
+
+  /**
+   * The usual case in one pass: copy each id's bytes into a reusable buffer, then one UTF-8 decode. Returns null
+   * when some id is not a valid one (decodeChecked then throws the precise error).
+   */
+  private decodeFast(ids: ArrayLike<number>, skip: boolean): string | null {
+    if (!Array.isArray(ids) && !(ids instanceof Int32Array) && !(ids instanceof Uint32Array)) return null;
+    const flat = this.tokenBytesFlat;
+    const offsets = this.tokenOffsets;
+    const known = this.knownId;
+    const special = skip ? this.specialMask() : null;
+    let buf = this.decodeBuffer;
+    let o = 0;
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      if (typeof id !== 'number' || known[id] !== 1) return null; // also catches 1.5, NaN, -1, 50257
+      if (special !== null && special[id] === 1) continue;
+      const a = offsets[id]!;
+      const b = offsets[id + 1]!;
+      if (o + (b - a) > buf.length) {
+        const bigger = new Uint8Array(Math.max(buf.length * 2, o + (b - a)));
+        bigger.set(buf.subarray(0, o));
+        buf = bigger;
+      }
+      for (let k = a; k < b; k++) buf[o++] = flat[k]!;
+    }
+    if (buf.length <= 1 << 24) this.decodeBuffer = buf; // keep a buffer of up to 16 MB for the next call
+    return this.decodeBytes(buf.subarray(0, o));
+  }
+
+  private specialMask(): Uint8Array {
+    const mask = new Uint8Array(this.idLimit);
+    for (const id of this.all_special_ids) mask[id] = 1;
+    return mask;
+  }
+
+  /** decode with every id checked first (precise errors) and HF's handling of added, non-special tokens. */
+  private decodeChecked(ids: ArrayLike<number>, skip: boolean, options: DecodeOptions): string {
+    const list = this.checkedIds(ids, 'decode');
     const special = skip ? new Set(this.all_special_ids) : null;
     let text: string;
     if (this.legacyAdded.size === 0) {
-      let total = 0;
-      for (let i = 0; i < list.length; i++) {
-        const id = list[i]!;
-        if (!special?.has(id)) total += this.tokenOffsets[id + 1]! - this.tokenOffsets[id]!;
-      }
-      const bytes = new Uint8Array(total);
-      const flat = this.tokenBytesFlat;
-      const offsets = this.tokenOffsets;
-      for (let i = 0, o = 0; i < list.length; i++) {
-        const id = list[i]!;
-        if (special?.has(id)) continue;
-        for (let k = offsets[id]!, b = offsets[id + 1]!; k < b; k++) bytes[o++] = flat[k]!;
-      }
-      text = this.decodeBytes(bytes);
+      text = this.decodeBytes(this.bytesOf(Array.from(list).filter((id) => !special?.has(id))));
     } else {
       // HF: added tokens that are not special stay as they are, and the pieces are joined with spaces.
       const subTexts: string[] = [];
@@ -801,7 +826,7 @@ export class GPT2Tokenizer {
       flush(true);
       text = subTexts.join((options.spaces_between_special_tokens ?? true) ? ' ' : '');
     }
-    return (options.clean_up_tokenization_spaces ?? this.clean_up_tokenization_spaces) ? cleanUpTokenization(text) : text;
+    return text;
   }
 
   /** decode() for each row. */
