@@ -38,9 +38,9 @@ async function api<T>(path: string, body: unknown): Promise<T> {
   return (await res.json()) as T;
 }
 
-async function shot(name: string): Promise<void> {
+async function shot(name: string, fullPage = false): Promise<void> {
   await page.waitForTimeout(400); // let the bars' 0.25 s transition finish, for a still picture
-  await page.screenshot({ path: join(SHOTS, `${name}.png`) });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage });
 }
 
 before(async () => {
@@ -193,7 +193,7 @@ test('the explorer, used as a person would, in headless Chromium', { timeout: 18
     assert.ok((await page.locator('.beam-tree .node.pruned').count()) > 0, 'pruned candidates are drawn');
     assert.equal(await page.locator('.beam-tree .node.finished').count(), 3);
     assert.deepEqual((await page.locator('.beam-tree .node.finished .rank').allTextContents()).sort(), ['1', '2', '3']);
-    await shot('beam-search');
+    await shot('beam-search', true);
   });
 
   await t.test('attention: a heatmap per layer and head, and lines from the hovered token', async () => {

@@ -82,12 +82,15 @@ function rankFinished(events: BeamEvent[]): Map<FinishedBeam, number> {
 }
 
 const COLUMN = 112;
-const ROW = 26;
+const ROW = 24;
 
 export function BeamTree({ root }: { root: TreeNode }) {
   const h = hierarchy(root, (n) => n.children);
   const leaves = Math.max(1, h.leaves().length);
-  const layout = tree<TreeNode>().nodeSize([ROW, COLUMN]);
+  // siblings one row apart, cousins a little more: compact, but the branches stay apart
+  const layout = tree<TreeNode>()
+    .nodeSize([ROW, COLUMN])
+    .separation((a, b) => (a.parent === b.parent ? 1 : 1.25));
   const laid = layout(h);
   let minX = Infinity;
   let maxX = -Infinity;
