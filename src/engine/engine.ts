@@ -130,7 +130,7 @@ export class WasmEngine {
   private readonly blocks: Block[];
   private readonly ln_f: { g: number; b: number };
   private scratch: { ptr: number; bytes: number } | null = null;
-  /** per thread, K * 8 floats for widening an fp16/int8 panel to f32 (the largest K) */
+  /** per thread, K * 8 floats for widening an fp16/int8 panel to f32 (the largest K), then 128 bytes of accumulators */
   private readonly panelTmp: number;
   /** int8: rows of x quantised to i16 (kernels.ts: quant_rows), for up to 8 rows */
   private readonly xq: number;
@@ -168,7 +168,7 @@ export class WasmEngine {
     this.ln_f = init.ln_f;
     this.weightBytes = init.weightBytes;
     const Kmax = Math.max(init.config.n_embd, init.config.n_inner ?? 4 * init.config.n_embd);
-    this.panelTmp = this.arena.alloc(this.threads * Kmax * 32);
+    this.panelTmp = this.arena.alloc(this.threads * (Kmax * 32 + 128));
     this.xq = this.arena.alloc(64 + 8 * (Kmax + 1) * 2);
   }
 

@@ -129,84 +129,97 @@ const MODE_ADD: i32 = 2; // y += x @ W + b (the residual add)
   }
 }
 
-// One 4-row block of one panel: rows r..r+3 of x against the panel at wp (element type T), written at yp.
+// The inner loops below are separate, never-inlined functions that leave their accumulators in `acc` (this
+// thread's 128 bytes of scratch): with few values alive around the loop, V8 keeps every accumulator in a
+// register, which it does not when the loop sits inside the larger matmul function.
+
+// One 4-row block of one panel: rows x0, x0+xs, x0+2xs, x0+3xs against the panel at wp (element type T).
 // Each loaded weight row feeds 4 rows of x: 8 accumulators (4 rows x 8 columns) stay in registers.
+// acc: [4 rows][8] f32.
 // @ts-ignore: decorator
-@inline function block4<T>(wp: usize, x0: usize, K: i32, xs: usize, yp: usize, ys: usize, n: i32, sp: usize, bp: usize, mode: i32, scaled: bool): void {
+@noinline function kernel4x8<T>(wp: usize, x0: usize, xs: usize, K: i32, acc: usize): void {
   const rowBytes: usize = 8 * sizeof<T>();
-  const x1 = x0 + xs;
-  const x2 = x1 + xs;
-  const x3 = x2 + xs;
   let a0 = f32x4.splat(0), b0 = f32x4.splat(0);
   let a1 = f32x4.splat(0), b1 = f32x4.splat(0);
   let a2 = f32x4.splat(0), b2 = f32x4.splat(0);
   let a3 = f32x4.splat(0), b3 = f32x4.splat(0);
   let wk = wp;
-  for (let k = 0; k < K; k++) {
+  let xk = x0;
+  const end = wp + <usize>K * rowBytes;
+  while (wk < end) {
     const lo = wlo<T>(wk);
     const hi = whi<T>(wk);
-    const ko = <usize>k << 2;
-    let s = v128.load32_splat(x0 + ko);
+    let s = v128.load32_splat(xk);
     a0 = f32x4.add(a0, f32x4.mul(s, lo));
     b0 = f32x4.add(b0, f32x4.mul(s, hi));
-    s = v128.load32_splat(x1 + ko);
+    s = v128.load32_splat(xk + xs);
     a1 = f32x4.add(a1, f32x4.mul(s, lo));
     b1 = f32x4.add(b1, f32x4.mul(s, hi));
-    s = v128.load32_splat(x2 + ko);
+    s = v128.load32_splat(xk + 2 * xs);
     a2 = f32x4.add(a2, f32x4.mul(s, lo));
     b2 = f32x4.add(b2, f32x4.mul(s, hi));
-    s = v128.load32_splat(x3 + ko);
+    s = v128.load32_splat(xk + 3 * xs);
     a3 = f32x4.add(a3, f32x4.mul(s, lo));
     b3 = f32x4.add(b3, f32x4.mul(s, hi));
     wk += rowBytes;
+    xk += 4;
   }
-  epilogue(yp, a0, b0, sp, bp, mode, n, scaled);
-  epilogue(yp + ys, a1, b1, sp, bp, mode, n, scaled);
-  epilogue(yp + 2 * ys, a2, b2, sp, bp, mode, n, scaled);
-  epilogue(yp + 3 * ys, a3, b3, sp, bp, mode, n, scaled);
+  v128.store(acc, a0);
+  v128.store(acc, b0, 16);
+  v128.store(acc, a1, 32);
+  v128.store(acc, b1, 48);
+  v128.store(acc, a2, 64);
+  v128.store(acc, b2, 80);
+  v128.store(acc, a3, 96);
+  v128.store(acc, b3, 112);
 }
 
 // One row of x against one panel (the matrix-vector product of decoding): k unrolled by 4 into 4 independent
-// accumulator pairs, so the adds do not wait on each other while the weights stream in.
+// accumulator pairs, so the adds do not wait on each other while the weights stream in. acc: [8] f32.
 // @ts-ignore: decorator
-@inline function row1<T>(wp: usize, x0: usize, K: i32, yp: usize, n: i32, sp: usize, bp: usize, mode: i32, scaled: bool): void {
+@noinline function kernel1x8<T>(wp: usize, x0: usize, K: i32, acc: usize): void {
   const rowBytes: usize = 8 * sizeof<T>();
   let a0 = f32x4.splat(0), b0 = f32x4.splat(0);
   let a1 = f32x4.splat(0), b1 = f32x4.splat(0);
   let a2 = f32x4.splat(0), b2 = f32x4.splat(0);
   let a3 = f32x4.splat(0), b3 = f32x4.splat(0);
   let wk = wp;
-  let k = 0;
-  for (; k + 4 <= K; k += 4) {
-    const ko = x0 + (<usize>k << 2);
-    let s = v128.load32_splat(ko);
+  let xk = x0;
+  const end4 = wp + <usize>(K & ~3) * rowBytes;
+  const end = wp + <usize>K * rowBytes;
+  while (wk < end4) {
+    let s = v128.load32_splat(xk);
     a0 = f32x4.add(a0, f32x4.mul(s, wlo<T>(wk)));
     b0 = f32x4.add(b0, f32x4.mul(s, whi<T>(wk)));
-    s = v128.load32_splat(ko, 4);
+    s = v128.load32_splat(xk, 4);
     a1 = f32x4.add(a1, f32x4.mul(s, wlo<T>(wk + rowBytes)));
     b1 = f32x4.add(b1, f32x4.mul(s, whi<T>(wk + rowBytes)));
-    s = v128.load32_splat(ko, 8);
+    s = v128.load32_splat(xk, 8);
     a2 = f32x4.add(a2, f32x4.mul(s, wlo<T>(wk + 2 * rowBytes)));
     b2 = f32x4.add(b2, f32x4.mul(s, whi<T>(wk + 2 * rowBytes)));
-    s = v128.load32_splat(ko, 12);
+    s = v128.load32_splat(xk, 12);
     a3 = f32x4.add(a3, f32x4.mul(s, wlo<T>(wk + 3 * rowBytes)));
     b3 = f32x4.add(b3, f32x4.mul(s, whi<T>(wk + 3 * rowBytes)));
     wk += 4 * rowBytes;
+    xk += 16;
   }
-  for (; k < K; k++) {
-    const s = v128.load32_splat(x0 + (<usize>k << 2));
+  while (wk < end) {
+    const s = v128.load32_splat(xk);
     a0 = f32x4.add(a0, f32x4.mul(s, wlo<T>(wk)));
     b0 = f32x4.add(b0, f32x4.mul(s, whi<T>(wk)));
     wk += rowBytes;
+    xk += 4;
   }
-  epilogue(yp, f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)), f32x4.add(f32x4.add(b0, b1), f32x4.add(b2, b3)), sp, bp, mode, n, scaled);
+  v128.store(acc, f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
+  v128.store(acc, f32x4.add(f32x4.add(b0, b1), f32x4.add(b2, b3)), 16);
 }
 
 // int8 panels hold pairs of rows interleaved, [ceil(K/2)][8 columns][2], so that one i32x4.dot_i16x8_s multiplies
 // 2 rows x 4 columns of weights with 2 entries of x (quantised to i16) and sums each column's pair into an i32.
 // A lane gains at most 2 * 32767 * 127 per pair: flushing to f32 every 256 pairs keeps i32 from overflowing.
+// acc: [8] f32, not yet multiplied by x's scale.
 // @ts-ignore: decorator
-@inline function row1i8(wp: usize, xq: usize, xscale: f32, K: i32, yp: usize, n: i32, sp: usize, bp: usize, mode: i32): void {
+@noinline function kernel1x8i8(wp: usize, xq: usize, K: i32, acc: usize): void {
   const pairs = (K + 1) >> 1;
   let fa = f32x4.splat(0), fb = f32x4.splat(0);
   let kp = 0;
@@ -233,8 +246,8 @@ const MODE_ADD: i32 = 2; // y += x @ W + b (the residual add)
     fa = f32x4.add(fa, f32x4.convert_i32x4_s(i32x4.add(ia, ic)));
     fb = f32x4.add(fb, f32x4.convert_i32x4_s(i32x4.add(ib, id)));
   }
-  const xs4 = f32x4.splat(xscale);
-  epilogue(yp, f32x4.mul(fa, xs4), f32x4.mul(fb, xs4), sp, bp, mode, n, true);
+  v128.store(acc, fa);
+  v128.store(acc, fb, 16);
 }
 
 /** Widens one packed panel (K rows of 8, element type T; int8 in row pairs) into f32 [K][8] at tmp. */
@@ -280,10 +293,12 @@ const WIDEN_FROM_I8: i32 = 8;
 /**
  * y[M, N] (=, gelu, +=) x[M, K] @ W[K, N] + b for the column panels [p0, p1). W is packed in panels of 8
  * (see the top of this file) with element type T; `scale` (int8) holds one f32 per output column.
- * tmp: K * 8 floats of scratch (this thread's). xq (int8, M < WIDEN_FROM_I8): the rows of x quantised by quant_rows.
+ * tmp: K * 8 floats + 128 bytes of scratch (this thread's). xq (int8, M < WIDEN_FROM_I8): the rows of x
+ * quantised by quant_rows.
  */
 function matmulT<T>(x: usize, M: i32, K: i32, w: usize, N: i32, scale: usize, bias: usize, y: usize, mode: i32, p0: i32, p1: i32, tmp: usize, xq: usize): void {
   const scaled = sizeof<T>() == 1;
+  const acc = tmp + (<usize>K << 5); // the inner loops' accumulators
   const xs: usize = <usize>K << 2; // x row stride in bytes
   const ys: usize = <usize>N << 2;
   const kq: usize = <usize>((K + 1) >> 1) << 2; // xq row stride in bytes (i16, K rounded up to even)
@@ -301,12 +316,29 @@ function matmulT<T>(x: usize, M: i32, K: i32, w: usize, N: i32, scale: usize, bi
         f = tmp;
       }
       let r = 0;
-      for (; r + 4 <= M; r += 4) block4<f32>(f, x + <usize>r * xs, K, xs, yc + <usize>r * ys, ys, n, sp, bp, mode, scaled);
-      for (; r < M; r++) row1<f32>(f, x + <usize>r * xs, K, yc + <usize>r * ys, n, sp, bp, mode, scaled);
+      for (; r + 4 <= M; r += 4) {
+        kernel4x8<f32>(f, x + <usize>r * xs, xs, K, acc);
+        const yp = yc + <usize>r * ys;
+        for (let i = 0; i < 4; i++) {
+          const ai = acc + (<usize>i << 5);
+          epilogue(yp + <usize>i * ys, v128.load(ai), v128.load(ai, 16), sp, bp, mode, n, scaled);
+        }
+      }
+      for (; r < M; r++) {
+        kernel1x8<f32>(f, x + <usize>r * xs, K, acc);
+        epilogue(yc + <usize>r * ys, v128.load(acc), v128.load(acc, 16), sp, bp, mode, n, scaled);
+      }
     } else if (sizeof<T>() == 1) {
-      for (let r = 0; r < M; r++) row1i8(wp, xq + 64 + <usize>r * kq, load<f32>(xq + (<usize>r << 2)), K, yc + <usize>r * ys, n, sp, bp, mode);
+      for (let r = 0; r < M; r++) {
+        kernel1x8i8(wp, xq + 64 + <usize>r * kq, K, acc);
+        const xscale = f32x4.splat(load<f32>(xq + (<usize>r << 2)));
+        epilogue(yc + <usize>r * ys, f32x4.mul(v128.load(acc), xscale), f32x4.mul(v128.load(acc, 16), xscale), sp, bp, mode, n, true);
+      }
     } else {
-      for (let r = 0; r < M; r++) row1<T>(wp, x + <usize>r * xs, K, yc + <usize>r * ys, n, sp, bp, mode, scaled);
+      for (let r = 0; r < M; r++) {
+        kernel1x8<T>(wp, x + <usize>r * xs, K, acc);
+        epilogue(yc + <usize>r * ys, v128.load(acc), v128.load(acc, 16), sp, bp, mode, n, scaled);
+      }
     }
   }
 }
@@ -567,10 +599,10 @@ function runOp(ctrl: usize, idx: i32): void {
   const op = load<i32>(ctrl, 8);
   const nt = load<i32>(ctrl, 12);
   if (op == OP_MATMUL) {
-    // dt, x, M, K, w, N, scale, bias, y, mode, tmp (K * 8 floats per thread), xq
+    // dt, x, M, K, w, N, scale, bias, y, mode, tmp (K * 8 floats + 128 bytes per thread), xq
     const N = arg(ctrl, 5);
     const np = (N + 7) >> 3;
-    const tmp = <usize>arg(ctrl, 10) + (<usize>idx * <usize>arg(ctrl, 3) << 5);
+    const tmp = <usize>arg(ctrl, 10) + <usize>idx * ((<usize>arg(ctrl, 3) << 5) + 128);
     matmul(arg(ctrl, 0), arg(ctrl, 1), arg(ctrl, 2), arg(ctrl, 3), arg(ctrl, 4), N, arg(ctrl, 6), arg(ctrl, 7), arg(ctrl, 8), arg(ctrl, 9),
       sliceLo(np, idx, nt), sliceLo(np, idx + 1, nt), tmp, arg(ctrl, 11));
   } else if (op == OP_DOT_ROWS) {
