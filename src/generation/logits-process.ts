@@ -8,7 +8,7 @@
 // (see buildLogitsProcessors in ./configuration.ts).
 //
 // Buffers of vocabulary size are allocated once per processor object (on first use) and reused every step.
-import { indicesAtLeast, kthLargest, softmaxInto, sortIndicesDescending } from './math.js';
+import { kthLargest, softmaxInto, sortIndicesDescending } from './math.js';
 
 /** One step of the scores pipeline. */
 export interface LogitsProcessor {
@@ -98,8 +98,9 @@ export class TopKLogitsWarper implements LogitsProcessor {
 /**
  * Nucleus sampling. HF sorts ascending, takes the cumulative softmax and removes the tokens whose cumulative
  * probability is <= 1 - top_p, always keeping the last min_tokens_to_keep. Equivalently, walking from the most
- * likely token down, a token survives while the mass strictly above it is < top_p. We walk only the head of the
- * distribution: the tokens above a probability cutoff chosen so that their total mass already reaches top_p.
+ * likely token down, a token survives while the mass strictly above it is < top_p. We never sort the vocabulary:
+ * after a top-k only the few survivors are sorted (applySparse); otherwise tokens are bucketed by surprisal and
+ * only the bucket where the boundary falls is sorted (applyBucketed).
  */
 export class TopPLogitsWarper implements LogitsProcessor {
   private readonly scratch = new Scratch();
@@ -117,47 +118,7 @@ export class TopPLogitsWarper implements LogitsProcessor {
     if (this.applySparse(scores)) return;
     const probs = this.scratch.probs(V);
     const lse = softmaxInto(scores, probs);
-    if (this.min_tokens_to_keep === 1) {
-      this.applyBucketed(scores, probs, lse);
-      return;
-    }
-    const order = this.scratch.indices(V);
-    const m = Math.min(this.min_tokens_to_keep, V);
-    // Find a cutoff t such that the tokens with p >= t hold at least top_p of the mass (and are >= m):
-    // then every survivor is among them. Start high and lower it 100x at a time.
-    let pmax = 0;
-    for (let i = 0; i < V; i++) if (probs[i]! > pmax) pmax = probs[i]!;
-    let cutoff = 0;
-    for (let t = pmax * 1e-3; t > 1e-300; t *= 1e-2) {
-      let mass = 0;
-      let count = 0;
-      for (let i = 0; i < V; i++) {
-        if (probs[i]! >= t) {
-          mass += probs[i]!;
-          count++;
-        }
-      }
-      if (mass > this.top_p + 1e-9 && count >= m) {
-        cutoff = t;
-        break;
-      }
-    }
-    const n = indicesAtLeast(probs, cutoff, order); // cutoff 0: every token
-    // HF compares the float32 ascending cumsum with float32(1 - top_p).
-    const limit = Math.fround(1 - this.top_p);
-    let total = 0;
-    for (let i = 0; i < V; i++) total += probs[i]!;
-    let kept = n;
-    let above = 0; // mass of the tokens ranked above the current one
-    for (let r = 0; r < n; r++) {
-      const ascendingCumsum = Math.fround(total - above);
-      if (r >= m && ascendingCumsum <= limit) {
-        kept = r;
-        break;
-      }
-      above += probs[order[r]!]!;
-    }
-    removeAllBut(scores, order, kept, this.filter_value);
+    this.applyBucketed(scores, probs, lse);
   }
 
   /**
@@ -201,7 +162,7 @@ export class TopPLogitsWarper implements LogitsProcessor {
   private bucketOf?: Int16Array;
 
   /**
-   * The same decision without sorting the vocabulary: tokens are grouped by surprisal -log p into buckets of
+   * HF's decision without sorting the vocabulary: tokens are grouped by surprisal -log p into buckets of
    * 1/8 nat; whole buckets whose every token has less than top_p above it are kept, whole buckets past the
    * boundary removed, and only the bucket where the boundary falls is sorted and walked token by token.
    */
@@ -241,7 +202,7 @@ export class TopPLogitsWarper implements LogitsProcessor {
         sortIndicesDescending(order, n, probs);
         for (let r = 0; r < n; r++) {
           const id = order[r]!;
-          // the top token is always kept (min_tokens_to_keep 1)
+          // the top token is always kept (and the top min_tokens_to_keep, below)
           if (above > 0 && Math.fround(total - above) <= limit) {
             done = true;
             break;
@@ -251,17 +212,10 @@ export class TopPLogitsWarper implements LogitsProcessor {
         }
       }
     }
-    for (let i = 0; i < V; i++) if (!(probs[i]! >= pMin && bucketOf[i]! >= 0)) scores[i] = this.filter_value;
+    // HF never removes the last min_tokens_to_keep of its ascending sort: the best-scored tokens
+    const keepFrom = this.min_tokens_to_keep > 1 ? kthLargest(scores, Math.min(this.min_tokens_to_keep, V), this.scratch.floats(V)) : Infinity;
+    for (let i = 0; i < V; i++) if (!(probs[i]! >= pMin && bucketOf[i]! >= 0) && !(scores[i]! >= keepFrom)) scores[i] = this.filter_value;
   }
-}
-
-/** Sets every score to filter_value except those of ids order[0..kept). */
-function removeAllBut(scores: Float32Array, order: Int32Array, kept: number, filter_value: number): void {
-  // Save the survivors, fill, then restore: two short loops plus one fill.
-  const saved: number[] = new Array<number>(kept);
-  for (let r = 0; r < kept; r++) saved[r] = scores[order[r]!]!;
-  scores.fill(filter_value);
-  for (let r = 0; r < kept; r++) scores[order[r]!] = saved[r]!;
 }
 
 /** Min-p: removes tokens whose probability is below min_p times the top token's probability. */

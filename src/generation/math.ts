@@ -125,17 +125,6 @@ function quickselectDescending(a: Float32Array, rank: number): number {
   return a[rank]!;
 }
 
-/**
- * Indices of the row's entries with value >= `threshold`, sorted by value descending (ties by index),
- * written into `out`; returns how many. Used to walk the head of a distribution without sorting the vocabulary.
- */
-export function indicesAtLeast(values: ArrayLike<number>, threshold: number, out: Int32Array): number {
-  let n = 0;
-  for (let i = 0; i < values.length; i++) if (values[i]! >= threshold) out[n++] = i;
-  sortIndicesDescending(out, n, values);
-  return n;
-}
-
 /** Sorts out[0..n) by values[out[i]] descending, ties by index ascending. */
 export function sortIndicesDescending(out: Int32Array, n: number, values: ArrayLike<number>): void {
   const head = out.subarray(0, n);
