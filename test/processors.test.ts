@@ -200,3 +200,14 @@ test('Typical (bucketed walk) equals a plain sort-and-cumsum reference on varied
     }
   }
 });
+
+test('TopP with min_tokens_to_keep keeps at least the best min_tokens_to_keep tokens', () => {
+  const x = Float32Array.from({ length: 5000 }, (_, i) => Math.sin(i * 12.9898) * 3);
+  const best5 = [...x.keys()].sort((a, b) => x[b]! - x[a]!).slice(0, 5).sort((a, b) => a - b);
+  const got = x.slice();
+  new TopPLogitsWarper(0.001, -Infinity, 5).apply([], got);
+  assert.deepEqual([...got.keys()].filter((i) => got[i]! > -Infinity), best5);
+  const one = x.slice();
+  new TopPLogitsWarper(0.001).apply([], one);
+  assert.deepEqual([...one.keys()].filter((i) => one[i]! > -Infinity), [[...x.keys()].reduce((a, b) => (x[b]! > x[a]! ? b : a))]);
+});
