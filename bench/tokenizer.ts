@@ -113,7 +113,8 @@ function mismatch(a: ArrayLike<number>, b: ArrayLike<number>, show: (ids: number
   if (diff === 0 && a.length === b.length) return '0';
   if (first < 0) first = n;
   const around = show(Array.from({ length: Math.min(4, a.length - first) }, (_, k) => a[first + k]!));
-  return `${diff} (lengths ${a.length} vs ${b.length}; first at token ${first}, text ${JSON.stringify(around)})`;
+  const escaped = JSON.stringify(around).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return `${diff} (lengths ${a.length} vs ${b.length}; first at token ${first}, text ${escaped})`;
 }
 
 export async function run(flags: string[]): Promise<void> {

@@ -42,6 +42,24 @@ export function tokenStringToBytes(token: string): number[] {
   return out;
 }
 
+/** tokenStringToBytes into `out` at offset o (room for 4 bytes per UTF-16 unit needed); returns the new offset. */
+export function writeTokenBytes(token: string, out: Uint8Array, o: number): number {
+  for (let i = 0; i < token.length; i++) {
+    const code = token.charCodeAt(i);
+    const b = code < CHAR_CODE_TO_BYTE.length ? CHAR_CODE_TO_BYTE[code]! : -1;
+    if (b >= 0) {
+      out[o++] = b;
+      continue;
+    }
+    const bytes: number[] = [];
+    const cp = token.codePointAt(i)!;
+    appendUtf8(bytes, cp);
+    if (cp > 0xffff) i++;
+    for (const x of bytes) out[o++] = x;
+  }
+  return o;
+}
+
 /** Appends the UTF-8 encoding of one code point. A lone surrogate is written as U+FFFD, as TextEncoder does. */
 export function appendUtf8(out: number[], cp: number): void {
   if (cp >= 0xd800 && cp <= 0xdfff) cp = 0xfffd;

@@ -6,7 +6,7 @@
 //
 // decode goes back: ids ──► the bytes each token stands for ──► UTF-8 (errors="replace") ──► optional
 // clean-up of tokenization spaces (" ." → "." ...).
-import { BYTE_TO_CHAR, tokenStringToBytes, bytesToTokenString } from './bytes.js';
+import { BYTE_TO_CHAR, tokenStringToBytes, bytesToTokenString, writeTokenBytes } from './bytes.js';
 import { MergeTable, bpeMerge } from './bpe.js';
 import { nextWordEnd } from './pretokenize.js';
 import { checkId, checkIds, checkText, describeValue } from './errors.js';
@@ -249,7 +249,12 @@ export class GPT2Tokenizer {
 
   constructor(vocab: Record<string, number> | Map<string, number>, merges: string | ReadonlyArray<string | readonly [string, string]>, config: TokenizerConfig = {}) {
     if (vocab === null || typeof vocab !== 'object') throw new TypeError(`GPT2Tokenizer: vocab must be an object of token → id, got ${describeValue(vocab)}`);
-    this.encoder = vocab instanceof Map ? new Map(vocab) : new Map(Object.entries(vocab));
+    if (vocab instanceof Map) this.encoder = new Map(vocab);
+    else {
+      this.encoder = new Map();
+      const keys = Object.keys(vocab); // own keys only: "__proto__" from JSON.parse is one, Object.prototype's are not
+      for (let i = 0; i < keys.length; i++) this.encoder.set(keys[i]!, vocab[keys[i]!]!);
+    }
     let maxId = -1;
     for (const [token, id] of this.encoder) {
       if (!Number.isInteger(id) || id < 0) throw new TypeError(`GPT2Tokenizer: vocab entry ${JSON.stringify(token)} has id ${describeValue(id)}; ids must be integers >= 0`);
@@ -301,22 +306,22 @@ export class GPT2Tokenizer {
     for (const t of this.added) this.idToToken[t.id] = t.content;
     this.knownId = new Uint8Array(maxId + 1);
     for (let id = 0; id <= maxId; id++) if (this.idToToken[id] !== undefined) this.knownId[id] = 1;
-    const perId: number[][] = [];
-    let total = 0;
-    for (let id = 0; id <= maxId; id++) {
-      const t = this.idToToken[id];
-      const b = t === undefined ? [] : tokenStringToBytes(t);
-      perId.push(b);
-      total += b.length;
-    }
-    this.tokenBytesFlat = new Uint8Array(total);
+    let flat = new Uint8Array(1 << 20);
+    let o = 0;
     this.tokenOffsets = new Int32Array(maxId + 2);
-    for (let id = 0, o = 0; id <= maxId; id++) {
+    for (let id = 0; id <= maxId; id++) {
       this.tokenOffsets[id] = o;
-      this.tokenBytesFlat.set(perId[id]!, o);
-      o += perId[id]!.length;
-      this.tokenOffsets[id + 1] = o;
+      const t = this.idToToken[id];
+      if (t === undefined) continue;
+      if (o + 4 * t.length > flat.length) {
+        const bigger = new Uint8Array(flat.length * 2 + 4 * t.length);
+        bigger.set(flat.subarray(0, o));
+        flat = bigger;
+      }
+      o = writeTokenBytes(t, flat, o);
     }
+    this.tokenOffsets[maxId + 1] = o;
+    this.tokenBytesFlat = flat.slice(0, o);
 
     // BPE symbols and the merge table.
     for (let b = 0; b < 256; b++) this.byteSymbol[b] = this.symbolOf(BYTE_TO_CHAR[b]!);
@@ -324,11 +329,12 @@ export class GPT2Tokenizer {
     const left = new Int32Array(pairs.length);
     const right = new Int32Array(pairs.length);
     const result = new Int32Array(pairs.length);
-    pairs.forEach(([a, b], r) => {
+    for (let r = 0; r < pairs.length; r++) {
+      const [a, b] = pairs[r]!;
       left[r] = this.symbolOf(a);
       right[r] = this.symbolOf(b);
       result[r] = this.symbolOf(a + b);
-    });
+    }
     this.merges = new MergeTable(left, right, result);
     for (let c = 0; c < 128; c++) {
       const sym = this.byteSymbol[c]!;

@@ -7,12 +7,13 @@ const SLOTS = 1 << 19; // 524,288 slots; the table is emptied when half full
 const MAX_ENTRIES = SLOTS >> 1;
 
 export class WordCache {
-  private keys: (string | undefined)[] = new Array<string | undefined>(SLOTS);
-  private readonly hashes = new Int32Array(SLOTS);
-  private readonly starts = new Int32Array(SLOTS);
-  private readonly counts = new Int32Array(SLOTS);
+  // Allocated on first use (6 MB), so that making a tokenizer stays cheap.
+  private keys: (string | undefined)[] = [];
+  private hashes = new Int32Array(0);
+  private starts = new Int32Array(0);
+  private counts = new Int32Array(0);
   /** the cached ids, word after word */
-  pool = new Int32Array(1 << 16);
+  pool = new Int32Array(0);
   private poolLength = 0;
   private size = 0;
 
@@ -25,6 +26,7 @@ export class WordCache {
 
   /** The slot holding text[start, end) (its ids are pool[start(slot) .. + count(slot)]), or -1. */
   find(text: string, start: number, end: number, h: number): number {
+    if (this.hashes.length === 0) return -1;
     const len = end - start;
     let slot = h & (SLOTS - 1);
     for (;;) {
@@ -49,6 +51,13 @@ export class WordCache {
 
   /** Stores the ids of text[start, end) (not already present) and returns its slot. */
   add(text: string, start: number, end: number, h: number, ids: Int32Array): number {
+    if (this.hashes.length === 0) {
+      this.keys = new Array<string | undefined>(SLOTS);
+      this.hashes = new Int32Array(SLOTS);
+      this.starts = new Int32Array(SLOTS);
+      this.counts = new Int32Array(SLOTS);
+      this.pool = new Int32Array(1 << 16);
+    }
     if (this.size >= MAX_ENTRIES || this.poolLength + ids.length > (1 << 26)) this.clear();
     let slot = h & (SLOTS - 1);
     while (this.keys[slot] !== undefined) slot = (slot + 1) & (SLOTS - 1);
