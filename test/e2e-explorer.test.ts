@@ -176,6 +176,24 @@ test('the explorer, used as a person would, in headless Chromium', { timeout: 18
     // back to plain settings for the next views
     await page.getByRole('button', { name: 'Reset knobs' }).click();
     await page.getByRole('button', { name: 'Clear', exact: true }).click();
+    await page.waitForFunction((n) => document.querySelectorAll('.chips .chip').length === n, base);
+  });
+
+  await t.test('auto-step (greedy) writes what greedy generate() writes; sampling steps draw from the server', async () => {
+    const prompt = 'Paul Erdős proved that';
+    const ids = tokenizer.encode(prompt);
+    const greedy = await api<GenerateResponse>('/api/generate', { text: prompt, max_new_tokens: 3 });
+    await page.click('#auto');
+    await page.waitForFunction((n) => document.querySelectorAll('.chips .chip.generated').length >= n, 3);
+    await page.click('#auto'); // pause
+    const got = await page.locator('.chips .chip.generated').evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset.id)));
+    assert.deepEqual(got.slice(0, 3), greedy.sequences[0]!.ids.slice(ids.length));
+    await page.getByRole('button', { name: 'Clear', exact: true }).click();
+    await page.selectOption('select[aria-label="How Step picks a token"]', 'sample');
+    await page.click('#step');
+    await page.waitForFunction(() => document.querySelectorAll('.chips .chip.generated').length === 1);
+    await page.selectOption('select[aria-label="How Step picks a token"]', 'greedy');
+    await page.getByRole('button', { name: 'Clear', exact: true }).click();
   });
 
   await t.test('beam search draws a tree and ranks the finished hypotheses', async () => {
