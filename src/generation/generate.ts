@@ -477,7 +477,8 @@ async function beamSearch(
     ids = parents.map((p, i) => [...ids[p]!, res.next_beam_tokens[i]!]);
     for (const m of mask) m.push(1);
     beam_indices = parents.map((p) => [...beam_indices[p]!, p]);
-    if (past) past.reorder(parents);
+    // HF's _reorder_cache: row i of the cache becomes old row parents[i] (skipped when nothing moves)
+    if (past && parents.some((p, i) => p !== i)) past.reorder(parents);
     if (traceStep) {
       traceStep.beams = parents.map((p, i) => ({ row: i, parent: p, token: res.next_beam_tokens[i]!, score: beam_scores[i]!, tokens: ids[i]!.slice(T) }));
       trace!.steps.push(traceStep);
