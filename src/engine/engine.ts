@@ -395,7 +395,8 @@ export class WasmEngine {
         }
         rows = buf.rows;
       }
-      this.run(OP.DOT_ROWS, [dt, rows, B * keep, C, this.head.ptr, this.head.scale, buf.logits, V, V]);
+      if (this.dtype === 'int8' && B * keep < 8) this.k.quant_rows(rows, B * keep, C, this.xq); // for the integer dot products
+      this.run(OP.DOT_ROWS, [dt, rows, B * keep, C, this.head.ptr, this.head.scale, buf.logits, V, V, this.xq]);
       result.logits = this.f32(buf.logits, B * keep * V).slice();
     }
     return result;

@@ -6,7 +6,7 @@ import { KERNELS_SHARED_BASE64, KERNELS_SINGLE_BASE64 } from './kernels.generate
 export interface KernelExports {
   matmul(dt: number, x: number, M: number, K: number, w: number, N: number, scale: number, bias: number, y: number, mode: number, p0: number, p1: number, tmp: number, xq: number): void;
   quant_rows(x: number, M: number, K: number, xq: number): void;
-  dot_rows(dt: number, h: number, M: number, C: number, W: number, scale: number, out: number, outStride: number, v0: number, v1: number): void;
+  dot_rows(dt: number, h: number, M: number, C: number, W: number, scale: number, out: number, outStride: number, v0: number, v1: number, hq: number): void;
   embed(dt: number, ids: number, pos: number, M: number, C: number, wte: number, scale: number, wpe: number, out: number): void;
   layernorm(x: number, M: number, C: number, g: number, b: number, eps: number, y: number): void;
   kv_append(qkv: number, B: number, T: number, C: number, kc: number, vc: number, cap: number, past: number): void;

@@ -401,9 +401,47 @@ function dotRowsT<T>(h: usize, M: i32, C: i32, W: usize, scale: usize, out: usiz
   }
 }
 
-export function dot_rows(dt: i32, h: usize, M: i32, C: i32, W: usize, scale: usize, out: usize, outStride: i32, v0: i32, v1: i32): void {
+/**
+ * The int8 LM head with integer dot products: hq holds the rows of h quantised to i16 by quant_rows (scales first);
+ * each 16 weights take one load, two widenings and two i32x4.dot_i16x8_s. A lane gains at most 2 * 32767 * 127
+ * per dot: flushing to f32 every 128 dots keeps i32 from overflowing.
+ */
+function dotRowsI8(hq: usize, M: i32, C: i32, W: usize, scale: usize, out: usize, outStride: i32, v0: i32, v1: i32): void {
+  const rowBytes: usize = <usize>C;
+  const kq: usize = <usize>((C + 1) >> 1) << 2; // hq row stride in bytes
+  const C16 = C & ~15;
+  for (let v = v0; v < v1; v++) {
+    const wr = W + <usize>v * rowBytes;
+    const s = load<f32>(scale + (<usize>v << 2));
+    for (let m = 0; m < M; m++) {
+      const hr = hq + 64 + <usize>m * kq;
+      let f = f32x4.splat(0);
+      let c = 0;
+      while (c < C16) {
+        const stop = min(C16, c + 2048);
+        let ia = i32x4.splat(0), ib = i32x4.splat(0);
+        for (; c < stop; c += 16) {
+          const w = v128.load(wr + <usize>c);
+          ia = i32x4.add(ia, i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(w), v128.load(hr + (<usize>c << 1))));
+          ib = i32x4.add(ib, i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(w), v128.load(hr + (<usize>c << 1), 16)));
+        }
+        f = f32x4.add(f, f32x4.convert_i32x4_s(i32x4.add(ia, ib)));
+      }
+      let acc = hsum(f);
+      for (; c < C; c++) acc += <f32>(<i32>load<i16>(hr + (<usize>c << 1)) * <i32>load<i8>(wr + <usize>c));
+      store<f32>(out + ((<usize>m * <usize>outStride + <usize>v) << 2), acc * s * load<f32>(hq + (<usize>m << 2)));
+    }
+  }
+}
+
+/** Rows of h at or beyond this many take the f32 path of the int8 LM head (quant_rows holds at most 8). */
+const HEAD_I16_ROWS: i32 = 8;
+
+/** out[m * outStride + v] = h[m, :] . W[v, :] (* scale[v] for i8); int8 with M < 8 reads hq (quant_rows of h). */
+export function dot_rows(dt: i32, h: usize, M: i32, C: i32, W: usize, scale: usize, out: usize, outStride: i32, v0: i32, v1: i32, hq: usize): void {
   if (dt == 0) dotRowsT<f32>(h, M, C, W, scale, out, outStride, v0, v1);
   else if (dt == 1) dotRowsT<u16>(h, M, C, W, scale, out, outStride, v0, v1);
+  else if (M < HEAD_I16_ROWS) dotRowsI8(hq, M, C, W, scale, out, outStride, v0, v1);
   else dotRowsT<i8>(h, M, C, W, scale, out, outStride, v0, v1);
 }
 
@@ -606,10 +644,10 @@ function runOp(ctrl: usize, idx: i32): void {
     matmul(arg(ctrl, 0), arg(ctrl, 1), arg(ctrl, 2), arg(ctrl, 3), arg(ctrl, 4), N, arg(ctrl, 6), arg(ctrl, 7), arg(ctrl, 8), arg(ctrl, 9),
       sliceLo(np, idx, nt), sliceLo(np, idx + 1, nt), tmp, arg(ctrl, 11));
   } else if (op == OP_DOT_ROWS) {
-    // dt, h, M, C, W, scale, out, outStride, V
+    // dt, h, M, C, W, scale, out, outStride, V, hq
     const V = arg(ctrl, 8);
     dot_rows(arg(ctrl, 0), arg(ctrl, 1), arg(ctrl, 2), arg(ctrl, 3), arg(ctrl, 4), arg(ctrl, 5), arg(ctrl, 6), arg(ctrl, 7),
-      sliceLo(V, idx, nt), sliceLo(V, idx + 1, nt));
+      sliceLo(V, idx, nt), sliceLo(V, idx + 1, nt), arg(ctrl, 9));
   } else if (op == OP_ATTENTION) {
     // qkv, B, T, C, nh, kc, vc, cap, past, mask, scale, out, scores (cap floats per thread)
     const pairs = arg(ctrl, 1) * arg(ctrl, 4);
