@@ -184,3 +184,12 @@ test('generation_config: the model file sets defaults, a call can replace it; un
   assert.deepEqual(parseGenerationConfig({ _from_model_config: true, bos_token_id: 1, eos_token_id: 2, transformers_version: '4.43.4', num_beam_groups: 1 }), { bos_token_id: 1, eos_token_id: 2 });
   assert.throws(() => parseGenerationConfig({ num_beam_groups: 2 }), { message: '`num_beam_groups`=2 is a transformers generate option that gpt2-lens does not implement (only its default, 1, is accepted)' });
 });
+
+test("HF's warnings for settings that do nothing in the chosen mode", async () => {
+  const warnings: string[] = [];
+  await generate(model, { input_ids: PROMPT, max_new_tokens: 1, pad_token_id: 50256, temperature: 0.5, length_penalty: 2, on_warning: (w) => warnings.push(w) });
+  assert.deepEqual(warnings, [
+    '`do_sample` is set to `False`. However, `temperature` is set to `0.5` -- this flag is only used in sample-based generation modes. You should set `do_sample=True` or unset `temperature`.',
+    '`num_beams` is set to 1. However, `length_penalty` is set to `2` -- this flag is only used in beam-based generation modes. You should set `num_beams>1` or unset `length_penalty`.',
+  ]);
+});

@@ -170,6 +170,30 @@ export function prepareGeneration(model: GenerationModel, options: GenerateOptio
   const modelDefaults = base ? parseGenerationConfig(base) : {};
   const cfg = resolveGenerationConfig(modelDefaults, callOptions);
   validateGenerationConfig(cfg, V);
+  // HF's validate() warnings: settings that do nothing in the chosen mode
+  if (!cfg.do_sample) {
+    const unused: Array<[string, unknown, boolean]> = [
+      ['temperature', cfg.temperature, cfg.temperature !== 1.0],
+      ['top_p', cfg.top_p, cfg.top_p !== 1.0],
+      ['min_p', cfg.min_p, cfg.min_p !== null],
+      ['typical_p', cfg.typical_p, cfg.typical_p !== 1.0],
+      ['top_k', cfg.top_k, cfg.top_k !== 50],
+      ['epsilon_cutoff', cfg.epsilon_cutoff, cfg.epsilon_cutoff !== 0.0],
+      ['eta_cutoff', cfg.eta_cutoff, cfg.eta_cutoff !== 0.0],
+    ];
+    for (const [name, value, set] of unused) {
+      if (set) warn(`\`do_sample\` is set to \`False\`. However, \`${name}\` is set to \`${String(value)}\` -- this flag is only used in sample-based generation modes. You should set \`do_sample=True\` or unset \`${name}\`.`);
+    }
+  }
+  if (cfg.num_beams === 1) {
+    const unused: Array<[string, unknown, boolean]> = [
+      ['early_stopping', cfg.early_stopping, cfg.early_stopping !== false],
+      ['length_penalty', cfg.length_penalty, cfg.length_penalty !== 1.0],
+    ];
+    for (const [name, value, set] of unused) {
+      if (set) warn(`\`num_beams\` is set to 1. However, \`${name}\` is set to \`${String(value)}\` -- this flag is only used in beam-based generation modes. You should set \`num_beams>1\` or unset \`${name}\`.`);
+    }
+  }
 
   const input_ids = toRows(options.input_ids, 'input_ids');
   if (input_ids.length === 0 || input_ids[0]!.length === 0) {
