@@ -113,6 +113,11 @@ test('the explorer, used as a person would, in headless Chromium', { timeout: 18
     assert.equal(await page.locator('.chips .chip.partial').count(), 2, 'ő is split over two tokens, each marked');
     assert.match((await chips.nth(2).getAttribute('title')) ?? '', /^id \d+ · bytes c5 · part of a character$/);
     assert.match(await page.textContent('#token-count') ?? '', /^7 tokens/);
+    // clicking a chip selects the text it covers: both halves of ő cover the whole character
+    await chips.nth(3).click();
+    assert.deepEqual(await page.$eval('#prompt', (el) => [(el as HTMLTextAreaElement).selectionStart, (el as HTMLTextAreaElement).selectionEnd]), [8, 9]);
+    await chips.nth(1).click();
+    assert.equal(await page.$eval('#prompt', (el) => { const t = el as HTMLTextAreaElement; return t.value.slice(t.selectionStart, t.selectionEnd); }), ' Erd');
     const next = await api<NextResponse>('/api/next', { text: 'Paul Erdős proved that', top: 10 });
     await page.waitForFunction((id) => (document.querySelector('.rows .row') as HTMLElement | null)?.dataset.id === String(id), next.top[0]!.id);
     assert.deepEqual(await rowIds(), next.top.map((c) => c.id));

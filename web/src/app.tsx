@@ -170,7 +170,16 @@ export function App() {
     return () => clearTimeout(timer);
   }, [auto, next, nextBusy]);
 
-  const chips: Chip[] = [...(tokens?.tokens.map((t) => ({ id: t.id, text: t.text, bytes: t.bytes })) ?? []), ...steps];
+  const chips: Chip[] = [...(tokens?.tokens.map((t) => ({ id: t.id, text: t.text, bytes: t.bytes, start: t.start, end: t.end })) ?? []), ...steps];
+
+  /** Clicking a prompt chip selects the text it covers in the prompt box (the tokenizer's offsets). */
+  function selectSpan(i: number): void {
+    const c = chips[i];
+    const box = document.getElementById('prompt') as HTMLTextAreaElement | null;
+    if (!c || c.start === undefined || c.end === undefined || !box) return;
+    box.focus();
+    box.setSelectionRange(c.start, c.end);
+  }
 
   if (fatal) return <main class="app"><p class="error" role="alert">{fatal}</p></main>;
 
@@ -204,7 +213,7 @@ export function App() {
             {tokens ? `${tokens.ids.length} token${tokens.ids.length === 1 ? '' : 's'}` : '…'}
             {steps.length > 0 && ` + ${steps.length} generated`}
           </span>
-          <Chips chips={chips} label="Tokens" />
+          <Chips chips={chips} label="Tokens" onPick={selectSpan} />
         </div>
         {steps.length > 0 && <p class="legend">Generated tokens are coloured by probability: <span class="legend-scale" /> unlikely → likely. Hover one to see what else the model considered.</p>}
       </section>

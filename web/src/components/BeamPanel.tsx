@@ -88,8 +88,9 @@ export function BeamPanel({ ids, promptText, disabled }: { ids: number[]; prompt
       </div>
       <p class="hint">
         Each step every beam proposes its best next tokens; the {numBeams} best partial texts by total log-probability
-        are kept (solid), the rest are pruned (grey). A hypothesis ends when it picks the end-of-text token or reaches
-        the length limit; numbers in rings are the final ranks.
+        are kept (blue), the rest are pruned (grey); a hollow grey node was kept, but its line died out later. A
+        hypothesis ends when it picks the end-of-text token or reaches the length limit; numbers in rings are the final
+        ranks.
       </p>
       {error && <p class="error" role="alert">{error}</p>}
       {events.length > 0 && <BeamTree root={root} />}

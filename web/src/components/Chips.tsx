@@ -9,12 +9,16 @@ export interface Chip {
   text: string;
   /** raw bytes (prompt tokens); a token holding part of a character is marked */
   bytes?: number[];
+  /** prompt tokens: the span of the prompt they cover (UTF-16 units) */
+  start?: number;
+  end?: number;
   /** generated tokens: the probability it was chosen with, and the alternatives */
   prob?: number;
   alternatives?: LensEntry[];
 }
 
-export function Chips({ chips, label }: { chips: Chip[]; label: string }) {
+/** `onPick(i)`: the person clicked (or pressed Enter on) chip i. */
+export function Chips({ chips, label, onPick }: { chips: Chip[]; label: string; onPick?: (i: number) => void }) {
   const [open, setOpen] = useState<number | null>(null);
   if (chips.length === 0) return <div class="chips empty">No tokens yet: type a prompt.</div>;
   return (
@@ -40,6 +44,10 @@ export function Chips({ chips, label }: { chips: Chip[]; label: string }) {
             onMouseLeave={() => setOpen(null)}
             onFocus={() => setOpen(i)}
             onBlur={() => setOpen(null)}
+            onClick={() => onPick?.(i)}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter') onPick?.(i);
+            }}
           >
             {partial && c.bytes ? <span class="bytes">{hexBytes(c.bytes)}</span> : visible(c.text)}
             {open === i && generated && c.alternatives && (
