@@ -29,6 +29,10 @@ export class KVCache {
   keys: Float32Array[];
   /** values[layer]: [B, n_head, capacity, head_dim] */
   values: Float32Array[];
+  /** bumped whenever rows move (reorder/select/expand), so a backend mirroring the cache knows to re-read it */
+  version = 0;
+  /** the buffers a previous reorder replaced, reused by the next one */
+  private spare: { keys: Float32Array[]; values: Float32Array[] } | undefined;
 
   constructor(shape: KVCacheShape, batch: number, capacity = 16) {
     if (!Number.isInteger(batch) || batch <= 0) throw new Error(`KVCache: batch must be a positive integer, got ${batch}`);
@@ -66,6 +70,7 @@ export class KVCache {
     this.keys = this.keys.map(grow);
     this.values = this.values.map(grow);
     this.capacity = newCap;
+    this.spare = undefined;
   }
 
   /**
@@ -102,15 +107,30 @@ export class KVCache {
     for (const r of rows) {
       if (!Number.isInteger(r) || r < 0 || r >= this.batch) throw new Error(`KVCache.reorder: row ${r} is out of range for batch ${this.batch}`);
     }
-    const slice = this.n_head * this.capacity * this.head_dim; // one batch row: [n_head, capacity, hs]
-    const pick = (old: Float32Array): Float32Array => {
-      const next = new Float32Array(rows.length * slice);
-      rows.forEach((r, i) => next.set(old.subarray(r * slice, (r + 1) * slice), i * slice));
+    if (rows.length === this.batch && rows.every((r, i) => r === i)) return this; // nothing moves
+    const hs = this.head_dim;
+    const slice = this.n_head * this.capacity * hs; // one batch row: [n_head, capacity, hs]
+    const size = rows.length * slice;
+    const pick = (old: Float32Array, spare: Float32Array | undefined): Float32Array => {
+      const next = spare && spare.length === size ? spare : new Float32Array(size);
+      rows.forEach((r, i) => {
+        // copy only the filled positions of each head: [length, hs] of [capacity, hs]
+        for (let h = 0; h < this.n_head; h++) {
+          const src = (r * this.n_head + h) * this.capacity * hs;
+          next.set(old.subarray(src, src + this.length * hs), (i * this.n_head + h) * this.capacity * hs);
+        }
+      });
       return next;
     };
-    this.keys = this.keys.map(pick);
-    this.values = this.values.map(pick);
+    // Beam search reorders every step with the same batch size: the previous buffers become the next spares,
+    // so a step copies the filled positions once and allocates nothing.
+    const keys = this.keys.map((k, l) => pick(k, this.spare?.keys[l]));
+    const values = this.values.map((v, l) => pick(v, this.spare?.values[l]));
+    this.spare = { keys: this.keys, values: this.values };
+    this.keys = keys;
+    this.values = values;
     this.batch = rows.length;
+    this.version++;
     return this;
   }
 
