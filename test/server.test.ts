@@ -15,17 +15,24 @@ import { createServer, type ExplorerServer } from '../src/server/index.js';
 import type { BeamEvent, ForwardResponse, GenerateResponse, ModelInfo, NextResponse, TokenEvent, TokenizeResponse } from '../src/server/types.js';
 import { FIXTURE_DIR, assertClose, flat, readBinRef, readGolden, toNumber } from './helpers/fixtures.js';
 
-/** The real model, counting its forward passes and how many run at the same moment (never more than one). */
-class WatchedModel extends GPT2LMHeadModel {
+/** The real model, counting its forward passes (each one synchronous work, as the reference backend's are). */
+class CountingModel extends GPT2LMHeadModel {
   calls = 0;
+  override async forward(inputs: ForwardInputs): Promise<CausalLMOutput> {
+    this.calls++;
+    return super.forward(inputs);
+  }
+}
+
+/** ... and how many run at the same moment (never more than one), yielding first as a threaded backend would. */
+class WatchedModel extends CountingModel {
   active = 0;
   maxActive = 0;
   override async forward(inputs: ForwardInputs): Promise<CausalLMOutput> {
-    this.calls++;
     this.active++;
     this.maxActive = Math.max(this.maxActive, this.active);
     try {
-      // yield first, as a backend on worker threads would: a second job could start here if the queue let it
+      // a second job could start here if the queue let it
       await new Promise((r) => setImmediate(r));
       return await super.forward(inputs);
     } finally {
@@ -474,7 +481,9 @@ describe('the queue', () => {
   });
 
   test('a client that goes away is dropped from the queue, or its generation stops; the queue is then free', async () => {
-    const slow = createServer({ model, tokenizer, limits: { max_new_tokens: 1000 } });
+    // a model that never yields by itself: the server must give the event loop its turns
+    const plain = await CountingModel.from_pretrained(FIXTURE_DIR);
+    const slow = createServer({ model: plain, tokenizer, limits: { max_new_tokens: 1000 } });
     const url = (await slow.listen(0)).url;
     try {
       // A: a long streamed generation that holds the model
@@ -502,15 +511,15 @@ describe('the queue', () => {
       a.abort();
       await reader.cancel().catch(() => {});
       while (slow.queue.busy) await new Promise((r) => setTimeout(r, 5));
-      const callsAtStop = model.calls;
+      const callsAtStop = plain.calls;
       assert.ok(callsAtStop > 0);
       const c = await fetch(new URL('/api/tokenize', url), { method: 'POST', body: JSON.stringify({ text: 'C' }) });
       assert.equal(c.status, 200);
       await new Promise((r) => setTimeout(r, 100));
-      assert.equal(model.calls, callsAtStop, 'no forward pass ran after the cancelled generation stopped');
+      assert.equal(plain.calls, callsAtStop, 'no forward pass ran after the cancelled generation stopped');
       const d = await fetch(new URL('/api/next', url), { method: 'POST', body: JSON.stringify({ text: 'D', top: 1 }) });
       assert.equal(d.status, 200);
-      assert.equal(model.calls, callsAtStop + 1);
+      assert.equal(plain.calls, callsAtStop + 1);
     } finally {
       await slow.close();
     }

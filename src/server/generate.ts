@@ -164,15 +164,8 @@ export async function runGenerate(ctx: Context, body: GenerateRequest, options: 
   const V = ctx.model.config.vocab_size;
   const eos = eosIds(cfg);
   let raw: Float32Array | null = null;
-  const watched: GenerationModel = {
-    config: ctx.model.config,
-    generation_config: ctx.model.generation_config,
-    forward: async (inputs: ForwardInputs) => {
-      const out = await ctx.model.forward(inputs);
-      raw = out.logits.data.slice(); // [rows, 1, V]: generate() edits its own copy in place
-      return out;
-    },
-  };
+  // [rows, 1, V]: a copy, since generate() edits its logits in place
+  const watched = yielding(ctx.model, (logits) => (raw = logits.slice()));
   const rows = cfg.do_sample ? cfg.num_return_sequences : 1;
   const history: number[][] = Array.from({ length: rows }, () => [...input_ids[0]!]);
   const finished = new Array<boolean>(rows).fill(false);
@@ -201,7 +194,25 @@ export async function runGenerate(ctx: Context, body: GenerateRequest, options: 
   return generateJson(ctx, await callGenerate(ctx, { ...options, signal, streamer }, watched));
 }
 
-async function callGenerate(ctx: Context, options: GenerateOptions, model: GenerationModel = ctx.model): Promise<GenerateOutput> {
+/**
+ * The model as generate() sees it, giving the event loop a turn before every forward pass. A forward pass is
+ * synchronous work; without this turn a whole generation would run without the server noticing a client that left,
+ * sending its events, or reading other requests.
+ */
+function yielding(model: GenerationModel, onLogits?: (logits: Float32Array) => void): GenerationModel {
+  return {
+    config: model.config,
+    generation_config: model.generation_config,
+    forward: async (inputs: ForwardInputs) => {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      const out = await model.forward(inputs);
+      onLogits?.(out.logits.data);
+      return out;
+    },
+  };
+}
+
+async function callGenerate(ctx: Context, options: GenerateOptions, model: GenerationModel = yielding(ctx.model)): Promise<GenerateOutput> {
   try {
     return await generate(model, options);
   } catch (err) {

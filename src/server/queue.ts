@@ -58,6 +58,9 @@ export class JobQueue {
     // Here this job owns the model: either nothing was running, or next() handed the turn to it.
     this.running = true;
     try {
+      // A forward pass blocks the event loop; let the I/O that waited meanwhile run first (a client that left
+      // while this job was queued is only noticed then).
+      await new Promise<void>((resolve) => setImmediate(resolve));
       if (signal.aborted) throw new CancelledError();
       return await job(signal);
     } finally {
