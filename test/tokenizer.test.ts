@@ -270,6 +270,41 @@ test('long words and whitespace runs: the heap BPE equals HF\'s loop, and 100,00
   }
 });
 
+test('the long-word BPE equals HF\'s loop on random merge tables, ill-formed ones included', () => {
+  let seed = 99;
+  const rand = (n: number): number => {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    return seed % n;
+  };
+  // HF semantics that a naive heap gets wrong: "aa a" ranked before "a a" (an ill-formed merges file).
+  const ill = new MergeTable(Int32Array.of(2, 0, 2), Int32Array.of(0, 0, 2), Int32Array.of(3, 2, 4)); // r0: aa+a, r1: a+a, r2: aa+aa
+  const five = new Int32Array(5);
+  assert.deepEqual(Array.from(five.subarray(0, bpeMergeSimple(ill, five, 5))), [2, 3]); // [aa, aa, a] then [aa, aaa]
+  const five2 = new Int32Array(5);
+  assert.deepEqual(Array.from(five2.subarray(0, bpeMergeHeap(ill, five2, 5))), [2, 3]);
+  for (let t = 0; t < 40; t++) {
+    const nBase = 2 + rand(3);
+    const nMerges = 3 + rand(12);
+    const left = new Int32Array(nMerges);
+    const right = new Int32Array(nMerges);
+    const result = new Int32Array(nMerges);
+    for (let r = 0; r < nMerges; r++) {
+      left[r] = rand(nBase + nMerges);
+      right[r] = rand(nBase + nMerges);
+      result[r] = nBase + rand(nMerges);
+    }
+    const table = new MergeTable(left, right, result);
+    for (let k = 0; k < 50; k++) {
+      const n = 2 + rand(120);
+      const a = Int32Array.from({ length: n }, () => rand(nBase));
+      const b = a.slice();
+      const na = bpeMergeSimple(table, a, n);
+      const nb = bpeMergeHeap(table, b, n);
+      assert.deepEqual(Array.from(b.subarray(0, nb)), Array.from(a.subarray(0, na)), `table ${t}, word ${k}`);
+    }
+  }
+});
+
 test('loading: a lone tokenizer.json (merges as strings or pairs), AutoTokenizer on a folder, bad folders', async () => {
   const vocab = JSON.parse(readFileSync(fixturePath('vocab.json'), 'utf8')) as Record<string, number>;
   const mergeLines = readFileSync(fixturePath('merges.txt'), 'utf8').split('\n').slice(1, -1);

@@ -101,13 +101,14 @@ export function bpeMergeSimple(table: MergeTable, sym: Int32Array, n: number): n
   return n;
 }
 
-const POS_SCALE = 4294967296; // heap key = rank * 2^32 + position: lowest rank first, then leftmost
-
 /**
- * The same result in O(n log n): a doubly linked list of symbols and a min-heap of (rank, position) for every
- * adjacent pair that is a merge. Popping in (rank, position) order merges all occurrences of one pair left to
- * right, like HF. Pairs created while merging rank r wait in `pending` until every rank-r pair is done, since HF
- * only looks for the next best pair after finishing the current one. Stale heap entries are skipped on pop.
+ * The same result in about O(n log n) for long words: a doubly linked list of symbols, and for every merge rank
+ * a bucket of the positions where that pair occurs, with a min-heap of the ranks that have a bucket.
+ * One step = HF's one iteration: take the lowest rank, visit its positions left to right (sorted), and merge each
+ * one that is still that pair (merging p with its right neighbour q removes q, so "aaa" gives "aa a").
+ * The pairs that merges create are filed in buckets that are only visited after this step (the heap of ranks is
+ * popped once per step), because HF looks for the next best pair only after merging every occurrence of the
+ * current one. Entries made stale by earlier merges are skipped when visited.
  */
 export function bpeMergeHeap(table: MergeTable, sym: Int32Array, n: number): number {
   const next = new Int32Array(n);
@@ -117,73 +118,112 @@ export function bpeMergeHeap(table: MergeTable, sym: Int32Array, n: number): num
     next[k] = k + 1 < n ? k + 1 : -1;
     prev[k] = k - 1;
   }
-  let heap = new Float64Array(Math.max(16, n));
-  let size = 0;
-  const push = (key: number): void => {
-    if (size === heap.length) {
-      const bigger = new Float64Array(heap.length * 2);
-      bigger.set(heap);
-      heap = bigger;
+  const buckets = new Map<number, number[]>();
+  const ranks = new MinHeap();
+  // Merges mostly file into the same two or three ranks in a row: remember the last two buckets.
+  let r1 = -1;
+  let b1: number[] = [];
+  let r2 = -1;
+  let b2: number[] = [];
+  const file = (r: number, p: number): void => {
+    if (r === r1) {
+      b1.push(p);
+      return;
     }
-    let i = size++;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (heap[parent]! <= key) break;
-      heap[i] = heap[parent]!;
-      i = parent;
+    if (r === r2) {
+      b2.push(p);
+      return;
     }
-    heap[i] = key;
+    let b = buckets.get(r);
+    if (b === undefined) {
+      b = [];
+      buckets.set(r, b);
+      ranks.push(r);
+    }
+    b.push(p);
+    r2 = r1;
+    b2 = b1;
+    r1 = r;
+    b1 = b;
   };
-  const pop = (): number => {
-    const top = heap[0]!;
-    const last = heap[--size]!;
-    let i = 0;
-    for (;;) {
-      let child = 2 * i + 1;
-      if (child >= size) break;
-      if (child + 1 < size && heap[child + 1]! < heap[child]!) child++;
-      if (heap[child]! >= last) break;
-      heap[i] = heap[child]!;
-      i = child;
-    }
-    heap[i] = last;
-    return top;
-  };
-
   for (let k = 0; k + 1 < n; k++) {
     const r = table.rank(sym[k]!, sym[k + 1]!);
-    if (r >= 0) push(r * POS_SCALE + k);
+    if (r >= 0) file(r, k);
   }
-  const pending: number[] = [];
-  let phase = -1;
-  for (;;) {
-    if (pending.length > 0 && (size === 0 || Math.floor(heap[0]! / POS_SCALE) !== phase)) {
-      for (const key of pending) push(key);
-      pending.length = 0;
+  while (ranks.size > 0) {
+    const r = ranks.pop();
+    const list = buckets.get(r)!;
+    buckets.delete(r); // pairs of rank r made during this step go to a new bucket, for a later step
+    r1 = r2 = -1;
+    let positions: ArrayLike<number> = list;
+    for (let k = 1; k < list.length; k++) {
+      if (list[k]! < list[k - 1]!) {
+        positions = Int32Array.from(list).sort();
+        break;
+      }
     }
-    if (size === 0) break;
-    const key = pop();
-    const r = Math.floor(key / POS_SCALE);
-    const p = key - r * POS_SCALE;
-    phase = r;
-    const q = next[p]!;
-    if (!alive[p] || q < 0 || table.rank(sym[p]!, sym[q]!) !== r) continue; // stale
-    sym[p] = table.result[r]!; // [.., p, q, ..] -> [.., p+q, ..]
-    alive[q] = 0;
-    const after = next[q]!;
-    next[p] = after;
-    if (after >= 0) prev[after] = p;
-    const before = prev[p]!;
-    if (before >= 0) {
-      const rb = table.rank(sym[before]!, sym[p]!);
-      if (rb >= 0) pending.push(rb * POS_SCALE + before);
-    }
-    if (after >= 0) {
-      const ra = table.rank(sym[p]!, sym[after]!);
-      if (ra >= 0) pending.push(ra * POS_SCALE + p);
+    const m = table.result[r]!;
+    for (let k = 0; k < positions.length; k++) {
+      const p = positions[k]!;
+      const q = next[p]!;
+      if (!alive[p] || q < 0 || table.rank(sym[p]!, sym[q]!) !== r) continue; // stale
+      sym[p] = m; // [.., p, q, ..] -> [.., p+q, ..]
+      alive[q] = 0;
+      const after = next[q]!;
+      next[p] = after;
+      if (after >= 0) prev[after] = p;
+      const before = prev[p]!;
+      if (before >= 0) {
+        const rb = table.rank(sym[before]!, m);
+        if (rb >= 0) file(rb, before);
+      }
+      if (after >= 0) {
+        const ra = table.rank(m, sym[after]!);
+        if (ra >= 0) file(ra, p);
+      }
     }
   }
   let w = 0;
   for (let k = 0; k >= 0; k = next[k]!) sym[w++] = sym[k]!;
   return w;
+}
+
+/** A binary min-heap of integers. */
+class MinHeap {
+  private data = new Int32Array(64);
+  size = 0;
+
+  push(x: number): void {
+    if (this.size === this.data.length) {
+      const bigger = new Int32Array(this.data.length * 2);
+      bigger.set(this.data);
+      this.data = bigger;
+    }
+    const d = this.data;
+    let i = this.size++;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (d[parent]! <= x) break;
+      d[i] = d[parent]!;
+      i = parent;
+    }
+    d[i] = x;
+  }
+
+  pop(): number {
+    const d = this.data;
+    const top = d[0]!;
+    const last = d[--this.size]!;
+    let i = 0;
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= this.size) break;
+      if (child + 1 < this.size && d[child + 1]! < d[child]!) child++;
+      if (d[child]! >= last) break;
+      d[i] = d[child]!;
+      i = child;
+    }
+    d[i] = last;
+    return top;
+  }
 }
