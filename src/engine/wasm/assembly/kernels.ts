@@ -15,22 +15,20 @@
 
 // ---- loading weights of any element type as f32 ----------------------------------------------------------------
 
-// 4 f16 bit patterns (zero-extended into i32 lanes) -> f32x4. Exact for normal and subnormal halves (weights hold
-// no inf/nan): the 15 magnitude bits, moved up by 13, line the half's exponent and mantissa up with f32's, and
-// multiplying by 2^112 re-biases the exponent from 15 to 127 (which also normalises subnormals); then the sign.
-// Shifts only (<< 17 drops the sign, >> 4 brings the rest back): no mask constants for V8 to rematerialise.
+// 4 f16 bit patterns, sign-extended into i32 lanes -> f32x4. Exact for normal and subnormal halves (weights hold
+// no inf/nan): shifted up by 13, the half's sign lands on f32's sign bit and its exponent and mantissa line up with
+// f32's; the and clears bits 28-30 (copies of the sign), and multiplying by 2^112 re-biases the exponent from 15
+// to 127 (which also normalises subnormals).
 // @ts-ignore: decorator
 @inline function h2f(bits: v128): v128 {
-  const mag = i32x4.shr_u(i32x4.shl(bits, 17), 4);
-  const sign = i32x4.shl(i32x4.shr_u(bits, 15), 31);
-  return v128.or(f32x4.mul(mag, f32x4.splat(5.192296858534828e33)), sign);
+  return f32x4.mul(v128.and(i32x4.shl(bits, 13), i32x4.splat(0x8fffffff)), f32x4.splat(5.192296858534828e33));
 }
 
 /** Weights 0..3 of the 8 at byte address p, as f32x4. */
 // @ts-ignore: decorator
 @inline function wlo<T>(p: usize): v128 {
   if (sizeof<T>() == 4) return v128.load(p);
-  if (sizeof<T>() == 2) return h2f(v128.load16x4_u(p));
+  if (sizeof<T>() == 2) return h2f(v128.load16x4_s(p));
   return f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(v128.load8x8_s(p)));
 }
 
@@ -38,7 +36,7 @@
 // @ts-ignore: decorator
 @inline function whi<T>(p: usize): v128 {
   if (sizeof<T>() == 4) return v128.load(p, 16);
-  if (sizeof<T>() == 2) return h2f(v128.load16x4_u(p, 8));
+  if (sizeof<T>() == 2) return h2f(v128.load16x4_s(p, 8));
   return f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(v128.load8x8_s(p)));
 }
 
@@ -46,7 +44,7 @@
 // @ts-ignore: decorator
 @inline function wone<T>(p: usize): f32 {
   if (sizeof<T>() == 4) return load<f32>(p);
-  if (sizeof<T>() == 2) return f32x4.extract_lane(h2f(i32x4.splat(<i32>load<u16>(p))), 0);
+  if (sizeof<T>() == 2) return f32x4.extract_lane(h2f(i32x4.splat(<i32>load<i16>(p))), 0);
   return <f32>load<i8>(p);
 }
 
