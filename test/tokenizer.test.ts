@@ -317,6 +317,12 @@ test('loading: a lone tokenizer.json (merges as strings or pairs), AutoTokenizer
   assert.equal(fromJson.eos_token_id, 50256);
   const pairs = GPT2Tokenizer.fromTokenizerJson({ model: { type: 'BPE', vocab, merges: mergeLines.map((l) => l.split(' ')) }, added_tokens: added });
   assert.deepEqual(pairs.encode(text), tok.encode(text));
+  // special_tokens_map.json supplies a pad token that tokenizer_config.json lacks.
+  const withMap = mkdtempSync(join(tmpdir(), 'gpt2-lens-map-'));
+  writeFileSync(join(withMap, 'vocab.json'), JSON.stringify(vocab));
+  writeFileSync(join(withMap, 'merges.txt'), readFileSync(fixturePath('merges.txt')));
+  writeFileSync(join(withMap, 'special_tokens_map.json'), JSON.stringify({ eos_token: '<|endoftext|>', pad_token: { content: '<|endoftext|>' } }));
+  assert.equal(readTokenizerFolder(withMap).pad_token_id, 50256);
   const fromFolder = await AutoTokenizer.from_pretrained(fixturePath(''));
   assert.deepEqual(fromFolder.encode(text), tok.encode(text));
   assert.equal(await AutoTokenizer.from_pretrained('gpt2-lens/bundled'), tok);

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GPT2Tokenizer, type TokenizerConfig } from './gpt2-tokenizer.js';
+import { GPT2Tokenizer, type SpecialTokenSetting, type TokenizerConfig } from './gpt2-tokenizer.js';
 import { resolveModelFolder, type PretrainedOptions } from '../hub/index.js';
 
 /** The package root: the nearest folder above this file that holds package.json (works from src/ and dist/src/). */
@@ -42,11 +42,16 @@ function readJson(path: string): unknown {
 }
 
 /**
- * A tokenizer from a local folder, synchronously: vocab.json + merges.txt (+ tokenizer_config.json when present),
- * or else a lone tokenizer.json (HF's fast-tokenizer file).
+ * A tokenizer from a local folder, synchronously: vocab.json + merges.txt (+ tokenizer_config.json and
+ * special_tokens_map.json when present), or else a lone tokenizer.json (HF's fast-tokenizer file).
  */
 export function readTokenizerFolder(folder: string): GPT2Tokenizer {
   const config = existsSync(join(folder, 'tokenizer_config.json')) ? (readJson(join(folder, 'tokenizer_config.json')) as TokenizerConfig) : {};
+  // special_tokens_map.json names the special tokens when tokenizer_config.json does not (older repos).
+  if (existsSync(join(folder, 'special_tokens_map.json'))) {
+    const map = readJson(join(folder, 'special_tokens_map.json')) as Partial<Record<'bos_token' | 'eos_token' | 'unk_token' | 'pad_token', SpecialTokenSetting>>;
+    for (const key of ['bos_token', 'eos_token', 'unk_token', 'pad_token'] as const) if (config[key] === undefined && map[key] !== undefined) config[key] = map[key];
+  }
   const vocabPath = join(folder, 'vocab.json');
   const mergesPath = join(folder, 'merges.txt');
   if (existsSync(vocabPath) && existsSync(mergesPath)) {
