@@ -108,6 +108,7 @@ test('decode: errors="replace" gives one U+FFFD per invalid piece, no BOM is eat
   assert.equal(tok.decode(tok.encode('x .')), 'x .');
   tok.clean_up_tokenization_spaces = true;
   assert.equal(tok.decode(new Int32Array([464, 4583])), 'The theory');
+  assert.equal(tok.decode(464), 'The'); // a lone id, as HF accepts
   assert.deepEqual(tok.batch_decode([[464], [4583, 286]]), ['The', ' theory of']);
 });
 
@@ -229,7 +230,8 @@ test('bad input: each error names the bad value', () => {
     [() => tok.decode([1.5]), 'decode: token id at index 0 must be an integer, got number 1.5'],
     [() => tok.decode([NaN]), 'decode: token id at index 0 must be an integer, got number NaN'],
     [() => tok.decode(['5'] as unknown as number[]), 'decode: token id at index 0 must be an integer, got string "5"'],
-    [() => tok.decode(5 as unknown as number[]), 'decode: ids must be an array of token ids, got number 5'],
+    [() => tok.decode('5' as unknown as number[]), 'decode: ids must be an array of token ids, got string "5"'],
+    [() => tok.decode(-5), 'decode: token id -5 at index 0 is out of range: valid ids are 0..50256'],
     [() => tok.convert_ids_to_tokens(-3), 'convert_ids_to_tokens: token id -3 is out of range: valid ids are 0..50256'],
     [() => tok.convert_ids_to_tokens([0, 2.5]), 'convert_ids_to_tokens: token id at index 1 must be an integer, got number 2.5'],
     [() => tok.tokenBytes(1e9), 'tokenBytes: token id 1000000000 is out of range: valid ids are 0..50256'],

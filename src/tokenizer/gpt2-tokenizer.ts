@@ -760,7 +760,8 @@ export class GPT2Tokenizer {
    * HF's decode: ids → text. decode([464, 4583, 286]) → "The theory of". With skip_special_tokens the
    * special ids (50256) are dropped; clean_up_tokenization_spaces (default true) applies cleanUpTokenization.
    */
-  decode(ids: ArrayLike<number>, options: DecodeOptions = {}): string {
+  decode(ids: ArrayLike<number> | number, options: DecodeOptions = {}): string {
+    if (typeof ids === 'number') ids = [ids]; // HF accepts a lone id too
     const skip = options.skip_special_tokens ?? false;
     let text: string | null = null;
     if (this.legacyAdded.size === 0) text = this.decodeFast(ids, skip);
