@@ -47,7 +47,7 @@ export class WasmBackend implements ForwardBackend {
     const B = req.input_ids.length;
     const T = req.input_ids[0]!.length;
     const { n_embd: C, vocab_size: V } = config;
-    const cache = req.cache ? this.mirror(req.cache) : null;
+    const cache = req.cache ? this.mirror(req.cache, T) : null;
     const past = cache ? cache.length : 0;
     const keep = !req.lm_head ? -1 : req.num_logits_to_keep > 0 ? Math.min(req.num_logits_to_keep, T) : T;
     const out = this.engine.forward({
@@ -65,16 +65,21 @@ export class WasmBackend implements ForwardBackend {
     return result;
   }
 
-  /** The engine cache mirroring `kv`, re-uploaded when it no longer matches. */
-  private mirror(kv: KVCache): EngineCache {
+  /**
+   * The engine cache mirroring `kv`, with room for T more positions; re-uploaded when it no longer matches.
+   * Its capacity follows the model cache's (which grows by doubling), so that short requests stay small.
+   */
+  private mirror(kv: KVCache, T: number): EngineCache {
     let m = this.mirrors.get(kv);
-    if (m && m.keys0 === kv.keys[0] && m.length === kv.length && m.batch === kv.batch) return m.cache;
-    if (!m || m.batch !== kv.batch) {
+    const need = kv.length + T;
+    if (m && m.keys0 === kv.keys[0] && m.length === kv.length && m.batch === kv.batch && need <= m.cache.capacity) return m.cache;
+    if (!m || m.batch !== kv.batch || need > m.cache.capacity) {
       if (m) {
         this.finalizer.unregister(m);
         this.engine.freeCache(m.cache);
       }
-      const cache = this.engine.newCache(kv.batch, kv.max_positions);
+      const capacity = Math.min(kv.max_positions, Math.max(need, kv.capacity, 2 * (m?.cache.capacity ?? 0)));
+      const cache = this.engine.newCache(kv.batch, capacity);
       m = { cache, keys0: undefined, length: -1, batch: kv.batch };
       this.mirrors.set(kv, m);
       this.finalizer.register(kv, cache, m);

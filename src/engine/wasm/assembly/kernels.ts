@@ -647,9 +647,9 @@ function runOp(ctrl: usize, idx: i32): void {
     dot_rows(arg(ctrl, 0), arg(ctrl, 1), arg(ctrl, 2), arg(ctrl, 3), arg(ctrl, 4), arg(ctrl, 5), arg(ctrl, 6), arg(ctrl, 7),
       sliceLo(V, idx, nt), sliceLo(V, idx + 1, nt), arg(ctrl, 9));
   } else if (op == OP_ATTENTION) {
-    // qkv, B, T, C, nh, kc, vc, cap, past, mask, scale, out, scores (cap floats per thread)
+    // qkv, B, T, C, nh, kc, vc, cap, past, mask, scale, out, scores (past + T floats per thread)
     const pairs = arg(ctrl, 1) * arg(ctrl, 4);
-    const scores = <usize>arg(ctrl, 12) + (<usize>idx * <usize>arg(ctrl, 7) << 2);
+    const scores = <usize>arg(ctrl, 12) + (<usize>idx * <usize>(arg(ctrl, 8) + arg(ctrl, 2)) << 2);
     attention(arg(ctrl, 0), arg(ctrl, 1), arg(ctrl, 2), arg(ctrl, 3), arg(ctrl, 4), arg(ctrl, 5), arg(ctrl, 6), arg(ctrl, 7), arg(ctrl, 8),
       arg(ctrl, 9), argf(ctrl, 10), arg(ctrl, 11), scores, sliceLo(pairs, idx, nt), sliceLo(pairs, idx + 1, nt));
   } else if (op == OP_STREAM) {
