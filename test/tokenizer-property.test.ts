@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getEncoding } from 'js-tiktoken';
 import { GPT2_PATTERN, preTokenize, cleanUpTokenization } from '../src/tokenizer/index.js';
-import { cleanUpSequential } from '../src/tokenizer/gpt2-tokenizer.js';
+import { cleanUpSequential } from '../src/tokenizer/clean-up.js';
 import { loadBundledTokenizer } from '../src/tokenizer/node.js';
 
 /** mulberry32: a 32-bit seeded PRNG. */

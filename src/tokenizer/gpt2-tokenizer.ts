@@ -12,106 +12,14 @@ import { nextWordEnd } from './pretokenize.js';
 import { checkId, checkIds, checkText, describeValue } from './errors.js';
 import { StreamingDecoder, type StreamingDecoderOptions } from './streaming.js';
 import { WordCache } from './word-cache.js';
+import { cleanUpTokenization } from './clean-up.js';
+import { parseMergesText, splitMergeString } from './merges.js';
+import type { AddedTokenSpec, BatchEncoding, CallOptions, DecodeOptions, EncodeOptions, SpecialTokenSetting, TokenizerConfig, TokenSpan, VocabEntry } from './types.js';
 
-/** An added token as HF describes it (tokenizer_config.json's `added_tokens_decoder`, tokenizer.json's `added_tokens`). */
-export interface AddedTokenSpec {
-  content: string;
-  /** special tokens are skipped by decode(..., {skip_special_tokens: true}) */
-  special?: boolean;
-  /** eat the whitespace on the token's left / right when encoding */
-  lstrip?: boolean;
-  rstrip?: boolean;
-  single_word?: boolean;
-  normalized?: boolean;
-}
-
-/** A special-token setting: the token's text, HF's AddedToken-like object, or null for "none". */
-export type SpecialTokenSetting = string | { content: string } | null;
-
-/** The tokenizer_config.json fields this tokenizer understands (others are ignored). */
-export interface TokenizerConfig {
-  /** default 1024 for GPT-2's files; used by truncation=true and padding="max_length" without max_length */
-  model_max_length?: number;
-  /** prepend a space to the text before tokenising (default false) */
-  add_prefix_space?: boolean;
-  /** put bos_token before the ids (default false) */
-  add_bos_token?: boolean;
-  /** decode's default for clean_up_tokenization_spaces (default true in transformers 4.43.4) */
-  clean_up_tokenization_spaces?: boolean;
-  bos_token?: SpecialTokenSetting;
-  eos_token?: SpecialTokenSetting;
-  unk_token?: SpecialTokenSetting;
-  pad_token?: SpecialTokenSetting;
-  padding_side?: 'left' | 'right';
-  truncation_side?: 'left' | 'right';
-  /** id → added token (as tokenizer_config.json writes it) */
-  added_tokens_decoder?: Record<string, AddedTokenSpec>;
-  /** how decode treats invalid UTF-8: "replace" (U+FFFD, the default) or "strict" (throw) */
-  errors?: 'replace' | 'strict';
-  [key: string]: unknown;
-}
-
-export interface EncodeOptions {
-  /** GPT-2 adds no special tokens unless add_bos_token is set; default true */
-  add_special_tokens?: boolean;
-  /** treat added tokens' text (`<|endoftext|>`) as ordinary text (default false) */
-  split_special_tokens?: boolean;
-  /** truncate to max_length (see CallOptions) */
-  truncation?: boolean | 'longest_first' | 'only_first' | 'do_not_truncate';
-  max_length?: number;
-}
-
-export interface DecodeOptions {
-  /** drop special tokens (<|endoftext|>); default false */
-  skip_special_tokens?: boolean;
-  /** " ." → ".", " n't" → "n't", ...; default: the tokenizer's setting (true for GPT-2) */
-  clean_up_tokenization_spaces?: boolean;
-  /** HF joins added, non-special tokens to their neighbours with a space; default true */
-  spaces_between_special_tokens?: boolean;
-}
-
-export interface CallOptions {
-  /** true or "longest": pad to the longest text; "max_length": pad to max_length; false (default): no padding */
-  padding?: boolean | 'longest' | 'max_length' | 'do_not_pad';
-  /** where padding goes; default the tokenizer's padding_side ("right") */
-  padding_side?: 'left' | 'right';
-  /** cut each text's ids to max_length (true = "longest_first"); when omitted, a given max_length truncates (HF) */
-  truncation?: boolean | 'longest_first' | 'only_first' | 'do_not_truncate';
-  max_length?: number;
-  add_special_tokens?: boolean;
-}
-
-/** The call form's result: one row per text (flat arrays for a single string). */
-export interface BatchEncoding<T> {
-  input_ids: T;
-  attention_mask: T;
-}
-
-/**
- * One token with where it came from. `start`/`end` count UTF-16 code units of the input string (what JS string
- * indices, `slice` and DOM ranges use). A token that holds only part of a character (an emoji split into two
- * tokens) gets the whole character's span, so neighbouring tokens may share a character; `bytes` says exactly which
- * of its UTF-8 bytes the token holds, and `text` is `decode([id])`, with U+FFFD for an incomplete character.
- */
-export interface TokenSpan {
-  id: number;
-  /** the token's own text: its bytes decoded as UTF-8 with errors="replace" */
-  text: string;
-  /** the UTF-8 bytes the token stands for */
-  bytes: number[];
-  /** UTF-16 offsets into the input: input.slice(start, end) is the text the token covers */
-  start: number;
-  end: number;
-}
-
-/** A vocabulary entry found by searchVocab. */
-export interface VocabEntry {
-  id: number;
-  /** the byte-level form stored in vocab.json ("Ġthe") */
-  token: string;
-  /** what it stands for (" the"), UTF-8 decoded with U+FFFD for a partial character */
-  text: string;
-}
+// Re-exported, so that importing them from this file (the tokenizer's main module) works too.
+export type { AddedTokenSpec, BatchEncoding, CallOptions, DecodeOptions, EncodeOptions, SpecialTokenSetting, TokenizerConfig, TokenSpan, VocabEntry } from './types.js';
+export { cleanUpTokenization, cleanUpSequential } from './clean-up.js';
+export { parseMergesText } from './merges.js';
 
 interface AddedToken extends Required<Pick<AddedTokenSpec, 'content' | 'special' | 'lstrip' | 'rstrip' | 'single_word'>> {
   id: number;
@@ -128,75 +36,6 @@ function settingContent(s: SpecialTokenSetting | undefined): string | null | und
   if (s === undefined) return undefined;
   if (s === null) return null;
   return typeof s === 'string' ? s : s.content;
-}
-
-/** HF's clean_up_tokenization: exactly these ten replacements, in this order (not 'll or 'd). */
-export function cleanUpTokenization(text: string): string {
-  // Exactly `text.replaceAll(" .", ".").replaceAll(" ?", "?")...` over the whole text, but fast: the ten
-  // replacements are applied only to small windows around the places that can change. A window is a run of
-  // characters that occur in some pattern (space . ? ! , ' n t m s v e r); any other character is never matched
-  // nor removed, so no match of any of the ten passes can cross it, and each window can be cleaned on its own.
-  CLEAN_UP_ANY.lastIndex = 0;
-  let m = CLEAN_UP_ANY.exec(text);
-  if (m === null) return text;
-  const parts: string[] = [];
-  let last = 0;
-  while (m !== null) {
-    let a = m.index;
-    while (a > last && isCleanUpChar(text.charCodeAt(a - 1))) a--;
-    let b = m.index + m[0].length;
-    while (b < text.length && isCleanUpChar(text.charCodeAt(b))) b++;
-    parts.push(text.slice(last, a), cleanUpSequential(text.slice(a, b)));
-    last = b;
-    CLEAN_UP_ANY.lastIndex = b;
-    m = CLEAN_UP_ANY.exec(text);
-  }
-  parts.push(text.slice(last));
-  return parts.join('');
-}
-
-/** HF's clean_up_tokenization, literally: ten replaceAll passes, in this order. */
-export function cleanUpSequential(text: string): string {
-  for (const [from, to] of CLEAN_UPS) text = text.replaceAll(from, to);
-  return text;
-}
-
-const CLEAN_UPS: ReadonlyArray<readonly [string, string]> = [
-  [' .', '.'],
-  [' ?', '?'],
-  [' !', '!'],
-  [' ,', ','],
-  [" ' ", "'"],
-  [" n't", "n't"],
-  [" 'm", "'m"],
-  [" 's", "'s"],
-  [" 've", "'ve"],
-  [" 're", "'re"],
-];
-// Matches wherever one of the patterns starts in the original text; nothing changes elsewhere.
-const CLEAN_UP_ANY = / [.?!,]| '[ msvr]| n't/g;
-const CLEAN_UP_CHARS = new Uint8Array(128);
-for (const ch of " .?!,'ntmsver") CLEAN_UP_CHARS[ch.charCodeAt(0)] = 1;
-function isCleanUpChar(c: number): boolean {
-  return c < 128 && CLEAN_UP_CHARS[c] === 1;
-}
-
-const OTHER_SPACE = /[^\S ]/;
-
-/** Parses merges.txt as HF's slow tokenizer does: drop the first line (`#version: 0.2`) and the last (empty) one. */
-export function parseMergesText(text: string): Array<[string, string]> {
-  const lines = text.split('\n').slice(1, -1);
-  const out: Array<[string, string]> = [];
-  for (const line of lines) {
-    const sp = line.indexOf(' ');
-    if (sp > 0 && sp < line.length - 1 && line.indexOf(' ', sp + 1) < 0 && !OTHER_SPACE.test(line)) {
-      out.push([line.slice(0, sp), line.slice(sp + 1)]); // the usual "a b"
-      continue;
-    }
-    const parts = line.split(/\s+/).filter((p) => p.length > 0); // Python's str.split()
-    if (parts.length === 2) out.push([parts[0]!, parts[1]!]);
-  }
-  return out;
 }
 
 /**
@@ -891,12 +730,6 @@ export class GPT2Tokenizer {
   static byteLevel(text: string): string {
     return bytesToTokenString(new TextEncoder().encode(text));
   }
-}
-
-function splitMergeString(m: string): [string, string] {
-  const parts = m.split(' ');
-  if (parts.length !== 2) throw new Error(`tokenizer.json: merge ${JSON.stringify(m)} is not two tokens separated by one space`);
-  return [parts[0]!, parts[1]!];
 }
 
 function truncationLength(options: EncodeOptions, modelMax: number, method: string): number | null {
