@@ -1,9 +1,12 @@
 // Property tests over 10,000 seeded random Unicode strings (reproducible: a tiny PRNG below, fixed seed).
 // For every string:
 //   - the hand-written pre-tokeniser gives exactly the words of GPT-2's regex (JavaScript, \p{White_Space});
-//   - ids equal js-tiktoken's gpt2 encoding (an independent implementation) wherever the comparison means
-//     something: js-tiktoken uses JavaScript's \s, which (unlike Python's) matches U+FEFF and not U+0085, so
-//     strings containing either are left out of that comparison (and counted);
+//   - ids equal tiktoken's gpt2 encoding (the WASM build of OpenAI's Rust code, whose regex `\s` is Unicode
+//     White_Space like Python's) on every string, and js-tiktoken's (an independent JS implementation) wherever
+//     the comparison means something: js-tiktoken uses JavaScript's \s, which (unlike Python's) matches U+FEFF and
+//     not U+0085, so strings containing either are left out of that comparison (and counted). Both are called
+//     with allowed_special "all", so <|endoftext|> in the text is 50256 as with HF (their default throws); both
+//     encode a lone surrogate as U+FFFD's UTF-8 (TextEncoder), as we do;
 //   - decode(encode(s)) === s for well-formed strings (no lone surrogate; those encode as U+FFFD, as TextEncoder);
 //   - encodeWithOffsets gives the same ids, bytes that concatenate to the text's UTF-8, and valid spans;
 //   - the streaming decoder's pieces join to decode(ids, {clean_up_tokenization_spaces: false}), with no U+FFFD
@@ -11,6 +14,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { getEncoding } from 'js-tiktoken';
+import { get_encoding } from 'tiktoken';
 import { GPT2_PATTERN, preTokenize, cleanUpTokenization } from '../src/tokenizer/index.js';
 import { cleanUpSequential } from '../src/tokenizer/clean-up.js';
 import { loadBundledTokenizer } from '../src/tokenizer/node.js';
@@ -64,13 +68,21 @@ function randomString(rand: () => number): string {
   return s;
 }
 
+function sameIds(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 const hasLoneSurrogate = (s: string): boolean => /\p{Cs}/u.test(s);
 
-test('10,000 random Unicode strings: regex words, js-tiktoken ids, round trip, offsets, streaming', () => {
+test('10,000 random Unicode strings: regex words, tiktoken and js-tiktoken ids, round trip, offsets, streaming', () => {
   const tok = loadBundledTokenizer();
   const tiktoken = getEncoding('gpt2');
   const rand = prng(20240601);
   const utf8 = new TextEncoder();
+  const wasm = get_encoding('gpt2');
+  const wasmMismatches: string[] = [];
   let compared = 0;
   let notCompared = 0;
   let roundTrips = 0;
@@ -81,6 +93,7 @@ test('10,000 random Unicode strings: regex words, js-tiktoken ids, round trip, o
     assert.deepEqual(preTokenize(s), s.match(GPT2_PATTERN) ?? [], `words of ${what}`);
 
     const ids = tok.encode(s);
+    wasmMismatches.push(...(sameIds(ids, wasm.encode(s, 'all')) ? [] : [what]));
     if (/[\u0085\ufeff]/.test(s)) notCompared++;
     else {
       assert.deepEqual(ids, tiktoken.encode(s, 'all'), `ids of ${what} vs js-tiktoken`);
@@ -110,6 +123,8 @@ test('10,000 random Unicode strings: regex words, js-tiktoken ids, round trip, o
     assert.equal(pieces.join(''), raw, `stream of ${what}`);
     if (!hasLoneSurrogate(s) && !s.includes('\ufffd')) for (const p of pieces) assert.ok(!p.includes('\ufffd'), `stream piece of ${what}`);
   }
+  wasm.free();
+  assert.deepEqual(wasmMismatches.slice(0, 5), [], `${wasmMismatches.length} strings differ from tiktoken (WASM)`);
   assert.ok(compared >= 8_000, `compared with js-tiktoken on ${compared} strings`);
   assert.ok(notCompared > 100, `${notCompared} strings with U+0085/U+FEFF`);
   assert.ok(roundTrips >= 8_000, `${roundTrips} round trips`);
