@@ -26,8 +26,9 @@ let bundled: GPT2Tokenizer | null = null;
 
 /**
  * GPT-2's tokenizer from the vocabulary shipped in the package: synchronous, offline, made once and shared
- * (about 150 ms the first time). Settings are those of the Hub's tokenizer_config.json (model_max_length 1024,
- * clean_up_tokenization_spaces true, no pad token).
+ * (about 100 ms the first time). Settings are those of the Hub's tokenizer_config.json (model_max_length 1024,
+ * clean_up_tokenization_spaces true, no pad token). The instance is shared: to change its settings (pad_token,
+ * padding_side), make your own with `readTokenizerFolder(bundledVocabFolder())`.
  */
 export function loadBundledTokenizer(): GPT2Tokenizer {
   return (bundled ??= readTokenizerFolder(bundledVocabFolder()));
