@@ -53,7 +53,8 @@ export function App() {
   const [knobs, setKnobs] = useState<KnobState>(DEFAULT_KNOBS);
   const [next, setNext] = useState<NextResponse | null>(null);
   const [nextBusy, setNextBusy] = useState(false);
-  const [forward, setForward] = useState<ForwardResponse | null>(null);
+  // one forward pass per view and prompt: attention and the lens are asked for separately (the lens is the costly one)
+  const [forward, setForward] = useState<{ attention: ForwardResponse | null; lens: ForwardResponse | null }>({ attention: null, lens: null });
   const [error, setError] = useState<string | null>(null);
   const [tab, setTab] = useState<Tab>('next');
   const [auto, setAuto] = useState(false);
@@ -108,27 +109,30 @@ export function App() {
     60,
   );
 
-  // Attention and the logit lens come from one forward pass, asked for only while one of those views is open.
-  const needForward = tab === 'attention' || tab === 'lens';
+  // Attention and the logit lens: a forward pass asked for only while its view is open, once per prompt.
+  const view = tab === 'attention' || tab === 'lens' ? tab : null;
+  const key = ids.join(',');
   useDebouncedRequest(
     (signal) => {
-      if (!needForward || !ids.length) return;
+      if (!view || !ids.length || forward[view]?.input_ids.join(',') === key) return;
       if (info && ids.length > info.limits.max_forward_tokens) {
-        setForward(null);
+        setForward({ attention: null, lens: null });
         setError(`Attention and the logit lens are limited to ${info.limits.max_forward_tokens} tokens on this server.`);
         return;
       }
-      api.forward({ input_ids: ids, attentions: true, lens: true, lens_top: 3 }, signal).then(
+      const req = view === 'attention' ? { attentions: true, lens: false } : { attentions: false, lens: true, lens_top: 3 };
+      api.forward({ input_ids: ids, ...req }, signal).then(
         (f) => {
-          setForward(f);
+          setForward((old) => ({ ...old, [view]: f }));
           setError(null);
         },
         (err) => !isAbort(err) && setError(message(err)),
       );
     },
-    [ids, needForward],
+    [key, view],
     100,
   );
+  const current = (v: 'attention' | 'lens'): ForwardResponse | null => (forward[v]?.input_ids.join(',') === key ? forward[v] : null);
 
   function append(row: Row): void {
     if (!next) return;
@@ -284,8 +288,8 @@ export function App() {
           </div>
         )}
         {tab === 'beam' && <BeamPanel ids={ids} promptText={text} disabled={!tokens} />}
-        {tab === 'attention' && (forward ? <Attention data={forward} key={forward.input_ids.join(',')} /> : <p class="hint">Computing…</p>)}
-        {tab === 'lens' && (forward ? <LogitLens data={forward} /> : <p class="hint">Computing…</p>)}
+        {tab === 'attention' && (current('attention') ? <Attention data={current('attention')!} /> : <p class="hint">Computing…</p>)}
+        {tab === 'lens' && (current('lens') ? <LogitLens data={current('lens')!} /> : <p class="hint">Computing…</p>)}
         {tab === 'compare' && <Compare ids={ids} promptText={text} knobs={knobs} disabled={!tokens} />}
       </section>
       <footer class="foot">
