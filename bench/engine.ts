@@ -128,7 +128,7 @@ export async function run(flags: string[]): Promise<void> {
       // the ceiling and decode, interleaved, best of each: both see about the same machine
       let bw = 0;
       let d1 = 0;
-      for (let r = 0; r < reps; r++) {
+      for (let r = 0; r < reps + 2; r++) {
         bw = Math.max(bw, engine.probeBandwidth(2));
         d1 = Math.max(d1, decode(engine, 1, steps, 1));
       }
