@@ -248,6 +248,7 @@ test('the explorer, used as a person would, in headless Chromium', { timeout: 18
   await t.test('compare: greedy, beam search and sampling side by side', async () => {
     await page.click('#tab-compare');
     await page.fill('#compare-max-new', '12');
+    await page.fill('#compare-seed', '2');
     await page.click('#compare-run');
     await page.waitForFunction(() => document.querySelectorAll('.compare-text').length === 3);
     const greedy = await api<GenerateResponse>('/api/generate', { text: 'The theory of relativity is', max_new_tokens: 12 });
@@ -255,6 +256,12 @@ test('the explorer, used as a person would, in headless Chromium', { timeout: 18
     assert.equal(
       (await page.locator('.compare-col').first().locator('.new-part').textContent()) ?? '',
       greedy.sequences[0]!.text.slice('The theory of relativity is'.length),
+    );
+    const sampled = await api<GenerateResponse>('/api/generate', { text: 'The theory of relativity is', max_new_tokens: 12, do_sample: true, top_k: 0, seed: 2 });
+    assert.equal(
+      (await page.locator('.compare-col').nth(2).locator('.new-part').textContent()) ?? '',
+      sampled.sequences[0]!.text.slice('The theory of relativity is'.length),
+      'the sampling column is seeded: the same seed gives the same text',
     );
     await shot('compare');
   });

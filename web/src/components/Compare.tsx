@@ -67,7 +67,7 @@ export function Compare({ ids, promptText, knobs, disabled }: { ids: number[]; p
           <input type="number" min={2} max={8} value={beams} onInput={(e) => setBeams(Number((e.target as HTMLInputElement).value) || 2)} />
         </label>
         <label>
-          Seed <input type="number" min={0} value={seed} onInput={(e) => setSeed(Number((e.target as HTMLInputElement).value) || 0)} />
+          Seed <input type="number" id="compare-seed" min={0} value={seed} onInput={(e) => setSeed(Number((e.target as HTMLInputElement).value) || 0)} />
         </label>
         <button type="button" id="compare-run" class="primary" disabled={disabled || running || ids.length === 0} onClick={run}>
           {running ? 'Running…' : 'Compare'}
