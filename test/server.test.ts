@@ -76,6 +76,15 @@ async function ok<T>(path: string, body: unknown): Promise<T> {
   return r.json as T;
 }
 
+/** Polls `cond` every 5 ms; fails after `ms` (never hangs the suite). */
+async function until(cond: () => boolean, what: string, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) assert.fail(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 interface SseEvent {
   event: string;
   data: unknown;
@@ -490,27 +499,32 @@ describe('the queue', () => {
       const a = new AbortController();
       const resA = await fetch(new URL('/api/generate', url), {
         method: 'POST',
-        body: JSON.stringify({ input_ids: [50256], max_new_tokens: 1000, stream: true }),
+        // min_new_tokens keeps eos away: this generation can only end by its client leaving
+        body: JSON.stringify({ input_ids: [50256], max_new_tokens: 1000, min_new_tokens: 1000, stream: true }),
         signal: a.signal,
       });
       const reader = resA.body!.getReader();
       let seen = '';
-      while ((seen.match(/event: token/g) ?? []).length < 3) seen += new TextDecoder().decode((await reader.read()).value);
+      while ((seen.match(/event: token/g) ?? []).length < 3) {
+        const chunk = await reader.read();
+        assert.ok(!chunk.done, 'the stream ended early');
+        seen += new TextDecoder().decode(chunk.value);
+      }
       assert.equal(slow.queue.busy, true);
 
       // B waits behind A; its client leaves; it is dropped from the queue without running
       const b = new AbortController();
       const resB = fetch(new URL('/api/next', url), { method: 'POST', body: JSON.stringify({ text: 'B' }), signal: b.signal }).catch((e: unknown) => e);
-      while (slow.queue.pending < 1) await new Promise((r) => setTimeout(r, 5));
+      await until(() => slow.queue.pending === 1, 'B waits in the queue');
       b.abort();
       assert.ok((await resB) instanceof Error);
-      while (slow.queue.pending > 0) await new Promise((r) => setTimeout(r, 5));
+      await until(() => slow.queue.pending === 0, 'B leaves the queue');
       assert.equal(slow.queue.busy, true, 'A is still running');
 
       // A's client leaves: its generation stops at the next step and frees the queue
       a.abort();
       await reader.cancel().catch(() => {});
-      while (slow.queue.busy) await new Promise((r) => setTimeout(r, 5));
+      await until(() => !slow.queue.busy, 'the cancelled generation frees the queue');
       const callsAtStop = plain.calls;
       assert.ok(callsAtStop > 0);
       const c = await fetch(new URL('/api/tokenize', url), { method: 'POST', body: JSON.stringify({ text: 'C' }) });
