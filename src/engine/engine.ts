@@ -190,7 +190,15 @@ export class WasmEngine {
     const total = (weights.lm_head ? 2 : 1) * rowsBytes + P * C * 4 + config.n_layer * perBlock + 2 * C * 4 + 16 * 2 ** 20;
     const shared = threads > 1;
     const initial = Math.min(MAX_PAGES, Math.ceil(total / PAGE) + 1);
-    const memory = new WebAssembly.Memory({ initial, maximum: MAX_PAGES, shared } as WebAssembly.MemoryDescriptor);
+    let memory: WebAssembly.Memory;
+    try {
+      memory = new WebAssembly.Memory({ initial, maximum: MAX_PAGES, shared } as WebAssembly.MemoryDescriptor);
+    } catch (e) {
+      if (shared && typeof SharedArrayBuffer === 'undefined') {
+        throw new Error('engine: threads need shared memory, which a browser allows only on a cross-origin isolated page (COOP: same-origin, COEP: require-corp); use threads: 1 here', { cause: e });
+      }
+      throw new Error(`engine: cannot allocate ${(initial / 16).toFixed(0)} MiB of WebAssembly memory: ${(e as Error).message}`, { cause: e });
+    }
     const arena = new Arena(memory, PAGE); // page 0 stays free: address 0 is never a valid buffer
     const ctrl = arena.alloc(128);
 
@@ -258,6 +266,10 @@ export class WasmEngine {
 
   /** A new KV cache for `batch` rows and up to `capacity` positions (default n_positions). */
   newCache(batch: number, capacity = this.config.n_positions): EngineCache {
+    if (!Number.isInteger(batch) || batch < 1) throw new Error(`engine: a cache needs a positive integer batch, got ${batch}`);
+    if (!Number.isInteger(capacity) || capacity < 1 || capacity > this.config.n_positions) {
+      throw new Error(`engine: cache capacity must be 1..${this.config.n_positions} (n_positions), got ${capacity}`);
+    }
     const C = this.config.n_embd;
     const bytes = batch * capacity * C * 4;
     const keys: number[] = [];
