@@ -64,6 +64,31 @@ for (const [name, args, backend] of [
   });
 }
 
+/** Runs the CLI and parses its --json output. */
+function cli(args: string[]): unknown {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout);
+}
+
+test("the API answers the CLI's own JSON: tokenize, next, generate (greedy and beam search)", { timeout: 180_000 }, async () => {
+  const s = await serve(['--reference', '-q']);
+  const post = async (path: string, body: unknown): Promise<unknown> => (await fetch(new URL(path, s.url), { method: 'POST', body: JSON.stringify(body) })).json();
+  try {
+    const prompt = 'Paul Erdős proved that';
+    assert.deepEqual(await post('/api/tokenize', { text: prompt }), cli(['tokenize', '--json', prompt]));
+    const next = (await post('/api/next', { text: prompt, top: 7 })) as NextResponse;
+    assert.deepEqual({ input_ids: next.input_ids, top: next.top }, cli(['next', '--json', '--top', '7', '--model', FIXTURE_DIR, prompt]));
+    assert.deepEqual(await post('/api/generate', { text: prompt, max_new_tokens: 6 }), cli(['generate', '--json', '--max-new-tokens', '6', '--model', FIXTURE_DIR, prompt]));
+    assert.deepEqual(
+      await post('/api/generate', { text: prompt, max_new_tokens: 5, num_beams: 3, num_return_sequences: 2 }),
+      cli(['generate', '--json', '--max-new-tokens', '5', '--num-beams', '3', '--num-return-sequences', '2', '--model', FIXTURE_DIR, prompt]),
+    );
+  } finally {
+    assert.equal(await s.stop(), 0);
+  }
+});
+
 test('bad arguments: one line, exit 2', () => {
   for (const [args, message] of [
     [['--port', 'http'], 'gpt2-lens: --port must be a whole number from 0 to 65535, got "http"\n'],

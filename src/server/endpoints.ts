@@ -9,8 +9,10 @@ import {
   TemperatureLogitsWarper,
   TopKLogitsWarper,
   TopPLogitsWarper,
+  topKIndices,
   type LogitsProcessor,
 } from '../generation/logits-process.js';
+import { softmaxInto } from '../generation/math.js';
 import { ApiError } from './errors.js';
 import type { Schema } from './validate.js';
 import type {
@@ -129,37 +131,16 @@ export function nextSchema(ctx: Context): Schema {
   };
 }
 
-/** Indices of the `n` largest values, largest first (ties by lower id). Skips -Infinity. */
-function topIndices(values: ArrayLike<number>, n: number): number[] {
-  const best: number[] = [];
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (v === -Infinity) continue;
-    if (best.length === n && v <= values[best[n - 1]!]!) continue;
-    let j = best.length < n ? best.length : n - 1;
-    best[j] = i;
-    while (j > 0 && values[best[j - 1]!]! < v) {
-      best[j] = best[j - 1]!;
-      best[j - 1] = i;
-      j--;
-    }
-  }
-  return best;
+/** softmax in float64, as the CLI computes it (removed tokens, -Infinity, get 0). */
+function softmax(x: Float32Array): Float64Array {
+  const out = new Float64Array(x.length);
+  softmaxInto(x, out);
+  return out;
 }
 
-/** softmax(x) in float64, as probabilities (removed tokens, -Infinity, get 0). */
-function softmax(x: Float32Array): Float64Array {
-  let max = -Infinity;
-  for (let i = 0; i < x.length; i++) if (x[i]! > max) max = x[i]!;
-  const out = new Float64Array(x.length);
-  let sum = 0;
-  for (let i = 0; i < x.length; i++) {
-    const e = Math.exp(x[i]! - max);
-    out[i] = e;
-    sum += e;
-  }
-  for (let i = 0; i < x.length; i++) out[i] = out[i]! / sum;
-  return out;
+/** The `n` best ids, best first (as the CLI picks them), leaving out removed (-Infinity) tokens. */
+function topIndices(values: Float32Array, n: number): number[] {
+  return topKIndices(values, n).filter((id) => values[id] !== -Infinity);
 }
 
 /** The knobs as HF would chain them when sampling: processors (repetition penalty) first, then warpers in order. */

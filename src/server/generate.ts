@@ -21,7 +21,9 @@ import {
   type GenerateOutput,
   type GenerationModel,
   type GenerationTrace,
+  topKIndices,
 } from '../generation/index.js';
+import { softmaxInto } from '../generation/math.js';
 import type { ForwardInputs } from '../model/types.js';
 import { ApiError } from './errors.js';
 import { promptIds, promptSchema, tokenText, type Context } from './endpoints.js';
@@ -114,31 +116,16 @@ export interface GenerateEvents {
   beam(e: BeamEvent): void;
 }
 
-/** softmax of one row; -Infinity gets 0 */
+/** softmax of one row in float64 (-Infinity gets 0) */
 function softmax(x: Float32Array): Float64Array {
-  let max = -Infinity;
-  for (let i = 0; i < x.length; i++) if (x[i]! > max) max = x[i]!;
   const out = new Float64Array(x.length);
-  let sum = 0;
-  for (let i = 0; i < x.length; i++) sum += out[i] = Math.exp(x[i]! - max);
-  for (let i = 0; i < x.length; i++) out[i] = out[i]! / sum;
+  softmaxInto(x, out);
   return out;
 }
 
+/** the `n` most probable ids, best first, leaving out removed tokens */
 function best(p: Float64Array, n: number): number[] {
-  const idx: number[] = [];
-  for (let i = 0; i < p.length; i++) {
-    if (p[i] === 0) continue;
-    if (idx.length === n && p[i]! <= p[idx[n - 1]!]!) continue;
-    let j = idx.length < n ? idx.length : n - 1;
-    idx[j] = i;
-    while (j > 0 && p[idx[j - 1]!]! < p[i]!) {
-      idx[j] = idx[j - 1]!;
-      idx[j - 1] = i;
-      j--;
-    }
-  }
-  return idx;
+  return topKIndices(p, n).filter((id) => p[id]! > 0);
 }
 
 /**
