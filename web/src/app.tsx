@@ -289,7 +289,14 @@ export function App() {
         )}
         {tab === 'beam' && <BeamPanel ids={ids} promptText={text} disabled={!tokens} />}
         {tab === 'attention' && (current('attention') ? <Attention data={current('attention')!} /> : <p class="hint">Computing…</p>)}
-        {tab === 'lens' && (current('lens') ? <LogitLens data={current('lens')!} /> : <p class="hint">Computing…</p>)}
+        {tab === 'lens' &&
+          (current('lens') ? (
+            <LogitLens data={current('lens')!} />
+          ) : (
+            <p class="hint" aria-busy="true">
+              Computing… the lens unembeds the residual stream of every layer at every position (a few seconds for GPT-2&apos;s 124M parameters).
+            </p>
+          ))}
         {tab === 'compare' && <Compare ids={ids} promptText={text} knobs={knobs} disabled={!tokens} />}
       </section>
       <footer class="foot">
