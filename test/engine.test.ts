@@ -191,8 +191,11 @@ test('2 threads give bit-for-bit the logits of 1 thread (fp32 and int8)', async 
       assert.deepEqual(two.forward({ ...args, cache: c2 }).logits, one.forward({ ...args, cache: c1 }).logits);
       for (let s = 0; s < 3; s++) {
         const step = { ids: [s, s + 1, s + 2], positions: [4 + s, 4 + s, 4 + s], mask: null, batch: 3, keep: 1 };
+        if (s === 1) two.setActiveThreads(1); // the pool computes on fewer threads, the workers sit out
+        if (s === 2) two.setActiveThreads(2);
         assert.deepEqual(two.forward({ ...step, cache: c2 }), one.forward({ ...step, cache: c1 }));
       }
+      assert.throws(() => two.setActiveThreads(3), /active threads must be 1\.\.2, got 3/);
     } finally {
       one.dispose();
       two.dispose();
@@ -294,5 +297,8 @@ test('clear errors: unknown dtype, threads without a spawner, other weights, too
   const cache = engine.newCache(1, 4);
   assert.throws(() => engine.forward({ ids: [1, 2, 3, 4, 5], positions: [0, 1, 2, 3, 4], mask: null, batch: 1, cache, keep: 1 }), /5 positions exceed the cache's capacity 4/);
   assert.throws(() => engine.forward({ ids: [1], positions: [40], mask: null, batch: 1, cache: null, keep: 1 }), /position 40 is out of range \[0, 40\)/);
+  assert.throws(() => engine.newCache(0), /a cache needs a positive integer batch, got 0/);
+  assert.throws(() => engine.newCache(1, 41), /cache capacity must be 1\.\.40 \(n_positions\), got 41/);
+  assert.throws(() => engine.forward({ ids: [1, 2, 3], positions: [0, 1, 2], mask: null, batch: 2, cache: null, keep: 1 }), /3 ids do not make 2 rows/);
   engine.dispose();
 });
