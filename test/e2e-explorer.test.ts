@@ -39,7 +39,9 @@ async function api<T>(path: string, body: unknown): Promise<T> {
 }
 
 async function shot(name: string, fullPage = false): Promise<void> {
-  await page.waitForTimeout(400); // let the bars' 0.25 s transition finish, for a still picture
+  // a still picture: no table waiting for an answer, the bars' 0.25 s transition over
+  await page.waitForFunction(() => document.querySelector('.next-table')?.getAttribute('aria-busy') !== 'true');
+  await page.waitForTimeout(400);
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage });
 }
 
@@ -161,10 +163,15 @@ test('the explorer, used as a person would, in headless Chromium', { timeout: 18
     await page.click('#undo');
     await page.waitForFunction((n) => document.querySelectorAll('.chips .chip').length === n, base);
 
-    // keyboard: focus the first candidate and press Enter
+    // keyboard: focus the first candidate and press Enter, once the table is the one for this text again
+    await page.waitForFunction(() => document.querySelector('.next-table')?.getAttribute('aria-busy') === 'false');
+    const first = Number(await page.locator('.rows .row').first().getAttribute('data-id'));
+    const promptIds = tokenizer.encode('Paul Erdős proved that');
+    assert.equal(first, (await api<NextResponse>('/api/next', { input_ids: promptIds, top: 1 })).top[0]!.id);
     await page.locator('.rows .row').first().focus();
     await page.keyboard.press('Enter');
     await page.waitForFunction((n) => document.querySelectorAll('.chips .chip').length === n, base + 1);
+    assert.equal(Number(await page.locator('.chips .chip.generated').last().getAttribute('data-id')), first);
     // Step (greedy) takes the top of the distribution after the knobs
     const ids = await page.locator('.chips .chip').evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset.id)));
     const top = (await api<NextResponse>('/api/next', { input_ids: ids, temperature: 2, top_k: 4 })).processed[0]!.id;

@@ -134,14 +134,18 @@ export function App() {
   );
   const current = (v: 'attention' | 'lens'): ForwardResponse | null => (forward[v]?.input_ids.join(',') === key ? forward[v] : null);
 
+  // The table answers for the ids it was asked about; until the answer for the current ids arrives, it is stale:
+  // shown dimmed, and nothing can be picked from it (a pick would follow a context that is no longer the text's).
+  const fresh = next !== null && next.input_ids.join(',') === ids.join(',');
+
   function append(row: Row): void {
-    if (!next) return;
+    if (!next || !fresh) return;
     setSteps((s) => [...s, { id: row.id, text: row.token, prob: row.after, alternatives: alternativesOf(next) }]);
   }
 
   /** One step: greedy takes the top of the table; sampling asks the server to draw one token with the knobs. */
   async function step(): Promise<void> {
-    if (!next || stepping.current) return;
+    if (!next || !fresh || stepping.current) return;
     stepping.current = true;
     try {
       if (pickMode === 'greedy') {
@@ -165,14 +169,14 @@ export function App() {
 
   // Auto-step: one token every 400 ms once the table for the last one has arrived.
   useEffect(() => {
-    if (!auto || !next || nextBusy) return;
+    if (!auto || !next || !fresh || nextBusy) return;
     if (steps.length >= 64) {
       setAuto(false);
       return;
     }
     const timer = setTimeout(() => void step(), 400);
     return () => clearTimeout(timer);
-  }, [auto, next, nextBusy]);
+  }, [auto, next, nextBusy, fresh]);
 
   const chips: Chip[] = [...(tokens?.tokens.map((t) => ({ id: t.id, text: t.text, bytes: t.bytes, start: t.start, end: t.end })) ?? []), ...steps];
 
@@ -259,7 +263,7 @@ export function App() {
             <Knobs value={knobs} onChange={setKnobs} />
             <div class="next-main">
               <div class="step-controls" role="toolbar" aria-label="Step mode">
-                <button type="button" id="step" onClick={() => void step()} disabled={!next}>
+                <button type="button" id="step" onClick={() => void step()} disabled={!fresh}>
                   Step
                 </button>
                 <select aria-label="How Step picks a token" value={pickMode} onChange={(e) => setPickMode((e.target as HTMLSelectElement).value as 'greedy' | 'sample')}>
@@ -278,7 +282,7 @@ export function App() {
               </div>
               {next ? (
                 <>
-                  <NextTable next={next} onPick={append} busy={nextBusy} />
+                  <NextTable next={next} onPick={append} busy={nextBusy || !fresh} />
                   <Summary next={next} />
                 </>
               ) : (

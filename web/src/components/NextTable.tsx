@@ -65,7 +65,7 @@ export function NextTable({ next, onPick, busy }: { next: NextResponse; onPick: 
   const rows = tableRows(next);
   const scale = Math.max(...rows.map((r) => Math.max(r.raw || 0, r.after)), 1e-9);
   return (
-    <div class={`next-table${busy ? ' busy' : ''}`}>
+    <div class={`next-table${busy ? ' busy' : ''}`} aria-busy={busy}>
       <div class="next-head" aria-hidden="true">
         <span>token</span>
         <span>
@@ -80,6 +80,7 @@ export function NextTable({ next, onPick, busy }: { next: NextResponse; onPick: 
               class={`row${r.removedBy ? ' removed' : ''}`}
               data-id={r.id}
               onClick={() => onPick(r)}
+              aria-disabled={busy}
               title={`id ${r.id}: click to append this token`}
             >
               <span class="row-token">{visible(r.token)}</span>
