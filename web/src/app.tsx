@@ -52,6 +52,8 @@ export function App() {
   const [steps, setSteps] = useState<Chip[]>([]);
   const [knobs, setKnobs] = useState<KnobState>(DEFAULT_KNOBS);
   const [next, setNext] = useState<NextResponse | null>(null);
+  /** the request `next` answers (ids and knobs), to tell a fresh table from a stale one */
+  const [nextFor, setNextFor] = useState('');
   const [nextBusy, setNextBusy] = useState(false);
   // one forward pass per view and prompt: attention and the lens are asked for separately (the lens is the costly one)
   const [forward, setForward] = useState<{ attention: ForwardResponse | null; lens: ForwardResponse | null }>({ attention: null, lens: null });
@@ -85,6 +87,7 @@ export function App() {
   const text = useMemo(() => (tokens ? prompt : '') + steps.map((s) => s.text).join(''), [tokens, prompt, steps]);
 
   // The next-token table for the current ids and knobs.
+  const nextKey = JSON.stringify([ids, knobs]);
   useDebouncedRequest(
     (signal) => {
       if (!ids.length) {
@@ -92,9 +95,11 @@ export function App() {
         return;
       }
       setNextBusy(true);
+      const key = nextKey;
       api.next({ input_ids: ids, top: 10, ...knobFields(knobs) }, signal).then(
         (n) => {
           setNext(n);
+          setNextFor(key);
           setNextBusy(false);
           setError(null);
         },
@@ -134,9 +139,9 @@ export function App() {
   );
   const current = (v: 'attention' | 'lens'): ForwardResponse | null => (forward[v]?.input_ids.join(',') === key ? forward[v] : null);
 
-  // The table answers for the ids it was asked about; until the answer for the current ids arrives, it is stale:
+  // The table answers for the ids and knobs it was asked about; until the answer for the current ones arrives, it is stale:
   // shown dimmed, and nothing can be picked from it (a pick would follow a context that is no longer the text's).
-  const fresh = next !== null && next.input_ids.join(',') === ids.join(',');
+  const fresh = next !== null && nextFor === nextKey;
 
   function append(row: Row): void {
     if (!next || !fresh) return;
