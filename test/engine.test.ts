@@ -3,7 +3,7 @@
 // multiples of the SIMD width, threads bit for bit equal to one thread, and fp16/int8 within their measured bounds.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { FIXTURE_DIR, assertClose, readBinRef, readGolden } from './helpers/fixtures.js';
+import { FIXTURE_DIR, assertClose, flat, readBinRef, readGolden } from './helpers/fixtures.js';
 import { GPT2LMHeadModel, GPT2_DEFAULTS, KVCache, randomWeights, referenceBackend, gpt2Forward, type GPT2Config, type GPT2Weights } from '../src/index.js';
 import type { BackendRequest } from '../src/model/backend.js';
 import '../src/model/node.js';
@@ -107,10 +107,31 @@ test('a reordered cache (beam search) is re-uploaded: decoding after reorder equ
   assertClose('logits after reorder', a.logits!.data, b.logits!.data, { atol: 1e-4 });
 });
 
-test('hidden states, attentions and captures are answered by the reference path', () => {
-  const r = fp32.forward(model.config, model.weights, request([[464, 4583]], { output_attentions: true }));
-  assert.equal(r.attentions!.length, model.config.n_layer);
-  assert.deepEqual(r.attentions![0]!.dims, [1, model.config.n_head, 2, 2]);
+test('hidden states and attention probabilities match the goldens (every case) and the reference with a cache', () => {
+  const g = readGolden<{ cases: Array<{ input_ids: number[]; hidden_states: number[][][]; attentions: number[][][][] }> }>('golden-forward.json');
+  for (const [i, c] of g.cases.entries()) {
+    const out = fp32.forward(model.config, model.weights, request([c.input_ids], { output_hidden_states: true, output_attentions: true }));
+    assert.equal(out.hidden_states!.length, model.config.n_layer + 1);
+    out.hidden_states!.forEach((h, l) => assertClose(`case ${i} hidden_states[${l}]`, h.data, flat(c.hidden_states[l]), { atol: 1e-5, rtol: 1e-4, dims: h.dims }));
+    out.attentions!.forEach((a, l) => assertClose(`case ${i} attentions[${l}]`, a.data, flat(c.attentions[l]), { atol: 1e-5, rtol: 1e-4, dims: a.dims }));
+  }
+  // a cached step with padding: [B, n_head, 1, past + 1]
+  const { input_ids, attention_mask, position_ids } = golden.batch_left_padded;
+  const cache = KVCache.forConfig(model.config, 2, 8);
+  const refCache = KVCache.forConfig(model.config, 2, 8);
+  fp32.forward(model.config, model.weights, request(input_ids, { attention_mask, position_ids, cache }));
+  gpt2Forward(model.config, model.weights, request(input_ids, { attention_mask, position_ids, cache: refCache }));
+  const step = request([[11], [13]], { attention_mask: attention_mask.map((r) => [...r, 1]), position_ids: [[1], [5]], output_hidden_states: true, output_attentions: true });
+  const a = fp32.forward(model.config, model.weights, { ...step, cache });
+  const b = gpt2Forward(model.config, model.weights, { ...step, cache: refCache });
+  assert.deepEqual(a.attentions![0]!.dims, [2, model.config.n_head, 1, 6]);
+  a.attentions!.forEach((t, l) => assertClose(`cached step attentions[${l}]`, t.data, b.attentions![l]!.data, { atol: 1e-5, dims: t.dims }));
+  a.hidden_states!.forEach((t, l) => assertClose(`cached step hidden_states[${l}]`, t.data, b.hidden_states![l]!.data, { atol: 1e-5, rtol: 1e-4, dims: t.dims }));
+});
+
+test('hook captures are answered by the reference path', () => {
+  const r = fp32.forward(model.config, model.weights, request([[464, 4583]], { capture: (name) => name === 'blocks.0.hook_resid_pre' }));
+  assert.deepEqual([...r.cache!.keys()], ['blocks.0.hook_resid_pre']);
 });
 
 // A shape where nothing is a multiple of the SIMD width or of the 8-column panels.

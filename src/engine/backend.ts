@@ -5,7 +5,7 @@
 // its reorder/select/expand/clone (beam search) and toTensors keep working: each call copies this step's keys and
 // values into it (a few KB per decoded token). The engine attends over a mirror of that cache in wasm memory; a
 // mirror that no longer matches (the cache was reordered, cloned or written by another backend) is re-uploaded.
-// Requests for hidden states, attentions or hook captures are answered by the reference path.
+// Hidden states and attention probabilities come from the engine; hook captures are answered by the reference path.
 import type { BackendRequest, BackendResult, ForwardBackend } from '../model/backend.js';
 import { gpt2Forward } from '../model/gpt2.js';
 import type { KVCache } from '../model/kv-cache.js';
@@ -42,7 +42,7 @@ export class WasmBackend implements ForwardBackend {
 
   forward(config: GPT2Config, weights: GPT2Weights, req: BackendRequest): BackendResult {
     if (weights !== this.weights) throw new Error(`backend "${this.name}" was built for other weights: create one per model`);
-    if (req.output_hidden_states || req.output_attentions || req.capture) return gpt2Forward(config, weights, req);
+    if (req.capture) return gpt2Forward(config, weights, req);
 
     const B = req.input_ids.length;
     const T = req.input_ids[0]!.length;
@@ -57,11 +57,15 @@ export class WasmBackend implements ForwardBackend {
       batch: B,
       cache,
       keep,
+      hiddenStates: req.output_hidden_states,
+      attentions: req.output_attentions,
     });
     if (req.cache && cache) this.writeBack(req.cache, cache, past, T);
 
     const result: BackendResult = { last_hidden_state: { data: out.hidden, dims: [B, T, C] } };
     if (out.logits) result.logits = { data: out.logits, dims: [B, keep, V] };
+    if (out.hiddenStates) result.hidden_states = out.hiddenStates.map((data) => ({ data, dims: [B, T, C] }));
+    if (out.attentions) result.attentions = out.attentions.map((data) => ({ data, dims: [B, config.n_head, T, past + T] }));
     return result;
   }
 

@@ -66,6 +66,10 @@ export interface EngineForwardArgs {
   cache: EngineCache | null;
   /** logits for the last `keep` positions of each row (0 = every position, -1 = none) */
   keep: number;
+  /** also return every layer's input and ln_f's output (HF's output_hidden_states) */
+  hiddenStates?: boolean;
+  /** also return every layer's attention probabilities (HF's output_attentions) */
+  attentions?: boolean;
 }
 
 export interface EngineForwardResult {
@@ -73,6 +77,10 @@ export interface EngineForwardResult {
   hidden: Float32Array;
   /** [B * keep, vocab_size] */
   logits?: Float32Array;
+  /** n_layer + 1 arrays [B * T, n_embd]: the embeddings, each block's output, ln_f's output (with hiddenStates) */
+  hiddenStates?: Float32Array[];
+  /** n_layer arrays [B, n_head, T, past + T] (with attentions) */
+  attentions?: Float32Array[];
 }
 
 const ALIGN = 64;
@@ -313,12 +321,12 @@ export class WasmEngine {
   }
 
   /** Scratch buffers for M = B*T rows and up to Tk keys: one allocation, carved up. */
-  private buffers(M: number, B: number, Tk: number, keepRows: number) {
+  private buffers(M: number, B: number, Tk: number, keepRows: number, withProbs = false) {
     const { n_embd: C, vocab_size: V } = this.config;
     const F = this.config.n_inner ?? 4 * C;
     const sizes = {
       x: M * C, h: M * C, qkv: M * 3 * C, att: M * C, fc: M * F, rows: keepRows * C, logits: keepRows * V,
-      ids: M, pos: M, mask: B * Tk, scores: this.threads * Tk,
+      ids: M, pos: M, mask: B * Tk, scores: this.threads * Tk, probs: withProbs ? B * this.config.n_head * (M / B) * Tk : 0,
     };
     let total = 0;
     const at: Record<string, number> = {};
@@ -361,7 +369,10 @@ export class WasmEngine {
     if (args.mask && args.mask.length !== B * Tk) throw new Error(`engine: attention mask has ${args.mask.length} values, expected ${B}x${Tk}`);
     const keep = args.keep < 0 ? 0 : args.keep === 0 ? T : Math.min(args.keep, T);
 
-    const buf = this.buffers(M, B, Tk, B * keep);
+    const buf = this.buffers(M, B, Tk, B * keep, args.attentions === true);
+    const hiddenStates: Float32Array[] = [];
+    const attentions: Float32Array[] = [];
+    const probsN = B * nh * T * Tk;
     const ids = this.i32(buf.ids, M);
     for (let i = 0; i < M; i++) {
       const id = args.ids[i]!;
@@ -384,10 +395,13 @@ export class WasmEngine {
     k.embed(dt, buf.ids, buf.pos, M, C, this.wte.ptr, this.wte.scale, this.wpe, buf.x); // x = wte[ids] + wpe[pos]
     for (let l = 0; l < this.blocks.length; l++) {
       const b = this.blocks[l]!;
+      if (args.hiddenStates) hiddenStates.push(this.f32(buf.x, M * C).slice()); // the block's input
       k.layernorm(buf.x, M, C, b.ln_1.g, b.ln_1.b, eps, buf.h);
       this.matmul(buf.h, M, b.c_attn, buf.qkv, MODE.STORE); // [M, C] -> [M, 3C]: q | k | v
       k.kv_append(buf.qkv, B, T, C, cache.keys[l]!, cache.values[l]!, cache.capacity, past);
-      this.run(OP.ATTENTION, [buf.qkv, B, T, C, nh, cache.keys[l]!, cache.values[l]!, cache.capacity, past, buf.mask, scale, buf.att, buf.scores], 10);
+      const probs = args.attentions ? buf.probs : 0;
+      this.run(OP.ATTENTION, [buf.qkv, B, T, C, nh, cache.keys[l]!, cache.values[l]!, cache.capacity, past, buf.mask, scale, buf.att, buf.scores, probs], 10);
+      if (args.attentions) attentions.push(this.f32(buf.probs, probsN).slice()); // [B, nh, T, Tk]
       this.matmul(buf.att, M, b.attn_c_proj, buf.x, MODE.ADD); // x += attn
       k.layernorm(buf.x, M, C, b.ln_2.g, b.ln_2.b, eps, buf.h);
       this.matmul(buf.h, M, b.c_fc, buf.fc, MODE.GELU); // [M, C] -> [M, 4C], gelu_new fused
@@ -396,6 +410,8 @@ export class WasmEngine {
     cache.length = Tk;
     k.layernorm(buf.x, M, C, this.ln_f.g, this.ln_f.b, eps, buf.h);
     const result: EngineForwardResult = { hidden: this.f32(buf.h, M * C).slice() };
+    if (args.hiddenStates) result.hiddenStates = [...hiddenStates, result.hidden];
+    if (args.attentions) result.attentions = attentions;
     if (keep > 0) {
       let rows = buf.h;
       if (keep < T) {

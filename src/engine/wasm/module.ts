@@ -10,7 +10,7 @@ export interface KernelExports {
   embed(dt: number, ids: number, pos: number, M: number, C: number, wte: number, scale: number, wpe: number, out: number): void;
   layernorm(x: number, M: number, C: number, g: number, b: number, eps: number, y: number): void;
   kv_append(qkv: number, B: number, T: number, C: number, kc: number, vc: number, cap: number, past: number): void;
-  attention(qkv: number, B: number, T: number, C: number, nh: number, kc: number, vc: number, cap: number, past: number, mask: number, scale: number, out: number, scores: number, lo: number, hi: number): void;
+  attention(qkv: number, B: number, T: number, C: number, nh: number, kc: number, vc: number, cap: number, past: number, mask: number, scale: number, out: number, scores: number, lo: number, hi: number, probs: number): void;
   /** runs the op in the control block on every thread of the pool (the caller is thread 0) */
   dispatch(ctrl: number): void;
   /** a worker's loop: runs ops until OP_EXIT */

@@ -555,7 +555,7 @@ export function kv_append(qkv: usize, B: i32, T: i32, C: i32, kc: usize, vc: usi
  * may attend to no key at all (a pad position) reproduces HF's artefact: every key whose biased score is exactly
  * float32 min (past pads and future non-pads) gets the same weight.
  */
-export function attention(qkv: usize, B: i32, T: i32, C: i32, nh: i32, kc: usize, vc: usize, cap: i32, past: i32, mask: usize, scale: f32, out: usize, scores: usize, lo: i32, hi: i32): void {
+export function attention(qkv: usize, B: i32, T: i32, C: i32, nh: i32, kc: usize, vc: usize, cap: i32, past: i32, mask: usize, scale: f32, out: usize, scores: usize, lo: i32, hi: i32, probs: usize): void {
   const hs = C / nh;
   const Tk = past + T;
   const cb: usize = <usize>C << 2;
@@ -570,6 +570,9 @@ export function attention(qkv: usize, B: i32, T: i32, C: i32, nh: i32, kc: usize
       const q = qkv + <usize>(b * T + t) * 3 * cb + hoff;
       const o = out + <usize>(b * T + t) * cb + hoff;
       memory.fill(o, 0, <usize>hs << 2);
+      // the attention probabilities [B, nh, T, Tk], when asked for (probs != 0); unattended keys stay 0
+      const pr = probs + (<usize>(((b * nh + h) * T + t) * Tk) << 2);
+      if (probs) memory.fill(pr, 0, <usize>Tk << 2);
       const last = past + t; // the newest key this query may see
       let mx: f32 = -Infinity;
       let any = false;
@@ -591,14 +594,20 @@ export function attention(qkv: usize, B: i32, T: i32, C: i32, nh: i32, kc: usize
         const inv: f32 = 1.0 / sum;
         for (let j = 0; j <= last; j++) {
           if (load<i32>(mb + (<usize>j << 2)) == 0) continue;
-          axpy(o, load<f32>(scores + (<usize>j << 2)) * inv, vb + <usize>j * cb, hs);
+          const p = load<f32>(scores + (<usize>j << 2)) * inv;
+          axpy(o, p, vb + <usize>j * cb, hs);
+          if (probs) store<f32>(pr + (<usize>j << 2), p);
         }
       } else {
         // A pad query: uniform over past keys (all pads here) and the future keys that are not pads.
         let n = 0;
         for (let j = 0; j < Tk; j++) if (j <= last || load<i32>(mb + (<usize>j << 2)) != 0) n++;
         const p: f32 = 1.0 / <f32>n;
-        for (let j = 0; j < Tk; j++) if (j <= last || load<i32>(mb + (<usize>j << 2)) != 0) axpy(o, p, vb + <usize>j * cb, hs);
+        for (let j = 0; j < Tk; j++) {
+          if (j > last && load<i32>(mb + (<usize>j << 2)) == 0) continue;
+          axpy(o, p, vb + <usize>j * cb, hs);
+          if (probs) store<f32>(pr + (<usize>j << 2), p);
+        }
       }
     }
   }
@@ -647,11 +656,11 @@ function runOp(ctrl: usize, idx: i32): void {
     dot_rows(arg(ctrl, 0), arg(ctrl, 1), arg(ctrl, 2), arg(ctrl, 3), arg(ctrl, 4), arg(ctrl, 5), arg(ctrl, 6), arg(ctrl, 7),
       sliceLo(V, idx, nt), sliceLo(V, idx + 1, nt), arg(ctrl, 9));
   } else if (op == OP_ATTENTION) {
-    // qkv, B, T, C, nh, kc, vc, cap, past, mask, scale, out, scores (past + T floats per thread)
+    // qkv, B, T, C, nh, kc, vc, cap, past, mask, scale, out, scores (past + T floats per thread), probs (or 0)
     const pairs = arg(ctrl, 1) * arg(ctrl, 4);
     const scores = <usize>arg(ctrl, 12) + (<usize>idx * <usize>(arg(ctrl, 8) + arg(ctrl, 2)) << 2);
     attention(arg(ctrl, 0), arg(ctrl, 1), arg(ctrl, 2), arg(ctrl, 3), arg(ctrl, 4), arg(ctrl, 5), arg(ctrl, 6), arg(ctrl, 7), arg(ctrl, 8),
-      arg(ctrl, 9), argf(ctrl, 10), arg(ctrl, 11), scores, sliceLo(pairs, idx, nt), sliceLo(pairs, idx + 1, nt));
+      arg(ctrl, 9), argf(ctrl, 10), arg(ctrl, 11), scores, sliceLo(pairs, idx, nt), sliceLo(pairs, idx + 1, nt), arg(ctrl, 13));
   } else if (op == OP_STREAM) {
     // p, bytes: each thread sums its 64-byte-aligned share and leaves the sum in arg 8 + idx
     const blocks = <i32>(<u32>arg(ctrl, 1) >> 6);
