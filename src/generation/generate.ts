@@ -52,6 +52,8 @@ export interface GenerateOptions extends Partial<GenerationConfig> {
   signal?: AbortSignal;
   /** record, per step, the top candidates before and after the processors (and every beam); a number sets how many */
   trace?: boolean | number;
+  /** called with each step of the trace as soon as that step is complete (implies `trace`); a throw aborts generate() */
+  on_trace_step?: (step: TraceStep) => void;
   /** also return the raw logits of every step (HF's output_logits) */
   output_logits?: boolean;
   /** where HF's warnings go (default console.warn); they are also returned in `warnings` */
@@ -93,10 +95,22 @@ export interface TraceBeam {
   tokens: number[];
 }
 
+/** A finished beam-search hypothesis, as it stands in HF's n-best list (BeamHypotheses). */
+export interface TraceHypothesis {
+  /** the row of the beam it extended when it chose eos (it ended at step `tokens.length`) */
+  parent: number;
+  /** its generated tokens, without the eos */
+  tokens: number[];
+  /** sum_logprobs / generated_len ** length_penalty */
+  score: number;
+}
+
 export interface TraceStep {
   step: number;
   rows: TraceRow[];
   beams?: TraceBeam[];
+  /** beam search: every batch item's n-best list of hypotheses ended by eos, after this step (in the order added) */
+  finished?: TraceHypothesis[];
 }
 
 export interface GenerationTrace {
@@ -126,7 +140,7 @@ export interface GenerateOutput {
   warnings: string[];
 }
 
-const EXTRA_KEYS = new Set(['input_ids', 'attention_mask', 'generation_config', 'seed', 'streamer', 'signal', 'trace', 'output_logits', 'on_warning']);
+const EXTRA_KEYS = new Set(['input_ids', 'attention_mask', 'generation_config', 'seed', 'streamer', 'signal', 'trace', 'on_trace_step', 'output_logits', 'on_warning']);
 
 function toRows(x: readonly number[] | readonly (readonly number[])[], name: string): number[][] {
   if (!Array.isArray(x)) throw new GenerationError(`\`${name}\` must be an array of token ids or an array of rows`);
@@ -257,6 +271,12 @@ export function prepareGeneration(model: GenerationModel, options: GenerateOptio
   return { cfg, input_ids, attention_mask };
 }
 
+/** How many candidates the trace records per row (0: no trace); `on_trace_step` alone means the default 10. */
+function traceSize(options: GenerateOptions): number {
+  if (typeof options.trace === 'number') return options.trace;
+  return options.trace === true || (options.trace === undefined && options.on_trace_step) ? 10 : 0;
+}
+
 function repeatInterleave<T>(rows: T[][], n: number): T[][] {
   const out: T[][] = [];
   for (const r of rows) for (let i = 0; i < n; i++) out.push([...r]);
@@ -364,7 +384,7 @@ async function greedyOrSample(
   const token_logprobs: number[][] = Array.from({ length: rows }, () => []);
   const scores: Tensor[] = [];
   const logitsOut: Tensor[] = [];
-  const traceTop = options.trace === true ? 10 : typeof options.trace === 'number' ? options.trace : 0;
+  const traceTop = traceSize(options);
   const trace: GenerationTrace | undefined = traceTop > 0
     ? { strategy: cfg.do_sample ? 'sample' : 'greedy', processors: [...processors, ...warpers].map(String), steps: [] }
     : undefined;
@@ -390,7 +410,10 @@ async function greedyOrSample(
       next.push(token);
     }
     if (cfg.output_scores) scores.push({ data: out.logits.slice(0, rows * V), dims: [rows, V] });
-    if (traceStep) trace!.steps.push(traceStep);
+    if (traceStep) {
+      trace!.steps.push(traceStep);
+      options.on_trace_step?.(traceStep);
+    }
     for (let r = 0; r < rows; r++) {
       ids[r]!.push(next[r]!);
       mask[r]!.push(1);
@@ -445,7 +468,7 @@ async function beamSearch(
   const weights = rng ? new Float64Array(nb * V) : null;
   const scores: Tensor[] = [];
   const logitsOut: Tensor[] = [];
-  const traceTop = options.trace === true ? 10 : typeof options.trace === 'number' ? options.trace : 0;
+  const traceTop = traceSize(options);
   const trace: GenerationTrace | undefined = traceTop > 0
     ? { strategy: cfg.do_sample ? 'beam_sample' : 'beam_search', processors: [...processors, ...warpers].map(String), steps: [] }
     : undefined;
@@ -505,7 +528,9 @@ async function beamSearch(
     if (past && parents.some((p, i) => p !== i)) past.reorder(parents);
     if (traceStep) {
       traceStep.beams = parents.map((p, i) => ({ row: i, parent: p, token: res.next_beam_tokens[i]!, score: beam_scores[i]!, tokens: ids[i]!.slice(T) }));
+      traceStep.finished = scorer.beam_hyps.flatMap((hyps) => hyps.beams.map((h) => ({ parent: h.beam_indices!.at(-1)!, tokens: h.tokens.slice(T), score: h.score })));
       trace!.steps.push(traceStep);
+      options.on_trace_step?.(traceStep);
     }
     const allEos = eos.length > 0 && ids.every((r) => eos.includes(r[r.length - 1]!));
     if (scorer.is_done || ids[0]!.length >= cfg.max_length || allEos) break;

@@ -12,6 +12,7 @@ export {
   type TraceRow,
   type TraceBeam,
   type TraceCandidate,
+  type TraceHypothesis,
   type StreamedToken,
 } from './generate.js';
 export {
