@@ -381,6 +381,49 @@ describe('POST /api/generate', () => {
     }
   });
 
+  test('beam search, streamed: each beam event arrives as its step is done, between the forward passes', async () => {
+    // a model that takes 10 ms a pass, so that the client reads each event before the next pass is over
+    class SlowModel extends CountingModel {
+      override async forward(inputs: ForwardInputs): Promise<CausalLMOutput> {
+        await new Promise((r) => setTimeout(r, 10));
+        return super.forward(inputs);
+      }
+    }
+    const slow = await SlowModel.from_pretrained(FIXTURE_DIR);
+    const srv = createServer({ model: slow, tokenizer, limits: LIMITS });
+    try {
+      const url = new URL('/api/generate', (await srv.listen(0)).url);
+      const body = { input_ids: NOTEBOOK_IDS, num_beams: 3, num_return_sequences: 3, max_new_tokens: 6, stream: true };
+      const res = await fetch(url, { method: 'POST', body: JSON.stringify(body) });
+      const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+      const received: { event: string; data: unknown; calls: number }[] = [];
+      let buffer = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value;
+        let cut;
+        while ((cut = buffer.indexOf('\n\n')) >= 0) {
+          const [e] = parseSse(buffer.slice(0, cut + 2));
+          buffer = buffer.slice(cut + 2);
+          received.push({ ...e!, calls: slow.calls });
+        }
+      }
+      assert.deepEqual(received.map((r) => r.event), ['beam', 'beam', 'beam', 'beam', 'beam', 'beam', 'done']);
+      assert.equal(slow.calls, 6);
+      // step s is done after pass s + 1; its event comes while pass s + 2 runs (the last step's once generate returns)
+      received.slice(0, 5).forEach((r, s) => {
+        assert.equal((r.data as BeamEvent).step, s);
+        assert.ok(r.calls === s + 1 || r.calls === s + 2, `beam event ${s} arrived after ${r.calls} forward passes`);
+      });
+      assert.equal(received[5]!.calls, 6);
+      // timing changes nothing: the same events as from the other server
+      assert.deepEqual(received.map(({ event, data }) => ({ event, data })), await stream(body));
+    } finally {
+      await srv.close();
+    }
+  });
+
   test('defaults to 20 new tokens', async () => {
     const r = await ok<GenerateResponse>('/api/generate', { text: NOTEBOOK });
     assert.equal(r.sequences[0]!.ids.length, 5 + 20);

@@ -2,14 +2,16 @@
 //
 //   event: token  one new token of greedy or sampled text, sent as soon as it is chosen: its id, text, probability
 //                 and the best alternatives of the distribution it was drawn from
-//   event: beam   beam search, one event per step: the beams kept, the candidates pruned, the hypotheses finished
+//   event: beam   beam search, one event per step, sent as soon as the step is done: the beams kept, the
+//                 candidates pruned, the hypotheses finished so far
 //   event: done   the CLI's generate JSON
 //   event: error  {"error":{"message","param"}} when generation fails after the stream began
 //
 // Token events are computed beside generate(): the model is wrapped so that each step's raw logits are seen, and
 // the same HF processors generate() uses (buildLogitsProcessors / buildLogitsWarpers on the resolved config) are
-// applied to a copy, giving the probabilities it chose from. Beam events come from generate()'s trace, which is
-// complete when the search ends, so they are sent then, just before `done`.
+// applied to a copy, giving the probabilities it chose from. Beam events come from generate()'s trace, step by step
+// (on_trace_step). A step's event waits only until the next forward pass begins: if none does, the step was the
+// last, and its event is sent once generate() returns, with the hypotheses it returns (finalize()).
 import {
   buildLogitsProcessors,
   buildLogitsWarpers,
@@ -20,7 +22,7 @@ import {
   type GenerateOptions,
   type GenerateOutput,
   type GenerationModel,
-  type GenerationTrace,
+  type TraceStep,
   topKIndices,
 } from '../generation/index.js';
 import { softmaxInto } from '../generation/math.js';
@@ -130,16 +132,31 @@ function best(p: Float64Array, n: number): number[] {
 
 /**
  * Runs generate() and reports its progress through `on`. Greedy and sampling: a token event per new token, as it
- * is chosen. Beam search: beam events once the search is over. Stops when `signal` aborts.
+ * is chosen. Beam search: a beam event per step, as it is done. Stops when `signal` aborts.
  */
 export async function runGenerate(ctx: Context, body: GenerateRequest, options: GenerateOptions, on: GenerateEvents | null, signal: AbortSignal): Promise<GenerateResponse> {
   const top = body.top ?? 5;
   const beams = (options.num_beams ?? 1) > 1;
   if (!on) return generateJson(ctx, await callGenerate(ctx, { ...options, signal }));
   if (beams) {
-    const nb = options.num_beams!;
-    const out = await callGenerate(ctx, { ...options, signal, trace: Math.max(10, 2 * nb) });
-    for (const e of beamEvents(ctx, options, out)) on.beam(e);
+    const steps: TraceStep[] = [];
+    let pending = false; // the newest step's event, held until we know whether the step was the last
+    const sendPending = (): void => {
+      if (pending) on.beam(beamEvent(ctx, options, steps, eosFinished(ctx, options, steps.at(-1)!)));
+      pending = false;
+    };
+    const traced: GenerateOptions = {
+      ...options,
+      signal,
+      trace: Math.max(10, 2 * options.num_beams!),
+      on_trace_step: (st) => {
+        steps.push(st);
+        pending = true;
+      },
+    };
+    const out = await callGenerate(ctx, traced, yielding(ctx.model, undefined, sendPending));
+    // the last step: its event names the hypotheses generate() returns, the running beams included
+    if (pending) on.beam(beamEvent(ctx, options, steps, returnedHypotheses(ctx, options, out, steps)));
     return generateJson(ctx, out);
   }
 
@@ -184,13 +201,14 @@ export async function runGenerate(ctx: Context, body: GenerateRequest, options: 
 /**
  * The model as generate() sees it, giving the event loop a turn before every forward pass. A forward pass is
  * synchronous work; without this turn a whole generation would run without the server noticing a client that left,
- * sending its events, or reading other requests.
+ * sending its events, or reading other requests. `beforeForward` runs first (the previous step is done).
  */
-function yielding(model: GenerationModel, onLogits?: (logits: Float32Array) => void): GenerationModel {
+function yielding(model: GenerationModel, onLogits?: (logits: Float32Array) => void, beforeForward?: () => void): GenerationModel {
   return {
     config: model.config,
     generation_config: model.generation_config,
     forward: async (inputs: ForwardInputs) => {
+      beforeForward?.();
       await new Promise<void>((resolve) => setImmediate(resolve));
       const out = await model.forward(inputs);
       onLogits?.(out.logits.data);
@@ -207,23 +225,37 @@ async function callGenerate(ctx: Context, options: GenerateOptions, model: Gener
   }
 }
 
-/**
- * The beam events of a finished search, from generate()'s trace (every step's beams with their parents) and its
- * result (the returned hypotheses with their scores). Pruned: the best 2 x num_beams candidates of the step (HF's
- * shortlist) that neither became a beam nor ended a hypothesis.
- */
-export function beamEvents(ctx: Context, options: GenerateOptions, out: GenerateOutput): BeamEvent[] {
-  const trace = out.trace as GenerationTrace;
-  const nb = options.num_beams!;
-  const T = (options.input_ids as number[]).length;
-  const eos = new Set(eosIds({ eos_token_id: (options.eos_token_id ?? ctx.model.generation_config.eos_token_id ?? null) as number | number[] | null }));
-  const steps = trace.steps;
-  const lastStep = steps.length - 1;
+/** The eos ids of this request, as generate() resolves them. */
+function eosSet(ctx: Context, options: GenerateOptions): Set<number> {
+  return new Set(eosIds({ eos_token_id: (options.eos_token_id ?? ctx.model.generation_config.eos_token_id ?? null) as number | number[] | null }));
+}
 
-  // The returned hypotheses. Running beams never hold eos, so the first eos in a sequence's new tokens is where its
-  // hypothesis ended (finalize() writes it there, then pads); a hypothesis without eos was a beam still running at
-  // the end, and is never padded (it is as long as the longest).
-  const finished: FinishedBeam[] = out.sequences.map((seq, i) => {
+/** While the search runs: the hypotheses ended by eos so far (HF's n-best list after `step`), best first. */
+export function eosFinished(ctx: Context, options: GenerateOptions, step: TraceStep): FinishedBeam[] {
+  const eos = [...eosSet(ctx, options)][0]!;
+  return step.finished!
+    .map((h) => ({
+      ids: h.tokens,
+      text: ctx.tokenizer.decode(h.tokens),
+      score: Math.fround(h.score), // as sequences_scores reports it
+      step: h.tokens.length, // its eos was the token after these
+      ended: 'eos' as const,
+      parent: h.parent,
+      token: tokenText(ctx, eos),
+    }))
+    .sort((a, b) => b.score - a.score);
+}
+
+/**
+ * At the end: the returned hypotheses, from generate()'s result and trace (every step's beams with their parents).
+ * Running beams never hold eos, so the first eos in a sequence's new tokens is where its hypothesis ended
+ * (finalize() writes it there, then pads); a hypothesis without eos was a beam still running at the end, and is
+ * never padded (it is as long as the longest).
+ */
+export function returnedHypotheses(ctx: Context, options: GenerateOptions, out: GenerateOutput, steps: TraceStep[]): FinishedBeam[] {
+  const T = (options.input_ids as number[]).length;
+  const eos = eosSet(ctx, options);
+  return out.sequences.map((seq, i) => {
     const fresh = seq.slice(T);
     const at = fresh.findIndex((id) => eos.has(id));
     const n = at >= 0 ? at : fresh.length;
@@ -247,28 +279,34 @@ export function beamEvents(ctx: Context, options: GenerateOptions, out: Generate
       token: tokenText(ctx, endedEos ? [...eos][0]! : (ids[n - 1] ?? 0)),
     };
   });
+}
 
-  const events: BeamEvent[] = [];
-  steps.forEach((st, s) => {
-    const prevScores = s === 0 ? [0] : steps[s - 1]!.beams!.map((b) => b.score); // step 0 expands beam 0 only
-    const kept = new Set(st.beams!.map((b) => `${b.parent}:${b.token}`));
-    const shortlist: { parent: number; id: number; score: number }[] = [];
-    st.rows.forEach((row, r) => {
-      if (r >= prevScores.length) return;
-      for (const c of row.candidates) if (c.score > -Infinity) shortlist.push({ parent: r, id: c.id, score: prevScores[r]! + c.score });
-    });
-    shortlist.sort((a, b) => b.score - a.score);
-    const pruned = shortlist
-      .slice(0, 2 * nb)
-      // an eos candidate that ended a returned hypothesis is shown as that hypothesis, not as pruned
-      .filter((c) => !kept.has(`${c.parent}:${c.id}`) && !(eos.has(c.id) && finished.some((f) => f.ended === 'eos' && f.step === s && f.parent === c.parent)))
-      .map((c) => ({ ...c, token: tokenText(ctx, c.id) }));
-    events.push({
-      step: s,
-      beams: st.beams!.map((b) => ({ ids: b.tokens, score: b.score, parent: b.parent, id: b.token, token: tokenText(ctx, b.token) })),
-      pruned,
-      finished: finished.filter((f) => f.step <= s || s === lastStep),
-    });
+/**
+ * The beam event of the newest of `steps`, with `finished` as its hypotheses. Pruned: the best 2 x num_beams
+ * candidates of the step (HF's shortlist) that neither became a beam nor ended a hypothesis.
+ */
+export function beamEvent(ctx: Context, options: GenerateOptions, steps: TraceStep[], finished: FinishedBeam[]): BeamEvent {
+  const nb = options.num_beams!;
+  const eos = eosSet(ctx, options);
+  const s = steps.length - 1;
+  const st = steps[s]!;
+  const prevScores = s === 0 ? [0] : steps[s - 1]!.beams!.map((b) => b.score); // step 0 expands beam 0 only
+  const kept = new Set(st.beams!.map((b) => `${b.parent}:${b.token}`));
+  const shortlist: { parent: number; id: number; score: number }[] = [];
+  st.rows.forEach((row, r) => {
+    if (r >= prevScores.length) return;
+    for (const c of row.candidates) if (c.score > -Infinity) shortlist.push({ parent: r, id: c.id, score: prevScores[r]! + c.score });
   });
-  return events;
+  shortlist.sort((a, b) => b.score - a.score);
+  const pruned = shortlist
+    .slice(0, 2 * nb)
+    // an eos candidate that ended a listed hypothesis is shown as that hypothesis, not as pruned
+    .filter((c) => !kept.has(`${c.parent}:${c.id}`) && !(eos.has(c.id) && finished.some((f) => f.ended === 'eos' && f.step === s && f.parent === c.parent)))
+    .map((c) => ({ ...c, token: tokenText(ctx, c.id) }));
+  return {
+    step: s,
+    beams: st.beams!.map((b) => ({ ids: b.tokens, score: b.score, parent: b.parent, id: b.token, token: tokenText(ctx, b.token) })),
+    pruned,
+    finished,
+  };
 }
