@@ -1,5 +1,5 @@
-// The beam search view: its settings, the tree growing step by step as the server streams beam events, and the
-// finished hypotheses ranked by score.
+// The beam search view: its settings, the tree growing step by step as the server streams beam events (one as each
+// step is done), and the finished hypotheses ranked by score.
 import { useRef, useState } from 'preact/hooks';
 import { ApiCallError, generateStream, isAbort } from '../api.ts';
 import type { BeamEvent, GenerateResponse } from '../api.ts';
@@ -13,6 +13,7 @@ export function BeamPanel({ ids, promptText, disabled }: { ids: number[]; prompt
   const [lengthPenalty, setLengthPenalty] = useState(1);
   const [earlyStopping, setEarlyStopping] = useState<'false' | 'true' | 'never'>('false');
   const [events, setEvents] = useState<BeamEvent[]>([]);
+  const [ranPenalty, setRanPenalty] = useState(1); // the length penalty of the run the tree shows
   const [result, setResult] = useState<GenerateResponse | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [running, setRunning] = useState(false);
@@ -24,6 +25,7 @@ export function BeamPanel({ ids, promptText, disabled }: { ids: number[]; prompt
     abort.current = ctrl;
     setRunning(true);
     setEvents([]);
+    setRanPenalty(lengthPenalty);
     setResult(null);
     setError(null);
     const got: BeamEvent[] = [];
@@ -53,7 +55,7 @@ export function BeamPanel({ ids, promptText, disabled }: { ids: number[]; prompt
     }
   }
 
-  const root = buildBeamTree(promptText, events);
+  const root = buildBeamTree(promptText, events, ranPenalty);
   return (
     <div class="beam">
       <div class="controls">
@@ -89,8 +91,7 @@ export function BeamPanel({ ids, promptText, disabled }: { ids: number[]; prompt
       <p class="hint">
         Each step every beam proposes its best next tokens; the {numBeams} best partial texts by total log-probability
         are kept (blue), the rest are pruned (grey); a hollow grey node was kept, but its line died out later. A
-        hypothesis ends when it picks the end-of-text token or reaches the length limit; numbers in rings are the final
-        ranks.
+        hypothesis ends when it picks the end-of-text token or reaches the length limit; numbers in rings are the ranks.
       </p>
       {error && <p class="error" role="alert">{error}</p>}
       {events.length > 0 && <BeamTree root={root} />}

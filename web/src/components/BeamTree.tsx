@@ -1,6 +1,8 @@
 // Beam search as a tree (d3-hierarchy). The root is the prompt; each column is one step. Solid nodes are beams that
 // were kept; grey ones are candidates that were considered and pruned, or beams whose line died out later; a ringed
-// node ended a finished hypothesis, numbered by its final rank.
+// node ended a finished hypothesis, numbered by its rank. The tree is rebuilt from the events received so far, so it
+// grows while the search runs: ranks are then those among the hypotheses finished so far (the newest event's list),
+// and final with the last event.
 import { hierarchy, linkHorizontal, tree } from 'd3';
 import type { BeamEvent, FinishedBeam } from '../api.ts';
 import { fixed2, visible } from '../format.ts';
@@ -20,8 +22,13 @@ export interface TreeNode {
 
 const beamKey = (step: number, i: number): string => (step < 0 ? 'root' : `b${step}:${i}`);
 
-/** Builds the tree from the `beam` events of one run. */
-export function buildBeamTree(prompt: string, events: BeamEvent[]): TreeNode {
+const hypothesisKey = (f: FinishedBeam): string => `${f.step}:${f.parent}:${f.ids.join(',')}`;
+
+/**
+ * Builds the tree from the `beam` events of one run received so far. `lengthPenalty` turns the score of a
+ * hypothesis that was pushed out of the n-best list back into its running sum (it is drawn as pruned).
+ */
+export function buildBeamTree(prompt: string, events: BeamEvent[], lengthPenalty = 1): TreeNode {
   const root: TreeNode = { key: 'root', label: prompt, score: 0, status: 'root', children: [] };
   const nodes = new Map<string, TreeNode>([['root', root]]);
   const ranked = rankFinished(events);
@@ -38,15 +45,19 @@ export function buildBeamTree(prompt: string, events: BeamEvent[]): TreeNode {
     });
     for (const f of ev.finished) {
       if (f.step !== s) continue; // each event repeats the hypotheses finished so far
+      const rank = ranked.get(hypothesisKey(f));
       if (f.ended === 'length') {
         // a beam still running at the end: its node is already there
         const node = nodes.get(beamKey(s, f.parent));
-        if (node) Object.assign(node, { status: 'finished', rank: ranked.get(f), score: f.score });
+        if (node) Object.assign(node, { status: 'finished', rank, score: f.score });
         continue;
       }
       const key = `f${s}:${f.parent}:${f.ids.join(',')}`;
       if (nodes.has(key)) continue;
-      const node: TreeNode = { key, label: f.token, score: f.score, status: 'finished', rank: ranked.get(f), children: [] };
+      // a hypothesis no longer in the newest list was pushed out by better ones (or is not returned): pruned after all
+      const node: TreeNode = rank
+        ? { key, label: f.token, score: f.score, status: 'finished', rank, children: [] }
+        : { key, label: f.token, score: f.score * (f.step + 1) ** lengthPenalty, status: 'pruned', children: [] };
       nodes.set(key, node);
       nodes.get(beamKey(s - 1, f.parent))?.children.push(node);
     }
@@ -70,15 +81,10 @@ export function buildBeamTree(prompt: string, events: BeamEvent[]): TreeNode {
   return root;
 }
 
-/** Final ranks of the hypotheses (best score first), keyed by the event object of the last step. */
-function rankFinished(events: BeamEvent[]): Map<FinishedBeam, number> {
-  const out = new Map<FinishedBeam, number>();
-  if (!events.length) return out;
-  const all = events[events.length - 1]!.finished;
-  const byKey = new Map<string, number>();
-  [...all].sort((a, b) => b.score - a.score).forEach((f, i) => byKey.set(`${f.step}:${f.parent}:${f.ids.join(',')}`, i + 1));
-  for (const ev of events) for (const f of ev.finished) out.set(f, byKey.get(`${f.step}:${f.parent}:${f.ids.join(',')}`) ?? 0);
-  return out;
+/** Ranks (best score first) of the hypotheses of the newest event: final once the last event is in. */
+function rankFinished(events: BeamEvent[]): Map<string, number> {
+  const newest = events.length ? events[events.length - 1]!.finished : [];
+  return new Map([...newest].sort((a, b) => b.score - a.score).map((f, i) => [hypothesisKey(f), i + 1]));
 }
 
 const COLUMN = 112;
