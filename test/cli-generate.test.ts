@@ -67,3 +67,20 @@ test('generate: a bad flag value is a one-line usage error (exit 2)', () => {
   assert.equal(r.code, 2);
   assert.equal(r.stderr.trim().split('\n').pop(), 'gpt2-lens: --early-stopping must be true, false or never, got "maybe"');
 });
+
+test('next: --reference and --threads 1 give the engine default\'s numbers; bad engine flags exit 2', () => {
+  const hf = cases.get('greedy_20')!.logits_topk![0]!;
+  for (const flags of [['--reference'], ['--threads', '1']]) {
+    const r = cli('next', PROMPT, '--model', FIXTURE_DIR, '--top', '5', '--json', ...flags);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { top: Array<{ id: number; logit: number }> };
+    assert.deepEqual(out.top.map((t) => t.id), hf.ids[0], flags.join(' '));
+    out.top.forEach((t, i) => assert.ok(Math.abs(t.logit - hf.values[0]![i]!) < 1e-4, `${flags.join(' ')}: logit of ${t.id}`));
+  }
+  const bad = cli('next', PROMPT, '--model', FIXTURE_DIR, '--dtype', 'fp8');
+  assert.equal(bad.code, 2);
+  assert.equal(bad.stderr.trim(), 'gpt2-lens: --dtype must be fp32, fp16 or int8, got "fp8"');
+  const zero = cli('generate', PROMPT, '--model', FIXTURE_DIR, '--threads', '0');
+  assert.equal(zero.code, 2);
+  assert.equal(zero.stderr.trim(), 'gpt2-lens: --threads must be a whole number >= 1, got "0"');
+});

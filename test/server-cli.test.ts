@@ -66,7 +66,8 @@ for (const [name, args, backend] of [
 
 /** Runs the CLI and parses its --json output. */
 function cli(args: string[]): unknown {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 });
+  // --reference: the same path as the server below, so the numbers are identical to the last bit
+  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args, ...(args[0] === 'tokenize' ? [] : ['--reference'])], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 });
   assert.equal(r.status, 0, r.stderr);
   return JSON.parse(r.stdout);
 }

@@ -1,10 +1,13 @@
 // The --model option every command shares, and the one call that loads a model with its tokenizer.
-import { Option } from 'commander';
+import { Option, type Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveModelFolder } from '../hub/index.js';
 import { GPT2LMHeadModel } from '../model/index.js';
 import { isRandomSpec } from '../model/random.js';
+import type { EngineDType } from '../engine/index.js';
+import { defaultThreads, useNodeWasmBackend } from '../engine/node-threads.js';
+import { UsageError } from './errors.js';
 import '../model/node.js'; // registers the folder / Hub loader for from_pretrained
 import type { GPT2Tokenizer } from '../tokenizer/index.js';
 import { loadBundledTokenizer, readTokenizerFolder } from '../tokenizer/node.js';
@@ -17,11 +20,42 @@ export function modelOption(): Option {
   return new Option('--model <spec>', 'a Hub id (downloaded once into the HF cache), a local folder, or random:gpt2 for random weights').default(DEFAULT_MODEL);
 }
 
+/** What the engine options (`addEngineOptions`) parse to. */
+export interface EngineCliOptions {
+  threads?: string;
+  dtype?: string;
+  reference?: boolean;
+}
+
+/** `--threads`, `--dtype`, `--reference`: how the model computes. Every command that runs the model takes them. */
+export function addEngineOptions(command: Command): Command {
+  return command
+    .option('--threads <n>', 'threads of the WebAssembly engine (default: every core)')
+    .option('--dtype <dtype>', 'weights in the engine: fp32, fp16 (half the memory) or int8 (a quarter)', 'fp32')
+    .option('--reference', 'compute with the readable JavaScript reference path instead of the WebAssembly engine');
+}
+
+const DTYPES: readonly EngineDType[] = ['fp32', 'fp16', 'int8'];
+
+/** Checks the engine options; throws UsageError (exit 2) on a bad value. */
+export function parseEngineOptions(opts: EngineCliOptions): { reference: boolean; threads: number; dtype: EngineDType } {
+  let threads = defaultThreads();
+  if (opts.threads !== undefined) {
+    threads = Number(opts.threads);
+    if (!/^\d+$/.test(opts.threads) || threads < 1) throw new UsageError(`--threads must be a whole number >= 1, got "${opts.threads}"`);
+  }
+  const dtype = (opts.dtype ?? 'fp32') as EngineDType;
+  if (!DTYPES.includes(dtype)) throw new UsageError(`--dtype must be fp32, fp16 or int8, got "${opts.dtype}"`);
+  return { reference: opts.reference === true, threads, dtype };
+}
+
 export interface LoadOptions {
   /** no progress bar */
   quiet?: boolean;
   /** Hub revision: branch, tag or commit */
   revision?: string;
+  /** the parsed engine options; without them the model keeps the reference path */
+  engine?: EngineCliOptions;
 }
 
 /**
@@ -29,10 +63,20 @@ export interface LoadOptions {
  * weights and a folder without tokenizer files use the GPT-2 vocabulary bundled with gpt2-lens.
  */
 export async function loadModelAndTokenizer(spec: string, options: LoadOptions = {}): Promise<{ model: GPT2LMHeadModel; tokenizer: GPT2Tokenizer }> {
-  if (isRandomSpec(spec)) return { model: await GPT2LMHeadModel.from_pretrained(spec), tokenizer: loadBundledTokenizer() };
-  const folder = await resolveModelFolder(spec, { quiet: options.quiet, revision: options.revision });
-  const model = await GPT2LMHeadModel.from_pretrained(folder);
-  const hasTokenizer = ['vocab.json', 'tokenizer.json'].some((f) => existsSync(join(folder, f)));
-  const tokenizer = hasTokenizer || model.config.vocab_size !== 50257 ? readTokenizerFolder(folder) : loadBundledTokenizer();
+  const engine = options.engine ? parseEngineOptions(options.engine) : undefined; // bad flags fail before any download
+  let model: GPT2LMHeadModel;
+  let tokenizer: GPT2Tokenizer;
+  if (isRandomSpec(spec)) {
+    model = await GPT2LMHeadModel.from_pretrained(spec);
+    tokenizer = loadBundledTokenizer();
+  } else {
+    const folder = await resolveModelFolder(spec, { quiet: options.quiet, revision: options.revision });
+    model = await GPT2LMHeadModel.from_pretrained(folder);
+    const hasTokenizer = ['vocab.json', 'tokenizer.json'].some((f) => existsSync(join(folder, f)));
+    tokenizer = hasTokenizer || model.config.vocab_size !== 50257 ? readTokenizerFolder(folder) : loadBundledTokenizer();
+  }
+  // The fast path for next-token tables and generation; attentions, hidden states and the logit lens take the
+  // reference path inside it (they need the intermediate tensors).
+  if (engine && !engine.reference) await useNodeWasmBackend(model, { threads: engine.threads, dtype: engine.dtype });
   return { model, tokenizer };
 }

@@ -13,10 +13,14 @@ export function nodeWorkerSpawner(): WorkerSpawner {
   const source = `${WORKER_BODY}\nconst { parentPort, workerData } = require('node:worker_threads');\nstart(workerData, (m) => parentPort.postMessage(m));\n`;
   return (init) => {
     const worker = new Worker(source, { eval: true, workerData: init });
-    worker.unref();
     const ready = new Promise<void>((resolve, reject) => {
       worker.on('message', (m) => {
-        if (m === 'ready') resolve();
+        if (m === 'ready') {
+          // Unref'd only now: until 'ready' the process must wait for it, and unref'ing before the 'message'
+          // listener was added did not hold (adding the listener refs the worker's port again).
+          worker.unref();
+          resolve();
+        }
       });
       worker.once('error', (e) => reject(new Error(`engine worker ${init.idx} failed: ${e.message}`)));
     });

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import type { GenerateOptions, GenerateOutput } from '../../generation/generate.js';
 import { TextStreamer } from '../../generation/streamers.js';
 import { UsageError } from '../errors.js';
-import { loadModelAndTokenizer, modelOption } from '../model-option.js';
+import { addEngineOptions, loadModelAndTokenizer, modelOption, type EngineCliOptions } from '../model-option.js';
 
 type Kind = 'int' | 'float' | 'bool' | 'early' | 'ids' | 'json-ids';
 
@@ -83,7 +83,7 @@ export function register(program: Command): void {
     if (kind === 'bool') cmd.option(`--${flag}`, help);
     else cmd.option(`--${flag} <value>`, help);
   }
-  cmd
+  addEngineOptions(cmd)
     .option('--json', 'print {"sequences":[{"ids":[...],"text":"...","score":-1.23}]} instead of streaming text')
     .addOption(modelOption())
     .addHelpText(
@@ -102,7 +102,7 @@ export function register(program: Command): void {
         (options as Record<string, unknown>)[name] = parseValue(flag, kind, raw);
       }
       const json = opts.json === true;
-      const { model, tokenizer } = await loadModelAndTokenizer(String(opts.model), { quiet: json });
+      const { model, tokenizer } = await loadModelAndTokenizer(String(opts.model), { quiet: json, engine: opts as EngineCliOptions });
       if (model.is_random) process.stderr.write(`gpt2-lens: note: ${String(opts.model)} has RANDOM weights, so the text is gibberish\n`);
       const input_ids = tokenizer.encode(prompt);
       if (input_ids.length === 0) throw new UsageError('the prompt is empty: give at least one character of text');

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { topKIndices } from '../../generation/logits-process.js';
 import { softmaxInto } from '../../generation/math.js';
 import { UsageError } from '../errors.js';
-import { loadModelAndTokenizer, modelOption } from '../model-option.js';
+import { addEngineOptions, loadModelAndTokenizer, modelOption, type EngineCliOptions } from '../model-option.js';
 
 export interface NextTokenRow {
   id: number;
@@ -20,36 +20,36 @@ function positiveInt(value: string, flag: string): number {
 }
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('next')
     .description('show the most likely next tokens after a prompt, with their probabilities and raw logits')
     .argument('<prompt>', 'the text to continue')
     .option('--top <n>', 'how many tokens to list', '10')
     .option('--json', 'print {"input_ids":[...],"top":[{"id","token","prob","logit"},...]}')
     .addOption(modelOption())
-    .addHelpText('after', '\nExample:\n  gpt2-lens next "The theory of relativity is" --top 5\n  gpt2-lens next "Hello" --model random:gpt2 --json\n')
-    .action(async (prompt: string, opts: { top: string; json?: boolean; model: string }) => {
-      const top = positiveInt(opts.top, '--top');
-      const { model, tokenizer } = await loadModelAndTokenizer(opts.model, { quiet: opts.json });
-      if (model.is_random) process.stderr.write(`gpt2-lens: note: ${opts.model} has RANDOM weights, so these probabilities mean nothing\n`);
-      const input_ids = tokenizer.encode(prompt);
-      if (input_ids.length === 0) throw new UsageError('the prompt is empty: give at least one character of text');
-      if (input_ids.length > model.config.n_positions) throw new UsageError(`the prompt is ${input_ids.length} tokens, more than the model's n_positions (${model.config.n_positions})`);
-      const out = await model.forward({ input_ids: [input_ids], num_logits_to_keep: 1, use_cache: false });
-      const logits = out.logits.data; // [1, 1, vocab_size]: the last position only
-      const probs = new Float64Array(logits.length);
-      softmaxInto(logits, probs);
-      const rows: NextTokenRow[] = topKIndices(logits, top).map((id) => ({ id, token: tokenizer.decode([id]), prob: probs[id]!, logit: logits[id]! }));
-      if (opts.json) {
-        process.stdout.write(JSON.stringify({ input_ids, top: rows }) + '\n');
-        return;
-      }
-      const lines = [`${JSON.stringify(prompt)} → ${input_ids.length} tokens [${input_ids.join(', ')}]; the next token:`, ''];
-      lines.push(`${'rank'.padStart(4)}  ${'id'.padStart(6)}  ${'token'.padEnd(18)}  ${'prob'.padStart(8)}  ${'logit'.padStart(9)}`);
-      rows.forEach((r, i) => {
-        const bar = '█'.repeat(Math.round(r.prob * 40));
-        lines.push(`${String(i + 1).padStart(4)}  ${String(r.id).padStart(6)}  ${JSON.stringify(r.token).padEnd(18)}  ${(r.prob * 100).toFixed(2).padStart(7)}%  ${r.logit.toFixed(3).padStart(9)}  ${bar}`);
-      });
-      process.stdout.write(lines.join('\n') + '\n');
+    .addHelpText('after', '\nExample:\n  gpt2-lens next "The theory of relativity is" --top 5\n  gpt2-lens next "Hello" --model random:gpt2 --json\n');
+  addEngineOptions(command).action(async (prompt: string, opts: EngineCliOptions & { top: string; json?: boolean; model: string }) => {
+    const top = positiveInt(opts.top, '--top');
+    const { model, tokenizer } = await loadModelAndTokenizer(opts.model, { quiet: opts.json, engine: opts });
+    if (model.is_random) process.stderr.write(`gpt2-lens: note: ${opts.model} has RANDOM weights, so these probabilities mean nothing\n`);
+    const input_ids = tokenizer.encode(prompt);
+    if (input_ids.length === 0) throw new UsageError('the prompt is empty: give at least one character of text');
+    if (input_ids.length > model.config.n_positions) throw new UsageError(`the prompt is ${input_ids.length} tokens, more than the model's n_positions (${model.config.n_positions})`);
+    const out = await model.forward({ input_ids: [input_ids], num_logits_to_keep: 1, use_cache: false });
+    const logits = out.logits.data; // [1, 1, vocab_size]: the last position only
+    const probs = new Float64Array(logits.length);
+    softmaxInto(logits, probs);
+    const rows: NextTokenRow[] = topKIndices(logits, top).map((id) => ({ id, token: tokenizer.decode([id]), prob: probs[id]!, logit: logits[id]! }));
+    if (opts.json) {
+      process.stdout.write(JSON.stringify({ input_ids, top: rows }) + '\n');
+      return;
+    }
+    const lines = [`${JSON.stringify(prompt)} → ${input_ids.length} tokens [${input_ids.join(', ')}]; the next token:`, ''];
+    lines.push(`${'rank'.padStart(4)}  ${'id'.padStart(6)}  ${'token'.padEnd(18)}  ${'prob'.padStart(8)}  ${'logit'.padStart(9)}`);
+    rows.forEach((r, i) => {
+      const bar = '█'.repeat(Math.round(r.prob * 40));
+      lines.push(`${String(i + 1).padStart(4)}  ${String(r.id).padStart(6)}  ${JSON.stringify(r.token).padEnd(18)}  ${(r.prob * 100).toFixed(2).padStart(7)}%  ${r.logit.toFixed(3).padStart(9)}  ${bar}`);
     });
+    process.stdout.write(lines.join('\n') + '\n');
+  });
 }

@@ -3,20 +3,10 @@
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EngineDType } from '../../engine/index.js';
-import { defaultThreads, useNodeWasmBackend } from '../../engine/node-threads.js';
 import { createServer } from '../../server/index.js';
 import { defaultWebRoot } from '../../server/static.js';
 import { UsageError } from '../errors.js';
-import { loadModelAndTokenizer, modelOption } from '../model-option.js';
-
-const DTYPES: readonly EngineDType[] = ['fp32', 'fp16', 'int8'];
-
-function parseThreads(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1) throw new UsageError(`--threads must be a whole number >= 1, got "${value}"`);
-  return n;
-}
+import { addEngineOptions, loadModelAndTokenizer, modelOption, type EngineCliOptions } from '../model-option.js';
 
 function parsePort(value: string): number {
   const n = Number(value);
@@ -25,50 +15,42 @@ function parsePort(value: string): number {
 }
 
 export function register(program: Command): void {
-  program
+  const command = program
     .command('serve')
     .description('serve the explorer: a web page where you watch GPT-2 choose its next token, and its JSON API')
     .addOption(modelOption())
     .option('--host <host>', 'the address to listen on (0.0.0.0 for every interface)', '127.0.0.1')
     .option('--port <port>', 'the port to listen on (0 picks a free one)', '8080')
-    .option('--threads <n>', 'threads of the WebAssembly engine (default: every core)')
-    .option('--dtype <dtype>', 'weights in the engine: fp32, fp16 (half the memory) or int8 (a quarter)', 'fp32')
-    .option('--reference', "compute with the readable JavaScript reference path instead of the WebAssembly engine")
     .option('-q, --quiet', 'no line per request')
     .addHelpText(
       'after',
       '\nExamples:\n  gpt2-lens serve                          # real GPT-2 (downloaded once), http://127.0.0.1:8080/\n' +
         '  gpt2-lens serve --model random:gpt2      # offline, random weights\n' +
         '  gpt2-lens serve --model ./my-gpt2 --port 3000\n\nThe API is documented in docs/api.md.',
-    )
-    .action(async (opts: { model: string; host: string; port: string; threads?: string; dtype: string; reference?: boolean; quiet?: boolean }) => {
-      const port = parsePort(opts.port);
-      const threads = opts.threads === undefined ? defaultThreads() : parseThreads(opts.threads);
-      if (!DTYPES.includes(opts.dtype as EngineDType)) throw new UsageError(`--dtype must be fp32, fp16 or int8, got "${opts.dtype}"`);
-      const { model, tokenizer } = await loadModelAndTokenizer(opts.model);
-      // The fast path for next-token tables and generation; attentions, hidden states and the logit lens take the
-      // reference path inside it (they need the intermediate tensors).
-      if (!opts.reference) await useNodeWasmBackend(model, { threads, dtype: opts.dtype as EngineDType });
-      const log = opts.quiet ? undefined : (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
-      const server = createServer({ model, tokenizer, modelName: opts.model, log });
-      let address: { url: string };
-      try {
-        address = await server.listen(port, opts.host);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'EADDRINUSE') throw new UsageError(`port ${port} on ${opts.host} is already in use: pick another with --port`);
-        if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new UsageError(`cannot listen on --host ${opts.host}: no such address on this machine`);
-        throw err;
-      }
-      const lines = [`gpt2-lens explorer: ${model.description}; computing with ${model.backend.name}`];
-      if (model.is_random) lines.push('  the weights are RANDOM: the mechanics are real, the text is nonsense');
-      if (!existsSync(join(defaultWebRoot(), 'index.html'))) lines.push('  the web page is not built: run `npm run build:web` (the API works without it)');
-      lines.push(`  open ${address.url}  (Ctrl+C stops)`);
-      process.stderr.write(lines.join('\n') + '\n');
-      const stop = (): void => {
-        void server.close().then(() => process.exit(0));
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
+    );
+  addEngineOptions(command).action(async (opts: EngineCliOptions & { model: string; host: string; port: string; quiet?: boolean }) => {
+    const port = parsePort(opts.port);
+    const { model, tokenizer } = await loadModelAndTokenizer(opts.model, { engine: opts });
+    const log = opts.quiet ? undefined : (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line}\n`);
+    const server = createServer({ model, tokenizer, modelName: opts.model, log });
+    let address: { url: string };
+    try {
+      address = await server.listen(port, opts.host);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EADDRINUSE') throw new UsageError(`port ${port} on ${opts.host} is already in use: pick another with --port`);
+      if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new UsageError(`cannot listen on --host ${opts.host}: no such address on this machine`);
+      throw err;
+    }
+    const lines = [`gpt2-lens explorer: ${model.description}; computing with ${model.backend.name}`];
+    if (model.is_random) lines.push('  the weights are RANDOM: the mechanics are real, the text is nonsense');
+    if (!existsSync(join(defaultWebRoot(), 'index.html'))) lines.push('  the web page is not built: run `npm run build:web` (the API works without it)');
+    lines.push(`  open ${address.url}  (Ctrl+C stops)`);
+    process.stderr.write(lines.join('\n') + '\n');
+    const stop = (): void => {
+      void server.close().then(() => process.exit(0));
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
 }
