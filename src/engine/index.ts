@@ -3,4 +3,4 @@
 export { WasmEngine, type EngineOptions, type EngineCache, type EngineForwardArgs, type EngineForwardResult, type EngineDType } from './engine.js';
 export { WasmBackend, useWasmBackend } from './backend.js';
 export { browserWorkerSpawner, WORKER_BODY, type WorkerSpawner, type WorkerInit, type WorkerHandle } from './threads.js';
-export { toHalfBits, DTYPE_BYTES } from './pack.js';
+export { toHalfBits } from './pack.js';
