@@ -182,7 +182,7 @@ test('odd shapes (n_embd 36, 3 heads, vocab 1001, n_inner 100): batch prefill wi
 });
 
 test('random shapes, all logits and last-position logits', async () => {
-  for (const [C, nh, V, F, L] of [[20, 5, 77, 44, 1], [64, 4, 250, 256, 2], [12, 1, 9, 8, 3]] as const) {
+  for (const [C, nh, V, F, L] of [[20, 5, 77, 44, 1], [64, 4, 250, 256, 2], [12, 1, 9, 8, 3], [30, 3, 13, 37, 2]] as const) {
     const config: GPT2Config = { ...GPT2_DEFAULTS, n_embd: C, n_head: nh, vocab_size: V, n_inner: F, n_layer: L, n_positions: 32 };
     const weights = randomWeights(config, C);
     for (let i = 0; i < weights.wte.length; i++) weights.wte[i]! *= 25;
@@ -199,6 +199,30 @@ test('random shapes, all logits and last-position logits', async () => {
     }
     engine.dispose();
   }
+});
+
+test('fp16 and int8 on odd sizes (K = 30 and 37, head size 10): every kernel tail, prefill and decode, near fp32', async () => {
+  const config: GPT2Config = { ...GPT2_DEFAULTS, n_embd: 30, n_head: 3, vocab_size: 13, n_inner: 37, n_layer: 2, n_positions: 32 };
+  const weights = randomWeights(config, 30);
+  for (const b of weights.h) for (const m of [b.attn.c_attn, b.attn.c_proj, b.mlp.c_fc, b.mlp.c_proj]) for (let i = 0; i < m.weight.length; i++) m.weight[i]! *= 10;
+  for (let i = 0; i < weights.wte.length; i++) weights.wte[i]! *= 25;
+  const ids = [1, 5, 9, 12, 0, 3, 7, 11, 2, 4];
+  const ref = await WasmEngine.create(config, weights);
+  const want = ref.forward({ ids, positions: ids.map((_, i) => i), mask: null, batch: 1, cache: null, keep: 0 }).logits!;
+  const spread = Math.max(...want.map(Math.abs));
+  for (const [dtype, tol] of [['fp16', 2e-3], ['int8', 5e-2]] as const) {
+    const engine = await WasmEngine.create(config, weights, { dtype });
+    const all = engine.forward({ ids, positions: ids.map((_, i) => i), mask: null, batch: 1, cache: null, keep: 0 }).logits!;
+    assertClose(`${dtype} prefill (10 rows)`, all, want, { atol: tol * spread });
+    const cache = engine.newCache(1, 16);
+    const V = config.vocab_size;
+    for (let t = 0; t < ids.length; t++) {
+      const step = engine.forward({ ids: [ids[t]!], positions: [t], mask: null, batch: 1, cache, keep: 1 }).logits!;
+      assertClose(`${dtype} decode step ${t}`, step, want.subarray(t * V, (t + 1) * V), { atol: tol * spread });
+    }
+    engine.dispose();
+  }
+  ref.dispose();
 });
 
 test('2 threads give bit-for-bit the logits of 1 thread (fp32 and int8)', async () => {
