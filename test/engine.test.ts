@@ -225,6 +225,19 @@ test('fp16 and int8 on odd sizes (K = 30 and 37, head size 10): every kernel tai
   ref.dispose();
 });
 
+test('an untied lm_head is used for the logits, wte for the embeddings', async () => {
+  const config: GPT2Config = { ...odd, tie_word_embeddings: false };
+  const weights: GPT2Weights = { ...oddWeights, lm_head: oddWeights.wte.map((x, i) => x * (i % 3 === 0 ? -1 : 0.5)) };
+  const engine = await WasmEngine.create(config, weights);
+  const ids = [[3, 1, 4, 1, 5]];
+  const ref = gpt2Forward(config, weights, request(ids));
+  const got = engine.forward({ ids: ids[0]!, positions: [0, 1, 2, 3, 4], mask: null, batch: 1, cache: null, keep: 0 }).logits!;
+  assertClose('untied logits', got, ref.logits!.data, { atol: 1e-4 });
+  const tied = gpt2Forward(odd, oddWeights, request(ids)).logits!.data;
+  assert.ok(Math.max(...got.map((x, i) => Math.abs(x - tied[i]!))) > 0.1, 'the head really differs from wte');
+  engine.dispose();
+});
+
 test('2 threads give bit-for-bit the logits of 1 thread (fp32 and int8)', async () => {
   for (const dtype of ['fp32', 'int8'] as const) {
     const one = await WasmEngine.create(odd, oddWeights, { dtype });
