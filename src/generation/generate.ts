@@ -9,6 +9,7 @@
 // last position only (num_logits_to_keep 1), and edits those logits in place through the processors.
 import type { CausalLMOutput, ForwardInputs, Tensor } from '../model/types.js';
 import type { KVCache } from '../model/kv-cache.js';
+import { argmax } from '../model/topk.js';
 import { BeamSearchScorer, type BeamCandidate } from './beam-search.js';
 import {
   GENERATION_CONFIG_KEYS,
@@ -429,12 +430,6 @@ async function greedyOrSample(
   if (options.output_logits) result.logits = logitsOut;
   if (trace) result.trace = trace;
   return result;
-}
-
-function argmax(row: Float32Array): number {
-  let best = 0;
-  for (let i = 1; i < row.length; i++) if (row[i]! > row[best]!) best = i;
-  return best;
 }
 
 async function beamSearch(
