@@ -30,6 +30,13 @@ export function softmaxInto(scores: ArrayLike<number>, out: Float64Array | Float
   return m + Math.log(sum);
 }
 
+/** softmax(scores) into a new Float64Array (softmaxInto's numbers: the CLI and the server report these). */
+export function softmaxArray(scores: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(scores.length);
+  softmaxInto(scores, out);
+  return out;
+}
+
 /** logsumexp of a row, computed in float64. */
 export function logSumExp(scores: ArrayLike<number>): number {
   const m = rowMax(scores);

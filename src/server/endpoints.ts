@@ -12,7 +12,7 @@ import {
   topKIndices,
   type LogitsProcessor,
 } from '../generation/logits-process.js';
-import { softmaxInto } from '../generation/math.js';
+import { softmaxArray } from '../generation/math.js';
 import { ApiError } from './errors.js';
 import type { Schema } from './validate.js';
 import type {
@@ -131,13 +131,6 @@ export function nextSchema(ctx: Context): Schema {
   };
 }
 
-/** softmax in float64, as the CLI computes it (removed tokens, -Infinity, get 0). */
-function softmax(x: Float32Array): Float64Array {
-  const out = new Float64Array(x.length);
-  softmaxInto(x, out);
-  return out;
-}
-
 /** The `n` best ids, best first (as the CLI picks them), leaving out removed (-Infinity) tokens. */
 function topIndices(values: Float32Array, n: number): number[] {
   return topKIndices(values, n).filter((id) => values[id] !== -Infinity);
@@ -163,7 +156,7 @@ export async function next(ctx: Context, body: NextRequest): Promise<NextRespons
   const chain = knobChain(body); // before the forward pass: a bad knob fails fast
   const out = await ctx.model.forward({ input_ids: [ids], use_cache: false, num_logits_to_keep: 1 });
   const logits = out.logits.data.slice(0, ctx.model.config.vocab_size); // [V], the last position
-  const probs = softmax(logits);
+  const probs = softmaxArray(logits);
   const top: Candidate[] = topIndices(logits, n).map((id) => ({ id, token: tokenText(ctx, id), prob: probs[id]!, logit: logits[id]! }));
 
   // Apply the knobs one at a time, noting which one sent each token to -inf.
@@ -181,7 +174,7 @@ export async function next(ctx: Context, body: NextRequest): Promise<NextRespons
     }
     removed_count[k.name] = count;
   });
-  const after = softmax(scores);
+  const after = softmaxArray(scores);
   const processed: ProcessedCandidate[] = topIndices(scores, n).map((id) => ({ id, token: tokenText(ctx, id), prob: after[id]!, score: scores[id]! }));
   const removed_by: Record<string, KnobName> = {};
   for (const c of [...top, ...processed]) if (removedAt[c.id]! >= 0) removed_by[String(c.id)] = chain[removedAt[c.id]!]!.name;

@@ -25,7 +25,7 @@ import {
   type TraceStep,
   topKIndices,
 } from '../generation/index.js';
-import { softmaxInto } from '../generation/math.js';
+import { softmaxArray } from '../generation/math.js';
 import type { ForwardInputs } from '../model/types.js';
 import { ApiError } from './errors.js';
 import { promptIds, promptSchema, tokenText, type Context } from './endpoints.js';
@@ -118,13 +118,6 @@ export interface GenerateEvents {
   beam(e: BeamEvent): void;
 }
 
-/** softmax of one row in float64 (-Infinity gets 0) */
-function softmax(x: Float32Array): Float64Array {
-  const out = new Float64Array(x.length);
-  softmaxInto(x, out);
-  return out;
-}
-
 /** the `n` most probable ids, best first, leaving out removed tokens */
 function best(p: Float64Array, n: number): number[] {
   return topKIndices(p, n).filter((id) => p[id]! > 0);
@@ -182,11 +175,11 @@ export async function runGenerate(ctx: Context, body: GenerateRequest, options: 
         const id = ids[r]!;
         if (finished[r]) continue; // a finished row is padded
         const logits = raw!.subarray(r * V, (r + 1) * V);
-        const rawProbs = softmax(logits);
+        const rawProbs = softmaxArray(logits);
         const scores = logits.slice();
         processors.apply(history[r]!, scores);
         warpers?.apply(history[r]!, scores);
-        const probs = softmax(scores);
+        const probs = softmaxArray(scores);
         const alts: LensEntry[] = best(probs, top).map((a) => ({ id: a, token: tokenText(ctx, a), prob: probs[a]! }));
         on.token({ step: step - 1, row: r, id, token: tokenText(ctx, id), prob: probs[id]!, raw_prob: rawProbs[id]!, top: alts });
         history[r]!.push(id);

@@ -2,7 +2,7 @@
 // possible next token after the prompt (softmax of the last position's raw logits), best first.
 import type { Command } from 'commander';
 import { topKIndices } from '../../generation/logits-process.js';
-import { softmaxInto } from '../../generation/math.js';
+import { softmaxArray } from '../../generation/math.js';
 import { UsageError } from '../errors.js';
 import { addEngineOptions, loadModelAndTokenizer, modelOption, type EngineCliOptions } from '../model-option.js';
 
@@ -37,8 +37,7 @@ export function register(program: Command): void {
     if (input_ids.length > model.config.n_positions) throw new UsageError(`the prompt is ${input_ids.length} tokens, more than the model's n_positions (${model.config.n_positions})`);
     const out = await model.forward({ input_ids: [input_ids], num_logits_to_keep: 1, use_cache: false });
     const logits = out.logits.data; // [1, 1, vocab_size]: the last position only
-    const probs = new Float64Array(logits.length);
-    softmaxInto(logits, probs);
+    const probs = softmaxArray(logits);
     const rows: NextTokenRow[] = topKIndices(logits, top).map((id) => ({ id, token: tokenizer.decode([id]), prob: probs[id]!, logit: logits[id]! }));
     if (opts.json) {
       process.stdout.write(JSON.stringify({ input_ids, top: rows }) + '\n');
