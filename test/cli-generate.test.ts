@@ -2,9 +2,8 @@
 // numbers are HF's (golden-generate.json).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
-import { FIXTURE_DIR, REPO_ROOT, readGolden } from './helpers/fixtures.js';
+import { FIXTURE_DIR, readGolden } from './helpers/fixtures.js';
+import { runCli, type CliResult } from './helpers/cli.js';
 import { readTokenizerFolder } from '../src/tokenizer/node.js';
 
 interface Case {
@@ -17,10 +16,7 @@ const cases = new Map(readGolden<{ cases: Case[] }>('golden-generate.json').case
 const PROMPT = 'The theory of relativity is';
 const tokenizer = readTokenizerFolder(FIXTURE_DIR);
 
-function cli(...args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts'), ...args], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = (...args: string[]): CliResult => runCli(args);
 
 test('next --json: the prompt ids and the top tokens with raw softmax probabilities and raw logits', () => {
   const r = cli('next', PROMPT, '--model', FIXTURE_DIR, '--top', '5', '--json');

@@ -2,13 +2,9 @@
 // the repository root as cwd). Each spawn costs about a second, so the cases are grouped into few calls.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { REPO_ROOT } from './helpers/fixtures.js';
+import { runCli } from './helpers/cli.js';
 
-function cli(args: string[], input?: string): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { cwd: REPO_ROOT, input: input ?? '', encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = runCli;
 
 test('tokenize --json prints exactly ids and tokens with text, bytes and UTF-16 offsets', () => {
   const r = cli(['tokenize', '--json', 'The theory 😀']);

@@ -1,17 +1,15 @@
 // `gpt2-lens serve`, spawned as a person runs it, on the fixture model: it prints its address, answers the API from
 // the WebAssembly engine (or the reference path), stops cleanly on SIGTERM, and refuses bad arguments in one line.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import type { ModelInfo, NextResponse } from '../src/server/types.js';
 import { FIXTURE_DIR, REPO_ROOT, assertClose, readGolden, toNumber } from './helpers/fixtures.js';
-
-const MAIN = join(REPO_ROOT, 'src/cli/main.ts');
+import { CLI_MAIN, runCli } from './helpers/cli.js';
 
 /** Starts `gpt2-lens serve ARGS --port 0`, waits for its "open URL" line, and returns the URL and the process. */
 async function serve(args: string[]): Promise<{ url: string; stderr: () => string; stop: () => Promise<number | null> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--model', FIXTURE_DIR, '--port', '0', ...args], { cwd: REPO_ROOT });
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI_MAIN, 'serve', '--model', FIXTURE_DIR, '--port', '0', ...args], { cwd: REPO_ROOT });
   let stderr = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
@@ -67,8 +65,8 @@ for (const [name, args, backend] of [
 /** Runs the CLI and parses its --json output. */
 function cli(args: string[]): unknown {
   // --reference: the same path as the server below, so the numbers are identical to the last bit
-  const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args, ...(args[0] === 'tokenize' ? [] : ['--reference'])], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 });
-  assert.equal(r.status, 0, r.stderr);
+  const r = runCli([...args, ...(args[0] === 'tokenize' ? [] : ['--reference'])]);
+  assert.equal(r.code, 0, r.stderr);
   return JSON.parse(r.stdout);
 }
 
@@ -97,8 +95,8 @@ test('bad arguments: one line, exit 2', () => {
     [['--threads', '0'], 'gpt2-lens: --threads must be a whole number >= 1, got "0"\n'],
     [['--dtype', 'fp8'], 'gpt2-lens: --dtype must be fp32, fp16 or int8, got "fp8"\n'],
   ] as const) {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'serve', '--model', FIXTURE_DIR, ...args], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 });
+    const r = runCli(['serve', '--model', FIXTURE_DIR, ...args]);
     assert.equal(r.stderr, message);
-    assert.equal(r.status, 2);
+    assert.equal(r.code, 2);
   }
 });
