@@ -1,22 +1,14 @@
 // Tokens and the Hub's refusals: Bearer tokens from the option, HF_TOKEN or the token file; never sent to
 // another host; 401/403/404 turned into messages that say what to do; a repo without safetensors.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { getToken, hfHubDownload, HubError, resolveModelFolder } from '../src/hub/index.js';
 import { FakeHub, gpt2TinyRepo, type FakeRepo } from './helpers/hub-server.js';
+import { tempDirs } from './helpers/temp.js';
 
-const temps: string[] = [];
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), 'gpt2-lens-hub-auth-'));
-  temps.push(d);
-  return d;
-}
-after(() => {
-  for (const d of temps) rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirs('gpt2-lens-hub-auth-');
 
 function gated(): FakeRepo {
   return { ...gpt2TinyRepo(), gated: true, acceptedToken: 'hf_good' };

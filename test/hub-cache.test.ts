@@ -4,24 +4,17 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { homedir, hostname, tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { hfHubDownload, hubCacheDir, resolveModelFolder, scanCache } from '../src/hub/index.js';
 import { FIXTURE_DIR, REPO_ROOT } from './helpers/fixtures.js';
 import { FAKE_COMMIT, FakeHub, gitBlobSha1, sha256Hex } from './helpers/hub-server.js';
+import { tempDirs } from './helpers/temp.js';
 
-const temps: string[] = [];
-function tmp(): string {
-  const d = mkdtempSync(join(tmpdir(), 'gpt2-lens-hub-cache-'));
-  temps.push(d);
-  return d;
-}
-after(() => {
-  for (const d of temps) rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirs('gpt2-lens-hub-cache-');
 
 const FILES = ['config.json', 'generation_config.json', 'vocab.json', 'merges.txt', 'tokenizer_config.json', 'special_tokens_map.json', 'model.safetensors'];
 const MODEL_SHA = sha256Hex(readFileSync(join(FIXTURE_DIR, 'model.safetensors')));

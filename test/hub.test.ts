@@ -3,25 +3,19 @@
 // checksums, retries.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { formatBytes, HubError, hfHubDownload, normalizeEtag, resolveModelFolder, terminalProgressBar, type PretrainedOptions } from '../src/hub/index.js';
 import { renderProgressLine } from '../src/hub/progress.js';
 import { FIXTURE_DIR } from './helpers/fixtures.js';
 import { FAKE_COMMIT, FAKE_TAG, FakeHub, gitBlobSha1, gpt2TinyRepo, sha256Hex, shardSafetensors } from './helpers/hub-server.js';
+import { tempDirs } from './helpers/temp.js';
 
 const MODEL_SHA = sha256Hex(readFileSync(join(FIXTURE_DIR, 'model.safetensors')));
 const SMALL_FILES = ['config.json', 'generation_config.json', 'vocab.json', 'merges.txt', 'tokenizer_config.json', 'special_tokens_map.json'];
 const fast = { retry: { baseDelayMs: 5, maxDelayMs: 20 } };
-const temps: string[] = [];
-
-function tmpCache(): string {
-  const d = mkdtempSync(join(tmpdir(), 'gpt2-lens-hub-'));
-  temps.push(d);
-  return d;
-}
+const tmpCache = tempDirs('gpt2-lens-hub-');
 
 function repoDir(cache: string): string {
   return join(cache, 'models--org--gpt2-tiny');
@@ -33,10 +27,6 @@ function sha256File(p: string): string {
 
 /** No env from the machine running the tests (no real token, no real HF_HUB_OFFLINE). */
 const cleanEnv = {};
-
-after(() => {
-  for (const d of temps) rmSync(d, { recursive: true, force: true });
-});
 
 describe('a fresh download', () => {
   let hub: FakeHub;
