@@ -4,7 +4,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { FIXTURE_DIR, assertClose, flat, readBinRef, readGolden } from './helpers/fixtures.js';
-import { GPT2LMHeadModel, GPT2_DEFAULTS, KVCache, randomWeights, referenceBackend, gpt2Forward, type GPT2Config, type GPT2Weights } from '../src/index.js';
+import { GPT2LMHeadModel, GPT2_DEFAULTS, KVCache, randomWeights, referenceBackend, gpt2Forward, logitLens, type GPT2Config, type GPT2Weights } from '../src/index.js';
 import type { BackendRequest } from '../src/model/backend.js';
 import '../src/model/node.js';
 import { WasmBackend, WasmEngine, toHalfBits } from '../src/engine/index.js';
@@ -129,9 +129,28 @@ test('hidden states and attention probabilities match the goldens (every case) a
   a.hidden_states!.forEach((t, l) => assertClose(`cached step hidden_states[${l}]`, t.data, b.hidden_states![l]!.data, { atol: 1e-5, rtol: 1e-4, dims: t.dims }));
 });
 
-test('hook captures are answered by the reference path', () => {
-  const r = fp32.forward(model.config, model.weights, request([[464, 4583]], { capture: (name) => name === 'blocks.0.hook_resid_pre' }));
-  assert.deepEqual([...r.cache!.keys()], ['blocks.0.hook_resid_pre']);
+test('hooks: resid_pre/post, attn.hook_pattern and ln_final from the engine match the reference; other hooks fall back', async () => {
+  const names = ['blocks.0.hook_resid_pre', 'blocks.0.hook_resid_post', 'blocks.1.hook_resid_post', 'blocks.1.attn.hook_pattern', 'ln_final.hook_normalized'];
+  const ids = [[464, 4583, 286, 44449], [11, 13, 262, 318]];
+  const capture = (n: string): boolean => names.includes(n);
+  const fast = fp32.forward(model.config, model.weights, request(ids, { capture }));
+  const ref = gpt2Forward(model.config, model.weights, request(ids, { capture }));
+  assert.deepEqual([...fast.cache!.keys()].sort(), [...names].sort());
+  for (const n of names) {
+    assert.deepEqual(fast.cache!.get(n)!.dims, ref.cache!.get(n)!.dims, n);
+    assertClose(n, fast.cache!.get(n)!.data, ref.cache!.get(n)!.data, { atol: 1e-5, rtol: 1e-4 });
+  }
+  // a hook only the reference path computes: the whole request goes there
+  const other = (n: string): boolean => n === 'blocks.0.mlp.hook_post' || n === 'blocks.0.hook_resid_pre';
+  const a = fp32.forward(model.config, model.weights, request(ids, { capture: other }));
+  const b = gpt2Forward(model.config, model.weights, request(ids, { capture: other }));
+  assert.deepEqual(a.cache!.get('blocks.0.mlp.hook_post'), b.cache!.get('blocks.0.mlp.hook_post'));
+  // the logit lens, which reads resid_pre/post, through the engine
+  model.backend = fp32;
+  const lensFast = await logitLens(model, { input_ids: ids }, { topk: 3 });
+  model.backend = referenceBackend;
+  const lensRef = await logitLens(model, { input_ids: ids }, { topk: 3 });
+  assert.deepEqual(lensFast.top.map((l) => l.map((r) => r.map((p) => p.ids))), lensRef.top.map((l) => l.map((r) => r.map((p) => p.ids))));
 });
 
 // A shape where nothing is a multiple of the SIMD width or of the 8-column panels.

@@ -5,11 +5,14 @@
 // its reorder/select/expand/clone (beam search) and toTensors keep working: each call copies this step's keys and
 // values into it (a few KB per decoded token). The engine attends over a mirror of that cache in wasm memory; a
 // mirror that no longer matches (the cache was reordered, cloned or written by another backend) is re-uploaded.
-// Hidden states and attention probabilities come from the engine; hook captures are answered by the reference path.
+// Hidden states, attention probabilities and the hooks made of them (hook_resid_pre/post, attn.hook_pattern,
+// ln_final.hook_normalized: what the logit lens and the explorer read) come from the engine; other hook captures
+// are answered by the reference path.
 import type { BackendRequest, BackendResult, ForwardBackend } from '../model/backend.js';
 import { gpt2Forward } from '../model/gpt2.js';
+import { hookNames } from '../model/hooks.js';
 import type { KVCache } from '../model/kv-cache.js';
-import type { GPT2Config, GPT2Weights } from '../model/types.js';
+import type { GPT2Config, GPT2Weights, Tensor } from '../model/types.js';
 import { type EngineCache, type EngineOptions, WasmEngine } from './engine.js';
 
 /** What the mirror of a KVCache last matched: its buffers, length and batch. */
@@ -42,7 +45,9 @@ export class WasmBackend implements ForwardBackend {
 
   forward(config: GPT2Config, weights: GPT2Weights, req: BackendRequest): BackendResult {
     if (weights !== this.weights) throw new Error(`backend "${this.name}" was built for other weights: create one per model`);
-    if (req.capture) return gpt2Forward(config, weights, req);
+    const hooks = req.capture ? this.engineHooks(config, req.capture) : null;
+    if (req.capture && !hooks) return gpt2Forward(config, weights, req);
+    const wantPattern = hooks?.some((n) => n.endsWith('attn.hook_pattern')) ?? false;
 
     const B = req.input_ids.length;
     const T = req.input_ids[0]!.length;
@@ -57,16 +62,39 @@ export class WasmBackend implements ForwardBackend {
       batch: B,
       cache,
       keep,
-      hiddenStates: req.output_hidden_states,
-      attentions: req.output_attentions,
+      hiddenStates: req.output_hidden_states || hooks !== null,
+      attentions: req.output_attentions || wantPattern,
     });
     if (req.cache && cache) this.writeBack(req.cache, cache, past, T);
 
     const result: BackendResult = { last_hidden_state: { data: out.hidden, dims: [B, T, C] } };
     if (out.logits) result.logits = { data: out.logits, dims: [B, keep, V] };
-    if (out.hiddenStates) result.hidden_states = out.hiddenStates.map((data) => ({ data, dims: [B, T, C] }));
-    if (out.attentions) result.attentions = out.attentions.map((data) => ({ data, dims: [B, config.n_head, T, past + T] }));
+    const hidden = out.hiddenStates?.map((data): Tensor => ({ data, dims: [B, T, C] }));
+    const attentions = out.attentions?.map((data): Tensor => ({ data, dims: [B, config.n_head, T, past + T] }));
+    if (req.output_hidden_states) result.hidden_states = hidden;
+    if (req.output_attentions) result.attentions = attentions;
+    if (hooks) {
+      // TransformerLens names over HF's hidden states: block i's input, its output (the next block's input, or
+      // for the last block the residual before ln_f), its attention pattern, ln_f's output
+      const L = config.n_layer;
+      const tensor = (name: string): Tensor => {
+        const m = /^blocks\.(\d+)\.(hook_resid_pre|hook_resid_post|attn\.hook_pattern)$/.exec(name);
+        if (!m) return hidden![L]!; // ln_final.hook_normalized
+        const i = Number(m[1]);
+        if (m[2] === 'hook_resid_pre') return hidden![i]!;
+        if (m[2] === 'attn.hook_pattern') return attentions![i]!;
+        return i + 1 < L ? hidden![i + 1]! : { data: out.residual!, dims: [B, T, C] };
+      };
+      result.cache = new Map(hooks.map((n) => [n, tensor(n)]));
+    }
     return result;
+  }
+
+  /** The hook names `capture` wants, when the engine can give them all; null when one needs the reference path. */
+  private engineHooks(config: GPT2Config, capture: (name: string) => boolean): string[] | null {
+    const wanted = hookNames(config).filter((n) => capture(n));
+    const fromEngine = (n: string): boolean => n === 'ln_final.hook_normalized' || /^blocks\.\d+\.(hook_resid_pre|hook_resid_post|attn\.hook_pattern)$/.test(n);
+    return wanted.every(fromEngine) ? wanted : null;
   }
 
   /**

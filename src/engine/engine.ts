@@ -79,6 +79,8 @@ export interface EngineForwardResult {
   logits?: Float32Array;
   /** n_layer + 1 arrays [B * T, n_embd]: the embeddings, each block's output, ln_f's output (with hiddenStates) */
   hiddenStates?: Float32Array[];
+  /** [B * T, n_embd]: the last block's output, before ln_f (with hiddenStates) */
+  residual?: Float32Array;
   /** n_layer arrays [B, n_head, T, past + T] (with attentions) */
   attentions?: Float32Array[];
 }
@@ -408,9 +410,13 @@ export class WasmEngine {
       this.matmul(buf.fc, M, b.mlp_c_proj, buf.x, MODE.ADD); // x += mlp
     }
     cache.length = Tk;
+    const residual = args.hiddenStates ? this.f32(buf.x, M * C).slice() : undefined;
     k.layernorm(buf.x, M, C, this.ln_f.g, this.ln_f.b, eps, buf.h);
     const result: EngineForwardResult = { hidden: this.f32(buf.h, M * C).slice() };
-    if (args.hiddenStates) result.hiddenStates = [...hiddenStates, result.hidden];
+    if (args.hiddenStates) {
+      result.hiddenStates = [...hiddenStates, result.hidden];
+      result.residual = residual!;
+    }
     if (args.attentions) result.attentions = attentions;
     if (keep > 0) {
       let rows = buf.h;
