@@ -1,8 +1,8 @@
 // The explorer's files (web/dist, built by Vite), with the headers a page that may run WebAssembly threads needs.
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { extname, join, normalize, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { extname, join, normalize, sep } from 'node:path';
+import { packageRoot } from '../tokenizer/node.js';
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -39,15 +39,9 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
     "img-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'none'",
 };
 
-/** Finds web/dist (with an index.html) above this file: src/server/ when run by tsx, dist/src/server/ when built. */
+/** web/dist in the package folder (the same from src/ under tsx and from dist/src/ when built). */
 export function defaultWebRoot(): string {
-  let dir = fileURLToPath(new URL('.', import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    const candidate = join(dir, 'web', 'dist');
-    if (existsSync(join(candidate, 'index.html'))) return candidate;
-    dir = resolve(dir, '..');
-  }
-  return fileURLToPath(new URL('../../web/dist', import.meta.url));
+  return join(packageRoot(), 'web', 'dist');
 }
 
 const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>gpt2-lens</title>
