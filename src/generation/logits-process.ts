@@ -581,9 +581,10 @@ export function topKIndices(scores: ArrayLike<number>, k: number, scratch?: Floa
   k = Math.min(k, V);
   if (k <= 0) return [];
   const kth = kthLargest(scores, k, scratch);
-  const out = new Int32Array(V);
-  let n = 0;
-  for (let i = 0; i < V; i++) if (scores[i]! >= kth) out[n++] = i;
+  let n = 0; // the ids at or above the k-th value: k, or a few more on ties
+  for (let i = 0; i < V; i++) if (scores[i]! >= kth) n++;
+  const out = new Int32Array(n);
+  for (let i = 0, j = 0; i < V; i++) if (scores[i]! >= kth) out[j++] = i;
   sortIndicesDescending(out, n, scores);
   return Array.from(out.subarray(0, k));
 }
