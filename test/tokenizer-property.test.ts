@@ -18,18 +18,9 @@ import { get_encoding } from 'tiktoken';
 import { GPT2_PATTERN, preTokenize, cleanUpTokenization } from '../src/tokenizer/index.js';
 import { cleanUpSequential } from '../src/tokenizer/clean-up.js';
 import { loadBundledTokenizer } from '../src/tokenizer/node.js';
+import { mulberry32 } from '../src/model/random.js';
 
-/** mulberry32: a 32-bit seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32; // the seeded 32-bit PRNG the random models use
 
 const UNICODE_SPACES = ['\u00a0', '\u0085', '\u1680', '\u2000', '\u2007', '\u200a', '\u2028', '\u2029', '\u202f', '\u205f', '\u3000', '\ufeff', '\u180e', '\u001c', '\u001d', '\u001e', '\u001f', '\u000b', '\u000c', '\r'];
 const PIECES = [
