@@ -75,14 +75,19 @@ test("the API answers the CLI's own JSON: tokenize, next, generate (greedy and b
   const post = async (path: string, body: unknown): Promise<unknown> => (await fetch(new URL(path, s.url), { method: 'POST', body: JSON.stringify(body) })).json();
   try {
     const prompt = 'Paul Erdős proved that';
-    assert.deepEqual(await post('/api/tokenize', { text: prompt }), cli(['tokenize', '--json', prompt]));
+    // The CLI runs first: runCli blocks this process, and an HTTP keep-alive socket left idle across it may be
+    // closed by the server just as fetch reuses it.
+    const expected = {
+      tokenize: cli(['tokenize', '--json', prompt]),
+      next: cli(['next', '--json', '--top', '7', '--model', FIXTURE_DIR, prompt]),
+      greedy: cli(['generate', '--json', '--max-new-tokens', '6', '--model', FIXTURE_DIR, prompt]),
+      beam: cli(['generate', '--json', '--max-new-tokens', '5', '--num-beams', '3', '--num-return-sequences', '2', '--model', FIXTURE_DIR, prompt]),
+    };
+    assert.deepEqual(await post('/api/tokenize', { text: prompt }), expected.tokenize);
     const next = (await post('/api/next', { text: prompt, top: 7 })) as NextResponse;
-    assert.deepEqual({ input_ids: next.input_ids, top: next.top }, cli(['next', '--json', '--top', '7', '--model', FIXTURE_DIR, prompt]));
-    assert.deepEqual(await post('/api/generate', { text: prompt, max_new_tokens: 6 }), cli(['generate', '--json', '--max-new-tokens', '6', '--model', FIXTURE_DIR, prompt]));
-    assert.deepEqual(
-      await post('/api/generate', { text: prompt, max_new_tokens: 5, num_beams: 3, num_return_sequences: 2 }),
-      cli(['generate', '--json', '--max-new-tokens', '5', '--num-beams', '3', '--num-return-sequences', '2', '--model', FIXTURE_DIR, prompt]),
-    );
+    assert.deepEqual({ input_ids: next.input_ids, top: next.top }, expected.next);
+    assert.deepEqual(await post('/api/generate', { text: prompt, max_new_tokens: 6 }), expected.greedy);
+    assert.deepEqual(await post('/api/generate', { text: prompt, max_new_tokens: 5, num_beams: 3, num_return_sequences: 2 }), expected.beam);
   } finally {
     assert.equal(await s.stop(), 0);
   }
