@@ -2,6 +2,8 @@
 // row of scores (a Float32Array of vocab_size values) in place or into a caller-owned buffer, so a generation
 // step allocates nothing of vocabulary size.
 
+import { logSumExp } from '../model/topk.js';
+
 /** The largest finite-or-not value of a row (-Infinity when every score is -inf). */
 export function rowMax(scores: ArrayLike<number>): number {
   let m = -Infinity;
@@ -37,14 +39,8 @@ export function softmaxArray(scores: ArrayLike<number>): Float64Array {
   return out;
 }
 
-/** logsumexp of a row, computed in float64. */
-export function logSumExp(scores: ArrayLike<number>): number {
-  const m = rowMax(scores);
-  if (m === -Infinity || m === Infinity) return m;
-  let sum = 0;
-  for (let i = 0; i < scores.length; i++) sum += Math.exp(scores[i]! - m);
-  return m + Math.log(sum);
-}
+/** logsumexp of a row: the model's (src/model/topk.ts), here beside the other row helpers. */
+export { logSumExp };
 
 /** In place: scores <- log_softmax(scores) (HF beam search scores every beam row this way). */
 export function logSoftmaxInPlace(scores: Float32Array): void {

@@ -19,11 +19,11 @@ export function topK(row: ArrayLike<number>, k: number, offset = 0, n = row.leng
   return { ids, values };
 }
 
-/** log Σ exp(row[i]) over row[offset .. offset+n), computed stably. */
+/** log Σ exp(row[i]) over row[offset .. offset+n), computed stably in float64 (±Infinity when the max is). */
 export function logSumExp(row: ArrayLike<number>, offset = 0, n = row.length - offset): number {
   let max = -Infinity;
   for (let i = 0; i < n; i++) if (row[offset + i]! > max) max = row[offset + i]!;
-  if (max === -Infinity) return -Infinity;
+  if (max === -Infinity || max === Infinity) return max;
   let sum = 0;
   for (let i = 0; i < n; i++) sum += Math.exp(row[offset + i]! - max);
   return max + Math.log(sum);
