@@ -141,6 +141,14 @@ export interface GenerateOutput {
   warnings: string[];
 }
 
+/**
+ * One score per returned sequence, as the CLI and the server report it: beam search's sequences_scores, otherwise
+ * the sum of the sequence's token_logprobs.
+ */
+export function sequenceScores(out: GenerateOutput): number[] {
+  return out.sequences.map((_, i) => out.sequences_scores?.[i] ?? (out.token_logprobs?.[i] ?? []).reduce((a, b) => a + b, 0));
+}
+
 const EXTRA_KEYS = new Set(['input_ids', 'attention_mask', 'generation_config', 'seed', 'streamer', 'signal', 'trace', 'on_trace_step', 'output_logits', 'on_warning']);
 
 function toRows(x: readonly number[] | readonly (readonly number[])[], name: string): number[][] {

@@ -25,6 +25,7 @@ import {
   type TraceStep,
   topKIndices,
 } from '../generation/index.js';
+import { sequenceScores } from '../generation/generate.js';
 import { softmaxArray } from '../generation/math.js';
 import type { ForwardInputs } from '../model/types.js';
 import { ApiError } from './errors.js';
@@ -103,14 +104,8 @@ export function asApiError(err: unknown): unknown {
 
 /** The CLI's generate JSON: each sequence's ids (prompt + new), its text, and its score. */
 export function generateJson(ctx: Context, out: GenerateOutput): GenerateResponse {
-  return {
-    sequences: out.sequences.map((ids, i) => ({
-      ids,
-      text: ctx.tokenizer.decode(ids),
-      // beam search: sequences_scores; otherwise the sum of the chosen tokens' log-probabilities
-      score: out.sequences_scores ? out.sequences_scores[i]! : (out.token_logprobs?.[i] ?? []).reduce((a, b) => a + b, 0),
-    })),
-  };
+  const scores = sequenceScores(out); // beam search: sequences_scores; otherwise the sum of the chosen tokens' log-probabilities
+  return { sequences: out.sequences.map((ids, i) => ({ ids, text: ctx.tokenizer.decode(ids), score: scores[i]! })) };
 }
 
 export interface GenerateEvents {

@@ -2,7 +2,7 @@
 // --do-sample, --num-beams, ...). Text streams to stdout as it is generated (one sequence, no beams); every
 // generation option is a flag named after HF's option in kebab case (--max-new-tokens for max_new_tokens).
 import type { Command } from 'commander';
-import type { GenerateOptions, GenerateOutput } from '../../generation/generate.js';
+import { sequenceScores, type GenerateOptions, type GenerateOutput } from '../../generation/generate.js';
 import { TextStreamer } from '../../generation/streamers.js';
 import { UsageError } from '../errors.js';
 import { addEngineOptions, loadModelAndTokenizer, modelOption, type EngineCliOptions } from '../model-option.js';
@@ -121,7 +121,7 @@ export function register(program: Command): void {
         if (e instanceof Error && e.name === 'GenerationError') throw new UsageError(e.message);
         throw e;
       }
-      const scores = out.sequences.map((_, i) => out.sequences_scores?.[i] ?? (out.token_logprobs?.[i] ?? []).reduce((a, b) => a + b, 0));
+      const scores = sequenceScores(out);
       if (json) {
         const sequences = out.sequences.map((ids, i) => ({ ids, text: tokenizer.decode(ids), score: scores[i]! }));
         process.stdout.write(JSON.stringify({ sequences }) + '\n');
