@@ -3,15 +3,9 @@
 import type { Command } from 'commander';
 import { topKIndices } from '../../generation/logits-process.js';
 import { softmaxArray } from '../../generation/math.js';
+import type { Candidate } from '../../server/types.js'; // a row of the table: the same JSON as the server's /api/next
 import { UsageError } from '../errors.js';
 import { addEngineOptions, loadModelAndTokenizer, modelOption, type EngineCliOptions } from '../model-option.js';
-
-export interface NextTokenRow {
-  id: number;
-  token: string;
-  prob: number;
-  logit: number;
-}
 
 function positiveInt(value: string, flag: string): number {
   const n = Number(value);
@@ -38,7 +32,7 @@ export function register(program: Command): void {
     const out = await model.forward({ input_ids: [input_ids], num_logits_to_keep: 1, use_cache: false });
     const logits = out.logits.data; // [1, 1, vocab_size]: the last position only
     const probs = softmaxArray(logits);
-    const rows: NextTokenRow[] = topKIndices(logits, top).map((id) => ({ id, token: tokenizer.decode([id]), prob: probs[id]!, logit: logits[id]! }));
+    const rows: Candidate[] = topKIndices(logits, top).map((id) => ({ id, token: tokenizer.decode([id]), prob: probs[id]!, logit: logits[id]! }));
     if (opts.json) {
       process.stdout.write(JSON.stringify({ input_ids, top: rows }) + '\n');
       return;
