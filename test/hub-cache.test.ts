@@ -2,7 +2,7 @@
 // without the network; HF_HUB_CACHE / HF_HOME precedence; `cache ls` scanning; the download lock, between two
 // calls in one process and between two processes.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { homedir, hostname } from 'node:os';
@@ -13,6 +13,7 @@ import { hfHubDownload, hubCacheDir, resolveModelFolder, scanCache } from '../sr
 import { FIXTURE_DIR, REPO_ROOT } from './helpers/fixtures.js';
 import { FAKE_COMMIT, FakeHub, gitBlobSha1, sha256Hex } from './helpers/hub-server.js';
 import { tempDirs } from './helpers/temp.js';
+import { runTsx } from './helpers/cli.js';
 
 const tmp = tempDirs('gpt2-lens-hub-cache-');
 
@@ -135,22 +136,14 @@ describe('the download lock', () => {
         `import { resolveModelFolder } from ${JSON.stringify(pathToFileURL(join(REPO_ROOT, 'src/hub/index.ts')).href)};\n` +
         `process.stdout.write(await resolveModelFolder('org/gpt2-tiny', { quiet: true }));`;
       const env = { ...process.env, HF_ENDPOINT: hub.url, HF_HUB_CACHE: cache, HF_TOKEN: '', HF_HUB_OFFLINE: '' };
-      const run = () =>
-        new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-          const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: REPO_ROOT, env });
-          let out = '';
-          let err = '';
-          child.stdout.on('data', (d) => (out += d));
-          child.stderr.on('data', (d) => (err += d));
-          child.on('close', (c) => resolve({ code: c, out, err }));
-        });
+      const run = () => runTsx(['--input-type=module', '-e', code], env);
       const [a, b] = await Promise.all([run(), run()]);
-      assert.equal(a.code, 0, a.err);
-      assert.equal(b.code, 0, b.err);
-      assert.equal(a.out, join(cache, 'models--org--gpt2-tiny', 'snapshots', FAKE_COMMIT));
-      assert.equal(b.out, a.out);
+      assert.equal(a.code, 0, a.stderr);
+      assert.equal(b.code, 0, b.stderr);
+      assert.equal(a.stdout, join(cache, 'models--org--gpt2-tiny', 'snapshots', FAKE_COMMIT));
+      assert.equal(b.stdout, a.stdout);
       assert.equal(hub.requestsFor(MODEL_SHA, 'GET').length, 1);
-      assert.equal(sha(join(a.out, 'model.safetensors')), MODEL_SHA);
+      assert.equal(sha(join(a.stdout, 'model.safetensors')), MODEL_SHA);
       assert.deepEqual(readdirSync(join(cache, 'models--org--gpt2-tiny', 'blobs')).filter((f) => f.includes('.')), []);
       assert.deepEqual(readdirSync(join(cache, '.locks', 'models--org--gpt2-tiny')), []);
     } finally {

@@ -1,12 +1,11 @@
 // The CLI's hub commands: `gpt2-lens download` and `gpt2-lens cache ls`, run against the fake Hub.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_MODEL, loadModelAndTokenizer, modelOption } from '../src/cli/model-option.js';
-import { REPO_ROOT } from './helpers/fixtures.js';
+import { CLI_MAIN, runTsx, type CliResult } from './helpers/cli.js';
 import { FAKE_COMMIT, FakeHub } from './helpers/hub-server.js';
 
 let hub: FakeHub;
@@ -26,50 +25,41 @@ after(async () => {
 
 /**
  * Runs the CLI in a child process (the test runner itself reports through this process's stdout, so the CLI's
- * stdout cannot be captured in-process) and returns its exit code, stdout and stderr.
+ * stdout cannot be captured in-process; and the fake Hub in this process must keep answering meanwhile).
  */
-function cli(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/cli/main.ts'), ...args], { cwd: REPO_ROOT, env: process.env });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('close', (code) => resolve({ code, out, err }));
-  });
-}
+const cli = (...args: string[]): Promise<CliResult> => runTsx([CLI_MAIN, ...args]);
 
 const snapshot = () => join(cache, 'models--org--gpt2-tiny', 'snapshots', FAKE_COMMIT);
 
 describe('gpt2-lens download', () => {
   it('--quiet prints only the snapshot folder', async () => {
     const r = await cli('download', 'org/gpt2-tiny', '--quiet');
-    assert.equal(r.err, '');
+    assert.equal(r.stderr, '');
     assert.equal(r.code, 0);
-    assert.equal(r.out, `${snapshot()}\n`);
+    assert.equal(r.stdout, `${snapshot()}\n`);
   });
 
   it('lists the files with their sizes, then the folder', async () => {
     const r = await cli('download', 'org/gpt2-tiny', '--revision', 'v1.0');
     assert.equal(r.code, 0);
-    const lines = r.out.trimEnd().split('\n');
+    const lines = r.stdout.trimEnd().split('\n');
     assert.equal(lines[0], `org/gpt2-tiny (revision v1.0) is in ${cache}:`);
     assert.match(lines[1]!, /^ {2}config\.json +671 B$/);
-    assert.match(r.out, /\n {2}model\.safetensors +21\.9 MB\n/);
-    assert.match(r.out, /\n {2}total +23\.4 MB\n/);
+    assert.match(r.stdout, /\n {2}model\.safetensors +21\.9 MB\n/);
+    assert.match(r.stdout, /\n {2}total +23\.4 MB\n/);
     assert.equal(lines.at(-1), snapshot());
   });
 
   it('errors: random weights (exit 2), an unknown repo and offline misses (exit 1, one line)', async () => {
-    assert.deepEqual(await cli('download', 'random:gpt2'), { code: 2, out: '', err: 'gpt2-lens: random:gpt2 is made of random weights: there is nothing to download\n' });
+    assert.deepEqual(await cli('download', 'random:gpt2'), { code: 2, stdout: '', stderr: 'gpt2-lens: random:gpt2 is made of random weights: there is nothing to download\n' });
     const missing = await cli('download', 'org/nope', '--quiet');
     assert.equal(missing.code, 1);
-    assert.match(missing.err, /^gpt2-lens: repository org\/nope was not found on http:\/\/127\.0\.0\.1:\d+ \(HTTP 401\)/);
+    assert.match(missing.stderr, /^gpt2-lens: repository org\/nope was not found on http:\/\/127\.0\.0\.1:\d+ \(HTTP 401\)/);
     process.env.HF_HUB_OFFLINE = '1';
     try {
       const off = await cli('download', 'org/other', '--revision', 'dev');
       assert.equal(off.code, 1);
-      assert.match(off.err, /offline mode is on \(HF_HUB_OFFLINE=1\)\. Download the model first, with the network on: gpt2-lens download org\/other --revision dev\n$/);
+      assert.match(off.stderr, /offline mode is on \(HF_HUB_OFFLINE=1\)\. Download the model first, with the network on: gpt2-lens download org\/other --revision dev\n$/);
     } finally {
       delete process.env.HF_HUB_OFFLINE;
     }
@@ -82,13 +72,13 @@ describe('gpt2-lens cache ls', () => {
     const r = await cli('cache', 'ls');
     assert.equal(r.code, 0);
     assert.equal(
-      r.out,
+      r.stdout,
       'REPO ID        SIZE ON DISK  FILES  REFS        SNAPSHOTS\n' +
         `org/gpt2-tiny       23.4 MB      7  main, v1.0  ${FAKE_COMMIT.slice(0, 8)}\n` +
         '\n' +
         `1 repo(s), 23.4 MB in ${cache}\n`,
     );
-    const j = JSON.parse((await cli('cache', 'ls', '--json')).out) as { cache_dir: string; repos: { repoId: string; refs: Record<string, string>; snapshots: { files: string[] }[] }[] };
+    const j = JSON.parse((await cli('cache', 'ls', '--json')).stdout) as { cache_dir: string; repos: { repoId: string; refs: Record<string, string>; snapshots: { files: string[] }[] }[] };
     assert.equal(j.cache_dir, cache);
     assert.equal(j.repos[0]!.repoId, 'org/gpt2-tiny');
     assert.deepEqual(j.repos[0]!.refs, { main: FAKE_COMMIT, 'v1.0': FAKE_COMMIT });
@@ -97,7 +87,7 @@ describe('gpt2-lens cache ls', () => {
 
   it('an empty cache says how to fill it', async () => {
     const r = await cli('cache', 'ls', '--cache-dir', join(cache, 'nothing-here'));
-    assert.equal(r.out, `No models in the Hugging Face cache at ${join(cache, 'nothing-here')}.\nDownload one with: gpt2-lens download openai-community/gpt2\n`);
+    assert.equal(r.stdout, `No models in the Hugging Face cache at ${join(cache, 'nothing-here')}.\nDownload one with: gpt2-lens download openai-community/gpt2\n`);
   });
 });
 

@@ -1,6 +1,7 @@
 // Runs the gpt2-lens CLI as a user runs it: a child process (node + tsx on src/cli/main.ts, the repository root as
-// cwd). Synchronous, so only for commands that need nothing from this process while they run (not the fake Hub).
-import { spawnSync } from 'node:child_process';
+// cwd). runCli is synchronous, so only for commands that need nothing from this process while they run; with a
+// server in this process (the fake Hub), use runTsx.
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { REPO_ROOT } from './fixtures.js';
 
@@ -18,4 +19,19 @@ export interface CliResult {
 export function runCli(args: readonly string[], input = ''): CliResult {
   const r = spawnSync(process.execPath, ['--import', 'tsx', CLI_MAIN, ...args], { cwd: REPO_ROOT, input, encoding: 'utf8', timeout: 60_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * Runs `node --import tsx ARGS` (e.g. [CLI_MAIN, ...args], or ['--input-type=module', '-e', code]) in the repository
+ * root without blocking this process, with `env` as its whole environment.
+ */
+export function runTsx(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: REPO_ROOT, env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }
