@@ -411,7 +411,7 @@ async function greedyOrSample(
     const traceStep: TraceStep | undefined = trace ? { step: s, rows: [] } : undefined;
     for (let r = 0; r < rows; r++) {
       const row = out.logits.subarray(r * V, (r + 1) * V); // edited in place: the logits are this step's own
-      const t = processRow([processors, warpers], ids[r]!, row, traceTop, r);
+      const t = processRow([processors, warpers], ids[r]!, row, traceTop, r, probsBuffer); // the trace's raw probs reuse the buffer
       let token = rng ? sampleFromScores(row, rng, probsBuffer) : argmax(row);
       if (unfinished[r]) token_logprobs[r]!.push(row[token]! - logSumExp(row));
       else if (eos.length > 0 && pad !== null) token = pad; // finished rows are filled with pad
