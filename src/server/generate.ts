@@ -26,7 +26,7 @@ import {
   topKIndices,
 } from '../generation/index.js';
 import { sequenceScores } from '../generation/generate.js';
-import { softmaxArray } from '../generation/math.js';
+import { softmaxInto } from '../generation/math.js';
 import type { ForwardInputs } from '../model/types.js';
 import { ApiError } from './errors.js';
 import { promptIds, promptSchema, tokenText, type Context } from './endpoints.js';
@@ -156,8 +156,15 @@ export async function runGenerate(ctx: Context, body: GenerateRequest, options: 
   const V = ctx.model.config.vocab_size;
   const eos = eosIds(cfg);
   let raw: Float32Array | null = null;
-  // [rows, 1, V]: a copy, since generate() edits its logits in place
-  const watched = yielding(ctx.model, (logits) => (raw = logits.slice()));
+  // [rows, 1, V]: a copy (into one reused buffer), since generate() edits its logits in place
+  const watched = yielding(ctx.model, (logits) => {
+    if (raw?.length !== logits.length) raw = new Float32Array(logits.length);
+    raw.set(logits);
+  });
+  // one row's raw probabilities, processed scores and their probabilities, reused for every token
+  const rawProbs = new Float64Array(V);
+  const scores = new Float32Array(V);
+  const probs = new Float64Array(V);
   const rows = cfg.do_sample ? cfg.num_return_sequences : 1;
   const history: number[][] = Array.from({ length: rows }, () => [...input_ids[0]!]);
   const finished = new Array<boolean>(rows).fill(false);
@@ -170,11 +177,11 @@ export async function runGenerate(ctx: Context, body: GenerateRequest, options: 
         const id = ids[r]!;
         if (finished[r]) continue; // a finished row is padded
         const logits = raw!.subarray(r * V, (r + 1) * V);
-        const rawProbs = softmaxArray(logits);
-        const scores = logits.slice();
+        softmaxInto(logits, rawProbs);
+        scores.set(logits);
         processors.apply(history[r]!, scores);
         warpers?.apply(history[r]!, scores);
-        const probs = softmaxArray(scores);
+        softmaxInto(scores, probs);
         const alts: LensEntry[] = best(probs, top).map((a) => ({ id: a, token: tokenText(ctx, a), prob: probs[a]! }));
         on.token({ step: step - 1, row: r, id, token: tokenText(ctx, id), prob: probs[id]!, raw_prob: rawProbs[id]!, top: alts });
         history[r]!.push(id);
