@@ -90,6 +90,12 @@ export class WasmBackend implements ForwardBackend {
     return result;
   }
 
+  /** ln_f and the LM head over `rows` rows of the residual stream, [rows, n_embd] -> [rows, vocab_size], in the engine. */
+  unembed(config: GPT2Config, weights: GPT2Weights, hidden: Float32Array, rows: number): Float32Array {
+    if (weights !== this.weights) throw new Error(`backend "${this.name}" was built for other weights: create one per model`);
+    return this.engine.unembed(hidden, rows);
+  }
+
   /** The hook names `capture` wants, when the engine can give them all; null when one needs the reference path. */
   private engineHooks(config: GPT2Config, capture: (name: string) => boolean): string[] | null {
     const wanted = hookNames(config).filter((n) => capture(n));

@@ -330,9 +330,14 @@ export class WasmEngine {
       x: M * C, h: M * C, qkv: M * 3 * C, att: M * C, fc: M * F, rows: keepRows * C, logits: keepRows * V,
       ids: M, pos: M, mask: B * Tk, scores: this.threads * Tk, probs: withProbs ? B * this.config.n_head * (M / B) * Tk : 0,
     };
+    return this.carve(sizes);
+  }
+
+  /** Byte addresses of named float buffers (sizes in floats), carved from one scratch allocation that only grows. */
+  private carve<K extends string>(sizes: Record<K, number>): Record<K, number> {
     let total = 0;
     const at: Record<string, number> = {};
-    for (const [name, n] of Object.entries(sizes)) {
+    for (const [name, n] of Object.entries<number>(sizes)) {
       at[name] = total;
       total += Math.ceil((n * 4) / ALIGN) * ALIGN;
     }
@@ -342,7 +347,7 @@ export class WasmEngine {
       this.scratch = { ptr: this.arena.alloc(bytes), bytes };
     }
     const base = this.scratch.ptr;
-    return Object.fromEntries(Object.entries(at).map(([k, off]) => [k, base + off])) as Record<keyof typeof sizes, number>;
+    return Object.fromEntries(Object.entries(at).map(([k, off]) => [k, base + off])) as Record<K, number>;
   }
 
   /** Runs the network over B rows of T new tokens, attending over (and extending) `cache`. */
@@ -434,6 +439,26 @@ export class WasmEngine {
       result.logits = this.f32(buf.logits, B * keep * V).slice();
     }
     return result;
+  }
+
+  /**
+   * ln_f then the LM head over `rows` rows of the residual stream, hidden [rows, n_embd] -> logits [rows, vocab_size]:
+   * the end of forward() on rows taken from anywhere (the logit lens reads every layer this way). The vocabulary is
+   * split between the threads, and the head is stored as `dtype`, as in forward().
+   */
+  unembed(hidden: Float32Array, rows: number): Float32Array {
+    if (this.disposed) throw new Error('engine: used after dispose()');
+    const { n_embd: C, vocab_size: V, layer_norm_epsilon: eps } = this.config;
+    if (!Number.isInteger(rows) || rows < 0 || hidden.length !== rows * C) {
+      throw new Error(`engine: unembed wants ${rows} rows of n_embd ${C} (${rows * C} values), got ${hidden.length}`);
+    }
+    if (rows === 0) return new Float32Array(0);
+    const buf = this.carve({ x: rows * C, h: rows * C, logits: rows * V });
+    this.f32(buf.x, rows * C).set(hidden);
+    this.k.layernorm(buf.x, rows, C, this.ln_f.g, this.ln_f.b, eps, buf.h);
+    if (this.dtype === 'int8' && rows < 8) this.k.quant_rows(buf.h, rows, C, this.xq); // for the integer dot products
+    this.run(OP.DOT_ROWS, [DTYPE_CODE[this.dtype], buf.h, rows, C, this.head.ptr, this.head.scale, buf.logits, V, V, this.xq]);
+    return this.f32(buf.logits, rows * V).slice();
   }
 
   /** Threads that compute from now on: 1..threads (the others stay idle); benchmarks compare 1 and N this way. */

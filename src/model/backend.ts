@@ -46,4 +46,10 @@ export interface ForwardBackend {
   readonly threads: number;
   /** Runs the network. May return a Promise (a threaded backend); the reference backend returns synchronously. */
   forward(config: GPT2Config, weights: GPT2Weights, request: BackendRequest): BackendResult | Promise<BackendResult>;
+  /**
+   * Optional: the end of the network on rows taken from anywhere: ln_f, then the LM head (lm_head, or wte when tied).
+   * hidden [rows, n_embd] -> logits [rows, vocab_size]. The logit lens decodes every layer's residual stream with it;
+   * without it, the lens uses the reference backend's.
+   */
+  unembed?(config: GPT2Config, weights: GPT2Weights, hidden: Float32Array, rows: number): Float32Array | Promise<Float32Array>;
 }

@@ -112,9 +112,18 @@ export function gpt2Forward(config: GPT2Config, weights: GPT2Weights, req: Backe
   return result;
 }
 
+/** ln_f then the LM head over rows of the residual stream: hidden [M, C] → logits [M, V] (what the logit lens reads). */
+export function unembed(config: GPT2Config, weights: GPT2Weights, hidden: Float32Array, rows: number): Float32Array {
+  const C = config.n_embd;
+  if (hidden.length !== rows * C) throw new Error(`unembed: ${rows} rows of n_embd ${C} need ${rows * C} values, got ${hidden.length}`);
+  const h = layerNorm(hidden, rows, C, weights.ln_f, config.layer_norm_epsilon); // [M, C]
+  return lmHead(h, rows, weights.lm_head ?? weights.wte, config.vocab_size, C); // [M, V]
+}
+
 /** The default backend: gpt2Forward, synchronous, one thread. */
 export const referenceBackend: ForwardBackend = {
   name: 'reference (TypeScript)',
   threads: 1,
   forward: gpt2Forward,
+  unembed,
 };

@@ -3,7 +3,7 @@ export type { Tensor, GPT2Config, GPT2Weights, ForwardInputs, BaseModelOutput, C
 export { parseConfig, ConfigError, GPT2_DEFAULTS, innerDim, headDim } from './config.js';
 export { KVCache, type KVCacheShape } from './kv-cache.js';
 export type { ForwardBackend, BackendRequest, BackendResult } from './backend.js';
-export { referenceBackend, gpt2Forward } from './gpt2.js';
+export { referenceBackend, gpt2Forward, unembed } from './gpt2.js';
 export { hookNames, BLOCK_HOOKS, MODEL_HOOKS } from './hooks.js';
 export {
   GPT2PreTrainedModel,

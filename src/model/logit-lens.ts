@@ -2,8 +2,7 @@
 // by applying the final LayerNorm and the tied unembedding: logits_ℓ = ln_f(resid_ℓ) @ wteᵀ.
 // Layer 0 is the embeddings (blocks.0.hook_resid_pre); the last is the output of the last block, whose lens
 // logits are exactly the model's logits.
-import { lmHead } from './gpt2.js';
-import { layerNorm } from './layernorm.js';
+import { unembed } from './gpt2.js';
 import type { GPT2LMHeadModel, GPT2Model } from './model.js';
 import { logSumExp, topK } from './topk.js';
 
@@ -35,9 +34,16 @@ export interface LensInputs {
   position_ids?: number[][];
 }
 
-/** Runs the model once, capturing every layer's residual stream, and decodes each with ln_f + the LM head. */
+/** Rows unembedded at once: the logits of a chunk are at most ~16 MB of floats, whatever T and the number of layers. */
+const CHUNK_FLOATS = 2 ** 22;
+
+/**
+ * Runs the model once, capturing every layer's residual stream, and decodes each with ln_f + the LM head:
+ * `model.backend.unembed` when the backend has one (the WASM engine), else the reference code (gpt2.ts: unembed).
+ * Rows (layer, batch row, position) go through in chunks, and only their top-k is kept.
+ */
 export async function logitLens(model: GPT2Model | GPT2LMHeadModel, inputs: LensInputs, options: LogitLensOptions = {}): Promise<LogitLensResult> {
-  const { config, weights } = model;
+  const { config, weights, backend } = model;
   const L = config.n_layer;
   const layers = ['blocks.0.hook_resid_pre', ...Array.from({ length: L }, (_, i) => `blocks.${i}.hook_resid_post`)];
   const out = await model.forward({ ...inputs, use_cache: false, capture: layers, num_logits_to_keep: 1 });
@@ -48,29 +54,34 @@ export async function logitLens(model: GPT2Model | GPT2LMHeadModel, inputs: Lens
   const k = options.topk ?? 5;
   const positions = options.positions ?? Array.from({ length: T }, (_, t) => t);
   for (const p of positions) if (!Number.isInteger(p) || p < 0 || p >= T) throw new Error(`logitLens: position ${p} is not in [0, ${T})`);
-  const head = weights.lm_head ?? weights.wte;
+  const P = positions.length;
+  const decode = backend.unembed ? backend.unembed.bind(backend) : unembed;
 
-  const top: LensTopK[][][] = [];
-  for (const name of layers) {
-    const resid = out.cache!.get(name)!.data; // [B, T, C]
-    const rows = new Float32Array(B * positions.length * C); // [B, P, C]: the positions asked for
-    for (let b = 0; b < B; b++) {
-      positions.forEach((p, i) => rows.set(resid.subarray((b * T + p) * C, (b * T + p + 1) * C), (b * positions.length + i) * C));
+  // Row r = (layer, b, i) in that order; each chunk gathers its rows' residuals [n, C] and decodes them to [n, V].
+  const top: LensTopK[][][] = layers.map(() => Array.from({ length: B }, (): LensTopK[] => []));
+  const total = layers.length * B * P;
+  const chunk = Math.max(1, Math.floor(CHUNK_FLOATS / V));
+  for (let r0 = 0; r0 < total; r0 += chunk) {
+    const n = Math.min(chunk, total - r0);
+    const rows = new Float32Array(n * C); // [n, C]
+    for (let j = 0; j < n; j++) {
+      const { l, b, i } = rowAt(r0 + j, B, P);
+      const resid = out.cache!.get(layers[l]!)!.data; // [B, T, C]
+      const src = (b * T + positions[i]!) * C;
+      rows.set(resid.subarray(src, src + C), j * C);
     }
-    const h = layerNorm(rows, B * positions.length, C, weights.ln_f, config.layer_norm_epsilon);
-    const logits = lmHead(h, B * positions.length, head, V, C); // [B·P, V]
-    const perRow: LensTopK[][] = [];
-    for (let b = 0; b < B; b++) {
-      const perPos: LensTopK[] = [];
-      for (let i = 0; i < positions.length; i++) {
-        const off = (b * positions.length + i) * V;
-        const lse = logSumExp(logits, off, V);
-        const t = topK(logits, k, off, V);
-        perPos.push({ ids: t.ids, logits: t.values, probs: t.values.map((v) => Math.exp(v - lse)) });
-      }
-      perRow.push(perPos);
+    const logits = await decode(config, weights, rows, n); // [n, V]
+    for (let j = 0; j < n; j++) {
+      const { l, b } = rowAt(r0 + j, B, P);
+      const lse = logSumExp(logits, j * V, V);
+      const t = topK(logits, k, j * V, V);
+      top[l]![b]!.push({ ids: t.ids, logits: t.values, probs: t.values.map((v) => Math.exp(v - lse)) });
     }
-    top.push(perRow);
   }
   return { layers, positions, top };
+}
+
+/** Row r of the lens, laid out [layer, B, P], as its layer, batch row and index into positions. */
+function rowAt(r: number, B: number, P: number): { l: number; b: number; i: number } {
+  return { l: Math.floor(r / (B * P)), b: Math.floor(r / P) % B, i: r % P };
 }
