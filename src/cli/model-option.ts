@@ -75,8 +75,8 @@ export async function loadModelAndTokenizer(spec: string, options: LoadOptions =
     const hasTokenizer = ['vocab.json', 'tokenizer.json'].some((f) => existsSync(join(folder, f)));
     tokenizer = hasTokenizer || model.config.vocab_size !== 50257 ? readTokenizerFolder(folder) : loadBundledTokenizer();
   }
-  // The fast path for next-token tables and generation; attentions, hidden states and the logit lens take the
-  // reference path inside it (they need the intermediate tensors).
+  // The WebAssembly engine computes logits, hidden states, attentions and the logit lens; named captures other than
+  // those fall back to the readable reference path inside it.
   if (engine && !engine.reference) await useNodeWasmBackend(model, { threads: engine.threads, dtype: engine.dtype });
   return { model, tokenizer };
 }
