@@ -93,7 +93,7 @@ test('KV-cache decoding of a left-padded batch equals a full recompute (unmasked
   assertClose('continued from the shared cache', a.logits!.data, b.logits!.data, { atol: 1e-4 });
 });
 
-test('a reordered cache (beam search) is re-uploaded: decoding after reorder equals the reference', () => {
+test('a reordered cache (beam search) is brought up to date: decoding after reorder equals the reference', () => {
   const ids = [golden.cases[0]!.input_ids.slice(0, 3), golden.cases[0]!.input_ids.slice(2, 5)];
   const cache = KVCache.forConfig(model.config, 2, 8);
   const refCache = KVCache.forConfig(model.config, 2, 8);
@@ -105,6 +105,53 @@ test('a reordered cache (beam search) is re-uploaded: decoding after reorder equ
   const a = fp32.forward(model.config, model.weights, request([[11], [13]], { ...next, cache }));
   const b = gpt2Forward(model.config, model.weights, request([[11], [13]], { ...next, cache: refCache }));
   assertClose('logits after reorder', a.logits!.data, b.logits!.data, { atol: 1e-4 });
+});
+
+test('two reorders between forward passes (A -> B -> A buffers) are not mistaken for an unchanged cache', () => {
+  const ids = [golden.cases[0]!.input_ids.slice(0, 3), golden.cases[0]!.input_ids.slice(2, 5)];
+  const cache = KVCache.forConfig(model.config, 2, 8);
+  const refCache = KVCache.forConfig(model.config, 2, 8);
+  fp32.forward(model.config, model.weights, request(ids, { cache }));
+  gpt2Forward(model.config, model.weights, request(ids, { cache: refCache }));
+  const keys0 = cache.keys[0];
+  for (const c of [cache, refCache]) c.reorder([1, 0]).reorder([1, 1]); // rows: a, a
+  assert.equal(cache.keys[0], keys0, 'the double-buffered reorder is back on the first buffers');
+  assert.deepEqual(cache.rowsSince(cache.version - 2), [0, 0]);
+  const next = { position_ids: [[3], [3]] };
+  const a = fp32.forward(model.config, model.weights, request([[11], [13]], { ...next, cache }));
+  const b = gpt2Forward(model.config, model.weights, request([[11], [13]], { ...next, cache: refCache }));
+  assertClose('logits after two reorders', a.logits!.data, b.logits!.data, { atol: 1e-4 });
+});
+
+test('reorders are replayed in engine memory; a cache written elsewhere or reordered too often is re-uploaded', async () => {
+  const backend = await WasmBackend.create(model.config, model.weights);
+  backends.push(backend);
+  const ids = [golden.cases[0]!.input_ids.slice(0, 3), golden.cases[0]!.input_ids.slice(2, 5), golden.cases[0]!.input_ids.slice(1, 4)];
+  const cache = KVCache.forConfig(model.config, 3, 4);
+  const refCache = KVCache.forConfig(model.config, 3, 4);
+  backend.forward(model.config, model.weights, request(ids, { cache }));
+  gpt2Forward(model.config, model.weights, request(ids, { cache: refCache }));
+  let pos = 3;
+  const step = (label: string, reorders: number[][], fast: boolean): void => {
+    for (const rows of reorders) for (const c of [cache, refCache]) c.reorder(rows);
+    const [uploads, replays] = [backend.cacheUploads, backend.cacheReorders];
+    const next = request([[11], [13], [17]], { position_ids: [[pos], [pos], [pos]] });
+    const a = backend.forward(model.config, model.weights, { ...next, cache }); // grows past capacity 4 on the way
+    const b = gpt2Forward(model.config, model.weights, { ...next, cache: refCache });
+    pos++;
+    assertClose(label, a.logits!.data, b.logits!.data, { atol: 1e-4 });
+    assert.deepEqual([backend.cacheUploads - uploads, backend.cacheReorders - replays], fast ? [0, 1] : [1, 0], `${label}: [uploads, replays]`);
+  };
+  step('one reorder', [[2, 0, 0]], true);
+  step('three reorders', [[1, 2, 0], [0, 0, 1], [2, 1, 1]], true);
+  step('select then expand, same batch', [[2], [0, 0, 0]], true);
+  step('nine reorders (more than the cache remembers)', Array.from({ length: 9 }, (_, i) => [(i + 1) % 3, i % 3, 2]), false);
+  // another backend appends a position: the mirror's length no longer matches
+  gpt2Forward(model.config, model.weights, { ...request([[5], [6], [7]], { position_ids: [[pos], [pos], [pos]] }), cache });
+  gpt2Forward(model.config, model.weights, { ...request([[5], [6], [7]], { position_ids: [[pos], [pos], [pos]] }), cache: refCache });
+  pos++;
+  step('written by the reference backend, then reordered', [[1, 1, 0]], false);
+  step('and back on the fast path', [[0, 2, 1]], true);
 });
 
 test('hidden states and attention probabilities match the goldens (every case) and the reference with a cache', () => {
@@ -363,6 +410,32 @@ test('generate() on the wasm backend (2 threads) gives HF\'s sequences: greedy, 
     }
   } finally {
     model.backend = referenceBackend;
+  }
+});
+
+test('engine beam search replays the reorders in engine memory (no re-upload after the prompt) and equals the reference, 1 and 2 threads', async () => {
+  interface GenCase { name: string; kwargs: Partial<GenerateOptions>; input_ids: number[][]; attention_mask: number[][]; sequences: number[][]; sequences_scores?: number[] }
+  const cases = readGolden<{ cases: GenCase[] }>('golden-generate.json').cases.filter((c) => (c.kwargs.num_beams ?? 1) > 1);
+  assert.ok(cases.length >= 2);
+  const run = (c: GenCase) => generate(model, { ...c.kwargs, input_ids: c.input_ids, attention_mask: c.attention_mask, return_dict_in_generate: true, output_scores: true, on_warning: () => {} });
+  const reference = await Promise.all(cases.map(run));
+  for (const threads of [1, 2]) {
+    const backend = await WasmBackend.create(model.config, model.weights, threads > 1 ? { threads, spawn: nodeWorkerSpawner() } : {});
+    backends.push(backend);
+    model.backend = backend;
+    try {
+      for (const [i, c] of cases.entries()) {
+        const replays = backend.cacheReorders;
+        const out = await run(c);
+        assert.deepEqual(out.sequences, c.sequences, `${c.name} (${threads} threads): HF's sequences`);
+        assert.deepEqual(out.sequences, reference[i]!.sequences, `${c.name} (${threads} threads): the reference's sequences`);
+        assertClose(`${c.name} (${threads} threads) sequences_scores`, out.sequences_scores!, reference[i]!.sequences_scores!, { atol: 1e-4 });
+        assert.ok(backend.cacheReorders > replays, `${c.name}: the cache was reordered in engine memory`);
+      }
+      assert.equal(backend.cacheUploads, 0, 'no mirror was re-uploaded');
+    } finally {
+      model.backend = referenceBackend;
+    }
   }
 });
 

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { FIXTURE_DIR, assertClose, flat, fixturePath, readBinRef, readGolden } from './helpers/fixtures.js';
-import { GPT2LMHeadModel, GPT2Model, type Tensor } from '../src/index.js';
+import { GPT2LMHeadModel, GPT2Model, KVCache, type Tensor } from '../src/index.js';
 import '../src/model/node.js';
 
 interface Summary {
@@ -221,6 +221,24 @@ test('KV cache reorder/expand (beam search): rows follow their beams', async () 
   cache.select([1]);
   assert.equal(cache.batch, 1);
   assert.equal(cache.length, 5);
+});
+
+test('KVCache.rowsSince composes the reorders since a version (what a mirror of the cache replays)', () => {
+  const cache = KVCache.forConfig(lm.config, 3, 4);
+  const v0 = cache.version;
+  assert.deepEqual(cache.rowsSince(v0), [0, 1, 2]);
+  cache.reorder([0, 1, 2]); // nothing moves: no new version
+  assert.equal(cache.version, v0);
+  cache.reorder([2, 0, 0]).reorder([1, 2, 2]); // rows c, a, a, then a, a, a
+  assert.deepEqual(cache.rowsSince(v0), [0, 0, 0]);
+  cache.reorder([1, 2, 0]);
+  assert.deepEqual(cache.rowsSince(v0 + 2), [1, 2, 0]);
+  cache.select([2]).expand(2); // 3 -> 1 -> 2 rows
+  assert.deepEqual(cache.rowsSince(v0 + 3), [2, 2]);
+  assert.equal(cache.rowsSince(cache.version + 1), null);
+  for (let i = 0; i < 8; i++) cache.reorder([1, 0]);
+  assert.equal(cache.rowsSince(v0), null, 'older than the 8 reorders it remembers');
+  assert.deepEqual(cache.rowsSince(cache.version - 8), [0, 1]);
 });
 
 test('use_cache false leaves a given cache untouched; the cache grows past its capacity', async () => {

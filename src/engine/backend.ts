@@ -3,8 +3,10 @@
 //
 // The model's KVCache (Float32Arrays, [B, n_head, capacity, head_dim] per layer) stays the source of truth, so
 // its reorder/select/expand/clone (beam search) and toTensors keep working: each call copies this step's keys and
-// values into it (a few KB per decoded token). The engine attends over a mirror of that cache in wasm memory; a
-// mirror that no longer matches (the cache was reordered, cloned or written by another backend) is re-uploaded.
+// values into it (a few KB per decoded token). The engine attends over a mirror of that cache in wasm memory. A
+// mirror remembers the cache's `version` and length when it last matched: when only reorders happened since
+// (beam search: one per step), it replays them inside wasm memory (cache.rowsSince: the composed row list);
+// otherwise (another backend wrote to the cache, too many reorders, the batch size changed) it is re-uploaded.
 // Hidden states, attention probabilities and the hooks made of them (hook_resid_pre/post, attn.hook_pattern,
 // ln_final.hook_normalized: what the logit lens and the explorer read) come from the engine; other hook captures
 // are answered by the reference path.
@@ -15,10 +17,12 @@ import type { KVCache } from '../model/kv-cache.js';
 import type { GPT2Config, GPT2Weights, Tensor } from '../model/types.js';
 import { type EngineCache, type EngineOptions, WasmEngine } from './engine.js';
 
-/** What the mirror of a KVCache last matched: its buffers, length and batch. */
+/** What the mirror of a KVCache last matched: its version, length and batch (and a spare for reorders). */
 interface Mirror {
   cache: EngineCache;
-  keys0: Float32Array | undefined;
+  /** same shape as `cache`: a reorder copies rows into it, then the two swap */
+  spare: EngineCache | undefined;
+  version: number;
   length: number;
   batch: number;
 }
@@ -26,8 +30,12 @@ interface Mirror {
 export class WasmBackend implements ForwardBackend {
   readonly name: string;
   readonly threads: number;
+  /** how many times a mirror was re-uploaded with stored positions (a whole cache converted and copied in) */
+  cacheUploads = 0;
+  /** how many times a mirror replayed the cache's reorders inside engine memory instead (the fast path) */
+  cacheReorders = 0;
   private readonly mirrors = new WeakMap<KVCache, Mirror>();
-  private readonly finalizer: FinalizationRegistry<EngineCache>;
+  private readonly finalizer: FinalizationRegistry<Mirror>;
 
   private constructor(
     readonly engine: WasmEngine,
@@ -35,7 +43,7 @@ export class WasmBackend implements ForwardBackend {
   ) {
     this.threads = engine.threads;
     this.name = `wasm simd (${engine.dtype}, ${engine.threads} thread${engine.threads > 1 ? 's' : ''})`;
-    this.finalizer = new FinalizationRegistry((c) => engine.freeCache(c));
+    this.finalizer = new FinalizationRegistry((m) => this.freeMirror(m));
   }
 
   /** Copies `weights` into a new engine (see EngineOptions: dtype, threads, spawn) and wraps it as a backend. */
@@ -104,27 +112,41 @@ export class WasmBackend implements ForwardBackend {
   }
 
   /**
-   * The engine cache mirroring `kv`, with room for T more positions; re-uploaded when it no longer matches.
+   * The engine cache mirroring `kv`, with room for T more positions. Up to date when kv's version and length are
+   * the ones it last matched (not its buffers: reorder swaps between two sets, so A -> B -> A looks unchanged);
+   * when only reorders happened since, they are replayed in engine memory; otherwise it is re-uploaded.
    * Its capacity follows the model cache's (which grows by doubling), so that short requests stay small.
    */
   private mirror(kv: KVCache, T: number): EngineCache {
     let m = this.mirrors.get(kv);
     const need = kv.length + T;
-    if (m && m.keys0 === kv.keys[0] && m.length === kv.length && m.batch === kv.batch && need <= m.cache.capacity) return m.cache;
+    const grown = (): number => Math.min(kv.max_positions, Math.max(need, kv.capacity, 2 * (m?.cache.capacity ?? 0)));
+    if (m && m.length === kv.length && m.batch === kv.batch) {
+      const fits = need <= m.cache.capacity;
+      if (m.version === kv.version && fits) return m.cache;
+      const rows = kv.rowsSince(m.version); // [0, 1, ...] when only the capacity is short
+      if (rows && rows.length === m.batch) {
+        this.moveRows(m, rows, fits ? m.cache.capacity : grown());
+        if (m.version !== kv.version) this.cacheReorders++;
+        m.version = kv.version;
+        return m.cache;
+      }
+    }
     if (!m || m.batch !== kv.batch || need > m.cache.capacity) {
+      const capacity = grown();
       if (m) {
         this.finalizer.unregister(m);
-        this.engine.freeCache(m.cache);
+        this.freeMirror(m);
       }
-      const capacity = Math.min(kv.max_positions, Math.max(need, kv.capacity, 2 * (m?.cache.capacity ?? 0)));
       const cache = this.engine.newCache(kv.batch, capacity);
-      m = { cache, keys0: undefined, length: -1, batch: kv.batch };
+      m = { cache, spare: undefined, version: -1, length: -1, batch: kv.batch };
       this.mirrors.set(kv, m);
-      this.finalizer.register(kv, cache, m);
+      this.finalizer.register(kv, m, m);
     }
     // Upload: [B, n_head, capacity, hs] per layer -> the engine's [B, length, C]
     const { n_head: nh, head_dim: hs, length: L, batch: B } = kv;
     const C = nh * hs;
+    if (L > 0) this.cacheUploads++;
     const tmp = new Float32Array(B * L * C);
     for (let l = 0; l < kv.n_layer; l++) {
       for (const which of ['keys', 'values'] as const) {
@@ -141,9 +163,44 @@ export class WasmBackend implements ForwardBackend {
       }
     }
     m.cache.length = L;
-    m.keys0 = kv.keys[0];
+    m.version = kv.version;
     m.length = L;
     return m.cache;
+  }
+
+  /**
+   * Row i of the mirror becomes its old row rows[i] (what KVCache.reorder did to the model's cache), inside
+   * engine memory: the filled positions of each row, [length, C] of [capacity, C] per layer, are copied into
+   * the spare cache, which then takes the mirror's place; or, when the mirror must grow, into a new cache of
+   * `capacity` positions that replaces both.
+   */
+  private moveRows(m: Mirror, rows: readonly number[], capacity: number): void {
+    const { batch: B, capacity: cap } = m.cache;
+    const L = m.length; // the positions it holds (= the model cache's length, checked by the caller)
+    const C = this.engine.config.n_embd;
+    const into = capacity === cap ? (m.spare ??= this.engine.newCache(B, cap)) : this.engine.newCache(B, capacity);
+    const heap = new Float32Array(this.engine.memory.buffer); // made after newCache: the memory may have grown
+    for (let l = 0; l < m.cache.keys.length; l++) {
+      for (const which of ['keys', 'values'] as const) {
+        const src = m.cache[which][l]! / 4; // byte address -> float index
+        const dst = into[which][l]! / 4;
+        rows.forEach((r, i) => heap.copyWithin(dst + i * capacity * C, src + r * cap * C, src + r * cap * C + L * C));
+      }
+    }
+    if (into === m.spare) {
+      m.spare = m.cache;
+    } else {
+      this.freeMirror(m);
+      m.spare = undefined;
+    }
+    m.cache = into;
+    m.cache.length = L;
+  }
+
+  /** Gives a mirror's engine caches back to the engine. */
+  private freeMirror(m: Mirror): void {
+    this.engine.freeCache(m.cache);
+    if (m.spare) this.engine.freeCache(m.spare);
   }
 
   /** Copies the T new positions of every layer from the engine into `kv` ([B, n_head, T, hs]) and advances it. */
@@ -169,7 +226,7 @@ export class WasmBackend implements ForwardBackend {
     }
     kv.advance(T);
     const m = this.mirrors.get(kv)!;
-    m.keys0 = kv.keys[0];
+    m.version = kv.version;
     m.length = kv.length;
   }
 

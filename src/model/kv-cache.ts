@@ -14,6 +14,9 @@ export interface KVCacheShape {
   max_positions: number;
 }
 
+/** How many reorders a KVCache remembers for rowsSince (beam search: one per step, synced every step). */
+const REORDER_LOG = 8;
+
 export class KVCache {
   readonly n_layer: number;
   readonly n_head: number;
@@ -31,6 +34,13 @@ export class KVCache {
   values: Float32Array[];
   /** bumped whenever rows move (reorder/select/expand), so a backend mirroring the cache knows to re-read it */
   version = 0;
+  /**
+   * The row lists of the latest reorders, oldest first: entry i took the cache from version `logBase + i` to
+   * the next. A mirror of the cache (the wasm engine's) replays them with `rowsSince` instead of re-reading
+   * every layer. Only the last REORDER_LOG entries are kept.
+   */
+  private log: number[][] = [];
+  private logBase = 0;
   /** the buffers a previous reorder replaced, reused by the next one */
   private spare: { keys: Float32Array[]; values: Float32Array[] } | undefined;
 
@@ -130,8 +140,28 @@ export class KVCache {
     this.keys = keys;
     this.values = values;
     this.batch = rows.length;
+    this.log.push([...rows]);
+    if (this.log.length > REORDER_LOG) {
+      this.log.shift();
+      this.logBase++;
+    }
     this.version++;
     return this;
+  }
+
+  /**
+   * Where each row came from since `version` (an earlier value of `this.version`): row i now holds what row
+   * `rows[i]` held then (the reorders in between, composed). null when that is no longer known (more than
+   * REORDER_LOG reorders ago, or a version this cache never had).
+   */
+  rowsSince(version: number): number[] | null {
+    if (!Number.isInteger(version) || version < this.logBase || version > this.version) return null;
+    let rows: number[] | null = null;
+    for (const step of this.log.slice(version - this.logBase)) {
+      // after `rows`, row j holds old row rows[j]; after `step`, row i holds row step[i] of that
+      rows = rows ? step.map((r) => rows![r]!) : [...step];
+    }
+    return rows ?? Array.from({ length: this.batch }, (_, i) => i);
   }
 
   /** Keeps only the given batch rows, in that order (same as reorder). */
