@@ -245,6 +245,17 @@ export class MinPLogitsWarper implements LogitsProcessor {
 }
 
 /**
+ * Writes softmax(scores) into probs and returns the log-sum-exp and the entropy H = -sum p log p
+ * (0 * -inf terms are dropped, as torch's nansum does). Typical and eta sampling both start from these.
+ */
+function softmaxEntropy(scores: Float32Array, probs: Float64Array): { lse: number; ent: number } {
+  const lse = softmaxInto(scores, probs);
+  let ent = 0;
+  for (let i = 0; i < scores.length; i++) if (probs[i]! > 0) ent -= probs[i]! * (scores[i]! - lse);
+  return { lse, ent };
+}
+
+/**
  * Locally typical sampling: keeps the tokens whose surprisal -log p is closest to the entropy H, taking them in
  * order of |-log p - H| until their mass reaches `mass`.
  */
@@ -263,10 +274,7 @@ export class TypicalLogitsWarper implements LogitsProcessor {
   apply(_input_ids: ArrayLike<number>, scores: Float32Array): void {
     const V = scores.length;
     const probs = this.scratch.probs(V);
-    const lse = softmaxInto(scores, probs);
-    // entropy H = -sum p log p (0 * -inf terms are dropped, as nansum does)
-    let ent = 0;
-    for (let i = 0; i < V; i++) if (probs[i]! > 0) ent -= probs[i]! * (scores[i]! - lse);
+    const { lse, ent } = softmaxEntropy(scores, probs);
     if (!this.shifted || this.shifted.length < V) this.shifted = new Float64Array(V);
     const shifted = this.shifted;
     const order = this.scratch.indices(V);
@@ -372,9 +380,7 @@ export class EtaLogitsWarper implements LogitsProcessor {
   apply(_input_ids: ArrayLike<number>, scores: Float32Array): void {
     const V = scores.length;
     const probs = this.scratch.probs(V);
-    const lse = softmaxInto(scores, probs);
-    let ent = 0;
-    for (let i = 0; i < V; i++) if (probs[i]! > 0) ent -= probs[i]! * (scores[i]! - lse);
+    const { ent } = softmaxEntropy(scores, probs);
     const eta = Math.fround(Math.min(this.epsilon, Math.sqrt(this.epsilon) * Math.exp(-ent)));
     removeBelow(scores, eta, this.min_tokens_to_keep, this.filter_value, this.scratch, probs);
   }
