@@ -8,7 +8,7 @@ test('an empty config.json gets HF GPT2Config() defaults (the 124M model)', () =
   const c = parseConfig({});
   assert.deepEqual(c, {
     model_type: 'gpt2', vocab_size: 50257, n_positions: 1024, n_embd: 768, n_layer: 12, n_head: 12, n_inner: null,
-    activation_function: 'gelu_new', layer_norm_epsilon: 1e-5, scale_attn_weights: true, tie_word_embeddings: true,
+    activation_function: 'gelu_new', layer_norm_epsilon: 1e-5, embd_pdrop: 0.1, attn_pdrop: 0.1, resid_pdrop: 0.1, scale_attn_weights: true, tie_word_embeddings: true,
     bos_token_id: 50256, eos_token_id: 50256, use_cache: true,
   });
   assert.deepEqual(c, { ...GPT2_DEFAULTS });
@@ -38,6 +38,7 @@ test('unsupported settings name the field', () => {
     [{ vocab_size: '50257' }, 'config.json: vocab_size must be a positive integer, got "50257"'],
     [{ n_inner: -1 }, 'config.json: n_inner must be null or a positive integer, got -1'],
     [{ layer_norm_epsilon: 0 }, 'config.json: layer_norm_epsilon must be a positive number, got 0'],
+    [{ attn_pdrop: 1.5 }, 'config.json: attn_pdrop must be a probability between 0 and 1, got 1.5'],
     [{ use_cache: 'yes' }, 'config.json: use_cache must be true or false, got "yes"'],
     [{ eos_token_id: [50256, 1] }, 'config.json: eos_token_id must be a token id (a non-negative integer), got [50256,1]'],
   ];

@@ -14,6 +14,9 @@ export const GPT2_DEFAULTS: Readonly<GPT2Config> = Object.freeze({
   n_inner: null,
   activation_function: 'gelu_new',
   layer_norm_epsilon: 1e-5,
+  embd_pdrop: 0.1,
+  attn_pdrop: 0.1,
+  resid_pdrop: 0.1,
   scale_attn_weights: true,
   tie_word_embeddings: true,
   bos_token_id: 50256,
@@ -37,6 +40,12 @@ function positiveInt(raw: Record<string, unknown>, field: keyof GPT2Config, fall
 function bool(raw: Record<string, unknown>, field: string, fallback: boolean): boolean {
   const v = raw[field] ?? fallback;
   if (typeof v !== 'boolean') throw new ConfigError(`config.json: ${field} must be true or false, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+function probability(raw: Record<string, unknown>, field: 'embd_pdrop' | 'attn_pdrop' | 'resid_pdrop'): number {
+  const v = raw[field] ?? GPT2_DEFAULTS[field];
+  if (typeof v !== 'number' || !(v >= 0 && v <= 1)) throw new ConfigError(`config.json: ${field} must be a probability between 0 and 1, got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -107,6 +116,9 @@ export function parseConfig(json: unknown): GPT2Config {
     n_inner: innerRaw as number | null,
     activation_function: 'gelu_new',
     layer_norm_epsilon: eps,
+    embd_pdrop: probability(raw, 'embd_pdrop'),
+    attn_pdrop: probability(raw, 'attn_pdrop'),
+    resid_pdrop: probability(raw, 'resid_pdrop'),
     scale_attn_weights: bool(raw, 'scale_attn_weights', GPT2_DEFAULTS.scale_attn_weights),
     tie_word_embeddings: bool(raw, 'tie_word_embeddings', GPT2_DEFAULTS.tie_word_embeddings),
     bos_token_id: tokenId(raw, 'bos_token_id', GPT2_DEFAULTS.bos_token_id),

@@ -10,6 +10,7 @@ import { isRandomSpec, parseRandomSpec, randomConfig, randomWeights } from './ra
 import { parseShardIndex, SafetensorsFile, ShardedSource, type TensorSource } from './safetensors.js';
 import type { BaseModelOutput, CausalLMOutput, ForwardInputs, GPT2Config, GPT2Weights } from './types.js';
 import { countParameters, weightsFromSource } from './weights.js';
+import { moduleRepr, moduleTree, parameterTable, type ModelClassName, type ModuleNode } from './module-tree.js';
 import { generate, type GenerateOptions, type GenerateOutput } from '../generation/generate.js';
 
 /** What a model is made from once its files are at hand (in a browser: fetched bytes). */
@@ -162,6 +163,25 @@ export abstract class GPT2PreTrainedModel {
     return countParameters(this.weights);
   }
 
+  /** HF's class name, as `print(model)` starts. */
+  abstract get className(): ModelClassName;
+
+  /** The module tree as PyTorch and HF build it (module-tree.ts): names, classes, parameters and their shapes. */
+  moduleTree(): ModuleNode {
+    return moduleTree(this.config, this.className, !this.weights.lm_head);
+  }
+
+  /** Exactly what PyTorch's `print(model)` prints for HF's model (module-tree.ts says which versions' format). */
+  toString(): string {
+    return moduleRepr(this.moduleTree());
+  }
+
+  /** `print(model)`'s tree, then the parameter count of every module and the total (what `gpt2-lens info` prints). */
+  summary(): string {
+    const tree = this.moduleTree();
+    return `${moduleRepr(tree)}\n\n${parameterTable(tree)}`;
+  }
+
   /** An empty KV cache for `batch` rows with room for `capacity` positions (it grows past that if needed). */
   createCache(batch: number, capacity?: number): KVCache {
     return KVCache.forConfig(this.config, batch, capacity);
@@ -259,6 +279,10 @@ function outputs<T extends BaseModelOutput | CausalLMOutput>(r: BackendResult, r
 
 /** The bare transformer: embeddings, blocks, ln_f → last_hidden_state [B, T, n_embd]. */
 export class GPT2Model extends GPT2PreTrainedModel {
+  get className(): ModelClassName {
+    return 'GPT2Model';
+  }
+
   /** HF's GPT2Model.forward. A given past_key_values is extended in place and returned. */
   async forward(inputs: ForwardInputs): Promise<BaseModelOutput> {
     const req = this.request(inputs, false);
@@ -276,6 +300,10 @@ export class GPT2Model extends GPT2PreTrainedModel {
 
 /** GPT-2 with its language-modelling head (tied to wte): → logits [B, T, vocab_size]. */
 export class GPT2LMHeadModel extends GPT2PreTrainedModel {
+  get className(): ModelClassName {
+    return 'GPT2LMHeadModel';
+  }
+
   /** HF's GPT2LMHeadModel.forward. A given past_key_values is extended in place and returned. */
   async forward(inputs: ForwardInputs): Promise<CausalLMOutput> {
     const req = this.request(inputs, true);

@@ -19,6 +19,10 @@ export interface GPT2Config {
   n_inner: number | null;
   activation_function: 'gelu_new';
   layer_norm_epsilon: number;
+  /** dropout probabilities (HF's nn.Dropout p). Inference never drops; they matter to `print(model)` only. */
+  embd_pdrop: number;
+  attn_pdrop: number;
+  resid_pdrop: number;
   scale_attn_weights: boolean;
   tie_word_embeddings: boolean;
   bos_token_id: number;
