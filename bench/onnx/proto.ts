@@ -27,8 +27,8 @@ export class ProtoWriter {
 
   /** A base-128 varint; a negative int64 takes ten bytes (two's complement), as protobuf encodes it. */
   private varint(value: number | bigint): void {
-    let v = BigInt.asUintN(64, BigInt(value));
     if (typeof value === 'number' && !Number.isSafeInteger(value)) throw new Error(`protobuf varint: ${value} is not an integer`);
+    let v = BigInt.asUintN(64, BigInt(value));
     while (v >= 0x80n) {
       this.pending.push(Number(v & 0x7fn) | 0x80);
       v >>= 7n;
