@@ -1,6 +1,6 @@
 // hfHubDownload: one file of a Hub repo, through the HF cache (huggingface_hub's hf_hub_download, file_download.py).
 //
-//   1. a commit-hash revision whose snapshot already has the file: done, no network
+//   1. a commit-hash revision whose snapshot already has the file: done, no network (unless force_download/verify)
 //   2. offline (HF_HUB_OFFLINE / local_files_only): refs/<revision> -> snapshots/<commit>/<file>, or an error
 //   3. HEAD /{repo}/resolve/{revision}/{file}, redirects not followed: X-Repo-Commit, X-Linked-Etag or ETag,
 //      X-Linked-Size or Content-Length, and Location (the CDN) for LFS files.
@@ -278,14 +278,15 @@ export function cacheWriteError(err: unknown, cacheDir: string, needed?: { bytes
   if (err instanceof HubError) return err;
   const e = err as NodeJS.ErrnoException;
   if (!e || typeof e.code !== 'string') return err;
-  const where = e.path ?? cacheDir;
+  // A failed write() on a file handle carries no path: the file being written is the one to name.
+  const where = needed?.incomplete ?? e.path ?? cacheDir;
   if (e.code === 'ENOSPC' || e.code === 'EDQUOT') {
     const what = e.code === 'ENOSPC' ? 'no space left on device' : 'disk quota exceeded';
     const need = needed
       ? ` (needed ${needed.bytes} bytes for ${needed.filename}). Free some space, or point HF_HUB_CACHE at another disk, then run the command again: ` +
         `what was written is kept in ${needed.incomplete} and resumed`
       : '. Free some space, or point HF_HUB_CACHE at another disk, then run the command again';
-    return new HubError(`${what} at ${dirname(where)}${need}`, 'NoSpace');
+    return new HubError(`${what} at ${where === cacheDir ? cacheDir : dirname(where)}${need}`, 'NoSpace');
   }
   const problem = WRITE_PROBLEMS[e.code];
   if (!problem) return err;
@@ -455,7 +456,8 @@ export async function hfHubDownload(repoId: string, filename: string, options: H
   const failure: FailureContext = { repoId, revision: r.revision, filename, endpoint: r.endpoint, tokenSource: r.tokenSource };
 
   // 1. A commit already in the cache needs no request (a commit never changes, nor does a file's absence there).
-  if (COMMIT_HASH.test(r.revision) && !force) {
+  // (With force_download or verify, the Hub is asked all the same: to download again, or to learn what to check.)
+  if (COMMIT_HASH.test(r.revision) && !force && options.verify !== true) {
     const p = pointerPath(r.storage, r.revision, filename);
     if (existsSync(p)) return { path: p, commit: r.revision, fromCache: true };
     if (existsSync(noExistPath(r.storage, r.revision, filename))) fromCache(repoId, filename, r); // throws EntryNotFound
