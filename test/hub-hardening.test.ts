@@ -7,7 +7,7 @@
 //   - `cache ls` lists around odd entries; `download .` says it is a local folder.
 // All against the fake Hub on 127.0.0.1 (test/helpers/hub-server.ts), the real download code running.
 import assert from 'node:assert/strict';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { HubError, hfHubDownload, resolveModelFolder, scanCache, type PretrainedOptions } from '../src/hub/index.js';
