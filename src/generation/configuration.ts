@@ -93,6 +93,27 @@ export const GENERATION_CONFIG_KEYS: ReadonlySet<string> = new Set(Object.keys(G
 /** A generate() setting HF would reject; the message follows HF's where HF has one. */
 export class GenerationError extends Error {
   override name = 'GenerationError';
+  constructor(
+    message: string,
+    /** where the bad value came from: the call's options (a usage error), or the model's generation_config.json */
+    readonly source: 'options' | 'generation_config.json' = 'options',
+  ) {
+    super(message);
+  }
+
+  /** The setting the message is about: the first `name` in backquotes that is a GenerationConfig key. */
+  get key(): string | undefined {
+    for (const m of this.message.matchAll(/`([a-z_]+)`/g)) if (GENERATION_CONFIG_KEYS.has(m[1]!)) return m[1];
+    return undefined;
+  }
+}
+
+/**
+ * The same error, said to come from the model's generation_config.json (named after the model's id or folder):
+ * the user did not type that value, so it is not a usage error.
+ */
+export function generationConfigFileError(err: GenerationError, name: string): GenerationError {
+  return new GenerationError(`the model's generation_config.json (${name}) is invalid: ${err.message}`, 'generation_config.json');
 }
 
 /** Keys a generation_config.json may hold that are bookkeeping, not settings. */

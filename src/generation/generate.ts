@@ -14,6 +14,7 @@ import { BeamSearchScorer, type BeamCandidate } from './beam-search.js';
 import {
   GENERATION_CONFIG_KEYS,
   GenerationError,
+  generationConfigFileError,
   UNSUPPORTED_OPTIONS,
   unsupportedOptionError,
   buildLogitsProcessors,
@@ -34,6 +35,8 @@ export interface GenerationModel {
   readonly config: { vocab_size: number; n_positions: number; bos_token_id?: number | null; eos_token_id?: number | null };
   /** the model's generation_config.json (its settings become the defaults of every call) */
   generation_config?: Record<string, unknown>;
+  /** the id or folder the model came from, named in errors about its generation_config.json */
+  readonly name_or_path?: string;
   forward(inputs: ForwardInputs): Promise<CausalLMOutput>;
 }
 
@@ -190,9 +193,24 @@ export function prepareGeneration(model: GenerationModel, options: GenerateOptio
   for (const [k, v] of Object.entries(options)) if (GENERATION_CONFIG_KEYS.has(k)) (callOptions as Record<string, unknown>)[k] = v;
   // HF: generate(generation_config=...) replaces the model's generation_config; keyword options override either
   const base = options.generation_config ?? model.generation_config;
-  const modelDefaults = base ? parseGenerationConfig(base) : {};
+  // A bad value that comes from the model's generation_config.json (not overridden by this call) is reported as
+  // the file's, naming it and the key, not as if the caller had typed it.
+  const fromFile = options.generation_config === undefined && base !== undefined;
+  const asFileError = (e: unknown): unknown => (fromFile && e instanceof GenerationError ? generationConfigFileError(e, model.name_or_path ?? 'model') : e);
+  let modelDefaults: Partial<GenerationConfig>;
+  try {
+    modelDefaults = base ? parseGenerationConfig(base) : {};
+  } catch (e) {
+    throw asFileError(e);
+  }
   const cfg = resolveGenerationConfig(modelDefaults, callOptions);
-  validateGenerationConfig(cfg, V);
+  try {
+    validateGenerationConfig(cfg, V);
+  } catch (e) {
+    const key = e instanceof GenerationError ? e.key : undefined;
+    if (key !== undefined && (modelDefaults as Record<string, unknown>)[key] !== undefined && (callOptions as Record<string, unknown>)[key] === undefined) throw asFileError(e);
+    throw e;
+  }
   // HF's validate() warnings: settings that do nothing in the chosen mode
   if (!cfg.do_sample) {
     const unused: Array<[string, unknown, boolean]> = [

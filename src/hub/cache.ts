@@ -6,23 +6,53 @@
 //     snapshots/<commit>/config.json  -> ../../blobs/<etag>   (relative symlinks; copies where they fail)
 //     .no_exist/<commit>/<file>          empty marker: the file does not exist at that commit
 //   <cache>/.locks/models--openai-community--gpt2/<etag>.lock
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, type Dirent, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { HubError, downloadCommand } from './errors.js';
 
 export const COMMIT_HASH = /^[0-9a-f]{40}$/;
 export const SHA256_HEX = /^[0-9a-f]{64}$/;
 
-/** huggingface_hub's validate_repo_id: `name` or `namespace/name`, word characters, `-` and `.`, no `--` or `..`. */
+/**
+ * huggingface_hub's validate_repo_id (utils/_validators.py): `name` or `namespace/name`, word characters, `-` and
+ * `.`, each part starting and ending with a word character, the name at most 96 characters, no `--` or `..`, not
+ * ending in `.git`. (Python's `\w` is Unicode; the Hub only accepts ASCII names, and so do we.) Checked before any
+ * path is built from the id.
+ */
 export function validateRepoId(repoId: string): void {
-  const ok =
-    /^([\w.-]+\/)?[\w.-]{1,96}$/.test(repoId) && !repoId.includes('--') && !repoId.includes('..') && !repoId.endsWith('.git') &&
-    repoId.split('/').every((part) => !/^[-.]|[-.]$/.test(part));
-  if (!ok) {
-    throw new Error(
-      `"${repoId}" is not a Hugging Face repo id (expected "name" or "namespace/name", e.g. "openai-community/gpt2") ` +
-        'nor an existing local folder',
-    );
+  const bad = (why: string): never => {
+    throw new HubError(`${JSON.stringify(repoId)} is not a Hugging Face repo id: ${why} (expected "name" or "namespace/name", e.g. "openai-community/gpt2")`, 'InvalidRepoId');
+  };
+  if (typeof repoId !== 'string' || repoId.length === 0) bad('it is empty');
+  if (repoId.split('/').length > 2) bad('it has more than one "/"');
+  if (!/^(\w(?:[\w.-]*\w)?\/)?\w(?:[\w.-]{0,94}\w)?$/.test(repoId)) {
+    bad('use letters, digits, "-", "_" and "." only; each part starts and ends with a letter or digit; the name is at most 96 characters');
   }
+  if (repoId.includes('--') || repoId.includes('..')) bad('it contains "--" or ".."');
+  if (repoId.endsWith('.git')) bad('it ends with ".git"');
+}
+
+/**
+ * A revision is a branch, a tag, a commit hash or a ref such as `refs/pr/1`: it may contain `/`, but it becomes a
+ * path under refs/ in the cache, so no empty part, no `.` or `..` part, no leading `/`, no backslash and no control
+ * character (NUL included). Checked before any path is built from it.
+ */
+export function validateRevision(revision: string): void {
+  const bad = (why: string): never => {
+    throw new HubError(
+      `revision ${JSON.stringify(revision)} is not valid: ${why}. A revision is a branch ("main"), a tag ("v1.0"), a 40-character commit hash or a ref such as "refs/pr/1"`,
+      'InvalidRevision',
+    );
+  };
+  if (typeof revision !== 'string' || revision.length === 0) bad('it is empty');
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(revision)) bad('it contains a control character');
+  if (revision.includes('\\')) bad('it contains a backslash');
+  if (revision.startsWith('/')) bad('it is an absolute path');
+  const parts = revision.split('/');
+  if (parts.some((p) => p === '')) bad('it has an empty part (a "//" or a trailing "/")');
+  if (parts.some((p) => p === '..')) bad('".." is not allowed in a revision');
+  if (parts.some((p) => p === '.')) bad('"." is not allowed as a part of a revision');
 }
 
 /** `openai-community/gpt2` -> `models--openai-community--gpt2` */
@@ -54,22 +84,54 @@ export function lockPath(cacheDir: string, repoId: string, etag: string): string
   return join(cacheDir, '.locks', repoFolderName(repoId), `${etag}.lock`);
 }
 
-/** The commit a branch or tag pointed to when it was last resolved; a commit hash is its own answer. */
-export function readRef(storage: string, revision: string): string | undefined {
-  if (COMMIT_HASH.test(revision)) return revision;
-  try {
-    const commit = readFileSync(join(storage, 'refs', ...revision.split('/')), 'utf8').trim();
-    return commit || undefined;
-  } catch {
-    return undefined;
-  }
+/** refs/<revision>, for a revision already checked by validateRevision (and checked again to stay in refs/). */
+export function refPath(storage: string, revision: string): string {
+  validateRevision(revision);
+  const refs = resolve(storage, 'refs');
+  const p = resolve(refs, ...revision.split('/'));
+  if (!p.startsWith(refs + sep)) throw new HubError(`revision ${JSON.stringify(revision)} is not valid: it leads out of ${refs}`, 'InvalidRevision');
+  return p;
 }
 
-/** refs/<revision> = commit, for branch and tag revisions; written only when it changes (the cache may be read-only). */
+/**
+ * The commit a branch or tag pointed to when it was last resolved (undefined when never resolved); a commit hash is
+ * its own answer. A refs file that holds anything but a commit hash is an error that names it: its content becomes a
+ * path (snapshots/<commit>), so it is never trusted.
+ */
+export function readRef(storage: string, revision: string): string | undefined {
+  if (COMMIT_HASH.test(revision)) return revision;
+  const path = refPath(storage, revision);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+    throw new HubError(`cannot read ${path}, the commit revision "${revision}" points to in the cache (${code ?? (err as Error).message}). Delete it; the next online run writes it again`, 'CorruptCache');
+  }
+  const commit = text.trim();
+  if (!COMMIT_HASH.test(commit)) {
+    throw new HubError(
+      `${path} (revision "${revision}") holds ${JSON.stringify(commit.slice(0, 60))}, not a 40-character commit hash: the cache is damaged. ` +
+        'Delete that file; the next online run writes it again',
+      'CorruptCache',
+    );
+  }
+  return commit;
+}
+
+/**
+ * refs/<revision> = commit, for branch and tag revisions; written only when it changes (the cache may be read-only).
+ * A damaged refs file is overwritten: the Hub has just said what the revision points to.
+ */
 export function writeRef(storage: string, revision: string, commit: string): void {
   if (revision === commit) return;
-  const path = join(storage, 'refs', ...revision.split('/'));
-  if (readRef(storage, revision) === commit) return;
+  const path = refPath(storage, revision);
+  try {
+    if (readFileSync(path, 'utf8').trim() === commit) return;
+  } catch {
+    // absent or unreadable: (re)write it
+  }
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, commit);
 }
@@ -136,12 +198,62 @@ export interface CachedRepo {
   incomplete: number;
 }
 
-function listFilesRecursive(dir: string, prefix = ''): string[] {
+/** How deep, and how many entries, a listing of refs/ or a snapshot goes: the cache is not trusted input. */
+const MAX_DEPTH = 16;
+const MAX_ENTRIES = 100_000;
+
+function errnoText(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  return e.code ?? (err instanceof Error ? err.message : String(err));
+}
+
+/**
+ * The files under `dir` (relative paths, sorted), walked without recursion, at most MAX_DEPTH folders deep and
+ * MAX_ENTRIES entries. A regular file, or a link to one, is a file; a dangling link is listed too when
+ * `keepDangling` (a snapshot pointer whose blob is gone). Anything else (a link to a folder, a link loop, an
+ * unreadable folder, a socket) is skipped with a warning naming it.
+ */
+function listFiles(dir: string, warn: (msg: string) => void, keepDangling: boolean): string[] {
   const out: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) out.push(...listFilesRecursive(join(dir, entry.name), rel));
-    else out.push(rel);
+  const stack: Array<{ abs: string; rel: string; depth: number }> = [{ abs: dir, rel: '', depth: 0 }];
+  let seen = 0;
+  while (stack.length > 0) {
+    const { abs, rel, depth } = stack.pop()!;
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(abs, { withFileTypes: true });
+    } catch (err) {
+      warn(`cannot list ${abs} (${errnoText(err)}); skipped`);
+      continue;
+    }
+    for (const entry of entries) {
+      if (++seen > MAX_ENTRIES) {
+        warn(`${dir} has more than ${MAX_ENTRIES} entries; the rest is not listed`);
+        return out.sort();
+      }
+      const childAbs = join(abs, entry.name);
+      const childRel = rel ? `${rel}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) {
+        if (depth + 1 >= MAX_DEPTH) warn(`${childAbs} is more than ${MAX_DEPTH} folders deep; skipped`);
+        else stack.push({ abs: childAbs, rel: childRel, depth: depth + 1 });
+      } else if (entry.isFile()) {
+        out.push(childRel);
+      } else if (entry.isSymbolicLink()) {
+        try {
+          const st = statSync(childAbs);
+          if (st.isFile()) out.push(childRel);
+          else warn(`${childAbs} is a link to ${st.isDirectory() ? 'a folder' : 'something that is not a file'}; skipped`);
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code === 'ENOENT' && keepDangling) {
+            out.push(childRel);
+            warn(`${childAbs} points at a missing file (a blob was deleted); repair it with gpt2-lens download <repo> --force`);
+          } else warn(`${childAbs} is a ${code === 'ELOOP' ? 'symbolic link loop' : code === 'ENOENT' ? 'dangling link' : `link that cannot be followed (${code})`}; skipped`);
+        }
+      } else {
+        warn(`${childAbs} is not a file or a folder; skipped`);
+      }
+    }
   }
   return out.sort();
 }
@@ -154,38 +266,131 @@ function sizeOf(p: string): number {
   }
 }
 
-/** Every `models--*` repo in the cache with its refs, snapshots and sizes (an empty list when the cache is absent). */
-export function scanCache(cacheDir: string): CachedRepo[] {
+function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+export interface ScanOptions {
+  /** called for each entry that cannot be listed (the rest of the listing goes on); default: ignored */
+  onWarning?: (message: string) => void;
+}
+
+/**
+ * Every `models--*` repo in the cache with its refs, snapshots and sizes (an empty list when the cache is absent).
+ * One odd entry (a link to a folder in refs/, a file in snapshots/, an unreadable folder, a refs file that is not a
+ * commit hash) does not stop the listing: it is skipped and reported through `onWarning`.
+ */
+export function scanCache(cacheDir: string, options: ScanOptions = {}): CachedRepo[] {
   if (!existsSync(cacheDir)) return [];
   const repos: CachedRepo[] = [];
   for (const name of readdirSync(cacheDir).sort()) {
     const path = join(cacheDir, name);
-    if (!name.startsWith('models--') || !lstatSync(path).isDirectory()) continue;
+    if (!name.startsWith('models--')) continue;
     const repoId = name.slice('models--'.length).split('--').join('/');
-    const refs: Record<string, string> = {};
-    const refsDir = join(path, 'refs');
-    if (existsSync(refsDir)) for (const ref of listFilesRecursive(refsDir)) refs[ref] = readFileSync(join(refsDir, ref), 'utf8').trim();
-    const blobsDir = join(path, 'blobs');
-    const blobNames = existsSync(blobsDir) ? readdirSync(blobsDir) : [];
-    const complete = blobNames.filter((b) => !b.endsWith('.incomplete'));
-    const snapshots: CachedSnapshot[] = [];
-    const snapshotsDir = join(path, 'snapshots');
-    let copiedBytes = 0; // files stored in snapshots/ themselves (no symlinks)
-    if (existsSync(snapshotsDir)) {
-      for (const commit of readdirSync(snapshotsDir).sort()) {
-        const files = listFilesRecursive(join(snapshotsDir, commit));
-        let size = 0;
-        for (const f of files) {
-          const p = join(snapshotsDir, commit, f);
-          size += sizeOf(p);
-          if (!lstatSync(p).isSymbolicLink()) copiedBytes += sizeOf(p);
-        }
-        const pointing = Object.entries(refs).filter(([, c]) => c === commit).map(([r]) => r);
-        snapshots.push({ commit, refs: pointing, files, size });
-      }
+    const warn = (msg: string): void => options.onWarning?.(`${repoId}: ${msg}`);
+    if (!isDir(path)) {
+      warn(`${path} is not a folder; skipped`);
+      continue;
     }
-    const sizeOnDisk = complete.reduce((s, b) => s + sizeOf(join(blobsDir, b)), 0) + copiedBytes;
-    repos.push({ repoId, path, sizeOnDisk, blobs: complete.length, snapshots, refs, incomplete: blobNames.length - complete.length });
+    try {
+      repos.push(scanRepo(repoId, path, warn));
+    } catch (err) {
+      warn(`cannot read ${path} (${errnoText(err)}); skipped`);
+    }
   }
   return repos;
+}
+
+function scanRepo(repoId: string, path: string, warn: (msg: string) => void): CachedRepo {
+  const refs: Record<string, string> = {};
+  const refsDir = join(path, 'refs');
+  if (existsSync(refsDir)) {
+    if (!isDir(refsDir)) warn(`${refsDir} is not a folder; refs skipped`);
+    else {
+      for (const ref of listFiles(refsDir, warn, false)) {
+        try {
+          const commit = readFileSync(join(refsDir, ref), 'utf8').trim();
+          if (COMMIT_HASH.test(commit)) refs[ref] = commit;
+          else warn(`refs/${ref} holds ${JSON.stringify(commit.slice(0, 60))}, not a commit hash; skipped`);
+        } catch (err) {
+          warn(`cannot read ${join(refsDir, ref)} (${errnoText(err)}); skipped`);
+        }
+      }
+    }
+  }
+  const blobsDir = join(path, 'blobs');
+  let blobNames: string[] = [];
+  if (existsSync(blobsDir)) {
+    try {
+      blobNames = readdirSync(blobsDir);
+    } catch (err) {
+      warn(`cannot list ${blobsDir} (${errnoText(err)}); blobs not counted`);
+    }
+  }
+  const complete = blobNames.filter((b) => !b.endsWith('.incomplete'));
+  const snapshots: CachedSnapshot[] = [];
+  const snapshotsDir = join(path, 'snapshots');
+  let copiedBytes = 0; // files stored in snapshots/ themselves (no symlinks)
+  if (existsSync(snapshotsDir)) {
+    let commits: string[] = [];
+    try {
+      commits = readdirSync(snapshotsDir).sort();
+    } catch (err) {
+      warn(`cannot list ${snapshotsDir} (${errnoText(err)}); snapshots skipped`);
+    }
+    for (const commit of commits) {
+      const dir = join(snapshotsDir, commit);
+      if (!isDir(dir)) {
+        warn(`${dir} is not a snapshot folder; skipped`);
+        continue;
+      }
+      const files = listFiles(dir, warn, true);
+      let size = 0;
+      for (const f of files) {
+        const p = join(dir, f);
+        size += sizeOf(p);
+        try {
+          if (!lstatSync(p).isSymbolicLink()) copiedBytes += sizeOf(p);
+        } catch {
+          // vanished meanwhile
+        }
+      }
+      const pointing = Object.entries(refs).filter(([, c]) => c === commit).map(([r]) => r);
+      snapshots.push({ commit, refs: pointing, files, size });
+    }
+  }
+  const sizeOnDisk = complete.reduce((s, b) => s + sizeOf(join(blobsDir, b)), 0) + copiedBytes;
+  return { repoId, path, sizeOnDisk, blobs: complete.length, snapshots, refs, incomplete: blobNames.length - complete.length };
+}
+
+/**
+ * The repo and commit a path in the cache belongs to (`<cache>/models--org--name/snapshots/<commit>/…`), or
+ * undefined for a path elsewhere: lets a message about a damaged file say which download repairs it.
+ */
+export function cachedRepoOfPath(path: string): { repoId: string; commit: string; storage: string } | undefined {
+  const parts = resolve(path).split(sep);
+  for (let i = parts.length - 3; i >= 0; i--) {
+    const name = parts[i]!;
+    if (name.startsWith('models--') && parts[i + 1] === 'snapshots' && COMMIT_HASH.test(parts[i + 2] ?? '')) {
+      return { repoId: name.slice('models--'.length).split('--').join('/'), commit: parts[i + 2]!, storage: parts.slice(0, i + 1).join(sep) };
+    }
+  }
+  return undefined;
+}
+
+/** The command that downloads a damaged cached file again: `gpt2-lens download <repo> [--revision R] --force`. */
+export function repairCommand(path: string): string | undefined {
+  const at = cachedRepoOfPath(path);
+  if (!at) return undefined;
+  let main: string | undefined;
+  try {
+    main = readFileSync(join(at.storage, 'refs', 'main'), 'utf8').trim();
+  } catch {
+    main = undefined;
+  }
+  return `${downloadCommand(at.repoId, main === at.commit ? 'main' : at.commit)} --force`;
 }

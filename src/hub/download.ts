@@ -1,16 +1,20 @@
 // hfHubDownload: one file of a Hub repo, through the HF cache (huggingface_hub's hf_hub_download, file_download.py).
 //
-//   1. a commit-hash revision whose snapshot already has the file: done, no network
+//   1. a commit-hash revision whose snapshot already has the file: done, no network (unless force_download/verify)
 //   2. offline (HF_HUB_OFFLINE / local_files_only): refs/<revision> -> snapshots/<commit>/<file>, or an error
 //   3. HEAD /{repo}/resolve/{revision}/{file}, redirects not followed: X-Repo-Commit, X-Linked-Etag or ETag,
 //      X-Linked-Size or Content-Length, and Location (the CDN) for LFS files.
 //      The Hub unreachable (or 5xx, 401…) -> fall back to what the cache has for that revision.
-//   4. refs/<revision> = commit; blobs/<etag> already there -> just link the snapshot
+//   4. refs/<revision> = commit; a file already cached (its size, and with `verify` its hash, matching the Hub's
+//      answer) -> just link the snapshot; a damaged one is deleted and downloaded again (`force_download`: always)
 //   5. under <cache>/.locks/<repo>/<etag>.lock: GET into blobs/<etag>.incomplete (resuming with Range), check
-//      the size and the sha256 (LFS etags), rename to blobs/<etag>, link snapshots/<commit>/<file> to it.
+//      the size and the hash the ETag names (sha256 for LFS files, git blob sha1 for the others), rename to
+//      blobs/<etag>, link snapshots/<commit>/<file> to it.
+// The repo id and the revision are checked before any path is built from them; a full disk or a cache that cannot
+// be written stops at once with a message naming the path (no retries).
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { open, rename, truncate, unlink } from 'node:fs/promises';
+import { createReadStream, existsSync, lstatSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { open, rename, truncate, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
   COMMIT_HASH,
@@ -23,6 +27,7 @@ import {
   pointerPath,
   storageFolder,
   validateRepoId,
+  validateRevision,
   writeRef,
 } from './cache.js';
 import { getToken, hubCacheDir, hubEndpoint, isOffline, timeoutSeconds, type Env } from './env.js';
@@ -65,6 +70,15 @@ export interface HubDownloadOptions {
   fetch?: FetchFn;
   /** the environment to read HF_* variables from (default process.env) */
   env?: Env;
+  /** download the file again even when it is cached (huggingface_hub's force_download); needs the network */
+  force_download?: boolean;
+  /**
+   * before reusing a cached file, check its hash too (sha256 for LFS files, git blob sha1 for the others); its size
+   * is always checked. A file that does not match is deleted and downloaded again. `gpt2-lens download` sets it.
+   */
+  verify?: boolean;
+  /** told when a damaged cached file is being downloaded again (default: nothing is said) */
+  onWarning?: (message: string) => void;
 }
 
 /** Where a file came from, for callers that resolve many files of one repo at one commit. */
@@ -184,10 +198,14 @@ async function fetchMetadata(repoId: string, filename: string, r: Resolved, fail
       const commit = res.headers.get('x-repo-commit');
       if (err.code === 'EntryNotFound' && commit && COMMIT_HASH.test(commit)) {
         // Remember the absence, as huggingface_hub does, so that offline lookups know the file is not there.
-        const marker = noExistPath(r.storage, commit, filename);
-        mkdirSync(dirname(marker), { recursive: true });
-        writeFileSync(marker, '');
-        writeRef(r.storage, r.revision, commit);
+        try {
+          const marker = noExistPath(r.storage, commit, filename);
+          mkdirSync(dirname(marker), { recursive: true });
+          writeFileSync(marker, '');
+          writeRef(r.storage, r.revision, commit);
+        } catch (writeErr) {
+          throw cacheWriteError(writeErr, r.cacheDir);
+        }
       }
       throw err;
     }
@@ -211,11 +229,94 @@ async function fetchMetadata(repoId: string, filename: string, r: Resolved, fail
   }
 }
 
-/** sha256 of a whole file, read as a stream (one pass once the download is complete, resumed parts included). */
-async function sha256OfFile(path: string): Promise<string> {
-  const hash = createHash('sha256');
+/** The hash an ETag names: sha256 for LFS files (64 hex digits), git's blob sha1 for files stored in git (40). */
+type HashKind = 'sha256' | 'git-sha1';
+function hashKind(etag: string): HashKind | undefined {
+  if (SHA256_HEX.test(etag)) return 'sha256';
+  if (GIT_SHA1.test(etag)) return 'git-sha1';
+  return undefined;
+}
+const GIT_SHA1 = /^[0-9a-f]{40}$/;
+
+/**
+ * The hash of a whole file, read as a stream (one pass once the download is complete, resumed parts included).
+ * git-sha1 is git's blob id, sha1("blob <size>\0" + bytes): the Hub's ETag for a file that is not in LFS.
+ */
+async function hashOfFile(path: string, kind: HashKind): Promise<string> {
+  const hash = createHash(kind === 'sha256' ? 'sha256' : 'sha1');
+  if (kind === 'git-sha1') hash.update(`blob ${statSync(path).size}\0`);
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest('hex');
+}
+
+/** Errors that no retry can fix: stop at once. */
+const FATAL_CODES = new Set(['NoSpace', 'CacheNotWritable', 'BadResponse']);
+
+function tooManyBytes(filename: string, meta: Metadata, got: number, r: Resolved): HubError {
+  return new HubError(
+    `the server sent more bytes for ${filename} than the ${meta.size} the Hub announced (X-Linked-Size / Content-Length): at least ${got}. ` +
+      `The download was deleted. If it happens again, a proxy or mirror between you and ${r.endpoint} is changing the file`,
+    'BadResponse',
+  );
+}
+
+const WRITE_PROBLEMS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOTDIR: 'a part of the path is a file, not a folder',
+  ENOENT: 'a part of the path does not exist (a dangling link?)',
+  EISDIR: 'a folder is in the way',
+  EEXIST: 'something is in the way',
+};
+
+/**
+ * An error writing into the cache, as the user needs to hear it: a full disk (or quota), or a cache that cannot be
+ * written, naming where; other errors are returned unchanged.
+ */
+export function cacheWriteError(err: unknown, cacheDir: string, needed?: { bytes: number; filename: string; incomplete: string }): unknown {
+  if (err instanceof HubError) return err;
+  const e = err as NodeJS.ErrnoException;
+  if (!e || typeof e.code !== 'string') return err;
+  // A failed write() on a file handle carries no path: the file being written is the one to name.
+  const where = needed?.incomplete ?? e.path ?? cacheDir;
+  if (e.code === 'ENOSPC' || e.code === 'EDQUOT') {
+    const what = e.code === 'ENOSPC' ? 'no space left on device' : 'disk quota exceeded';
+    const need = needed
+      ? ` (needed ${needed.bytes} bytes for ${needed.filename}). Free some space, or point HF_HUB_CACHE at another disk, then run the command again: ` +
+        `what was written is kept in ${needed.incomplete} and resumed`
+      : '. Free some space, or point HF_HUB_CACHE at another disk, then run the command again';
+    return new HubError(`${what} at ${where === cacheDir ? cacheDir : dirname(where)}${need}`, 'NoSpace');
+  }
+  const problem = WRITE_PROBLEMS[e.code];
+  if (!problem) return err;
+  return new HubError(
+    `the Hugging Face cache at ${cacheDir} is not writable: ${e.syscall ?? 'writing'} ${where} failed with ${e.code} (${problem}). ` +
+      'Make it writable, or point HF_HUB_CACHE (or --cache-dir) at a folder you can write; with HF_HUB_OFFLINE=1 a complete cache is only read',
+    'CacheNotWritable',
+  );
+}
+
+function diskError(err: unknown, incomplete: string, filename: string, meta: Metadata, r: Resolved): unknown {
+  return cacheWriteError(err, r.cacheDir, { bytes: meta.size - fileSize(incomplete), filename, incomplete });
+}
+
+/** Why a cached copy of the file cannot be reused (undefined when it can): its size, and with `hash` its hash. */
+async function cachedFileProblem(path: string, meta: Metadata, hash: boolean): Promise<string | undefined> {
+  const size = statSync(path).size;
+  if (size !== meta.size) return `it is ${size} bytes, the Hub says ${meta.size}`;
+  const kind = hashKind(meta.etag);
+  if (!hash || !kind) return undefined;
+  const digest = await hashOfFile(path, kind);
+  return digest === meta.etag ? undefined : `its ${kind === 'sha256' ? 'sha256' : 'git blob sha1'} is ${digest}, the Hub says ${meta.etag}`;
+}
+
+function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
 }
 
 function fileSize(path: string): number {
@@ -234,7 +335,6 @@ async function downloadBlob(filename: string, meta: Metadata, blob: string, r: R
   const incomplete = `${blob}.incomplete`;
   // The token goes only to the Hub's own host; a CDN URL is pre-signed (and must not see it).
   const sameHost = new URL(meta.location).host === new URL(resolveUrl).host;
-  const checkSha = SHA256_HEX.test(meta.etag);
   const ctx = { fetch: r.fetch, timeoutMs: r.getTimeoutMs, retry: { ...r.retry, maxRetries: 0 }, retryUnreachable: true };
   let resumedFrom = fileSize(incomplete);
   let failures = 0;
@@ -275,23 +375,40 @@ async function downloadBlob(filename: string, meta: Metadata, blob: string, r: R
           have = 0;
           resumedFrom = 0;
         }
-        const fh = await open(incomplete, 'a');
+        // More bytes than the Hub announced is not a cut to resume: it is the wrong answer, whatever the cause.
+        const announced = Number(res.headers.get('content-length') ?? NaN);
+        if (Number.isFinite(announced) && announced > meta.size - have) {
+          timer.clear();
+          await res.body?.cancel().catch(() => undefined);
+          throw tooManyBytes(filename, meta, have + announced, r);
+        }
+        let fh: FileHandle | undefined;
         try {
+          fh = await open(incomplete, 'a').catch((err: unknown) => {
+            throw diskError(err, incomplete, filename, meta, r);
+          });
           let loaded = have;
           onProgress?.({ file: filename, loaded, total: meta.size, resumedFrom, done: false });
           for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
             timer.touch();
-            await fh.write(chunk);
+            if (loaded + chunk.byteLength > meta.size) throw tooManyBytes(filename, meta, loaded + chunk.byteLength, r);
+            await fh.write(chunk).catch((err: unknown) => {
+              throw diskError(err, incomplete, filename, meta, r);
+            });
             loaded += chunk.byteLength;
             onProgress?.({ file: filename, loaded, total: meta.size, resumedFrom, done: false });
           }
         } finally {
           timer.clear();
-          await fh.close();
+          await fh?.close().catch(() => undefined);
         }
       } catch (err) {
         lastError = err;
       }
+    }
+    if (lastError instanceof HubError && FATAL_CODES.has(lastError.code)) {
+      if (lastError.code === 'BadResponse') await unlink(incomplete).catch(() => undefined);
+      throw lastError;
     }
     const got = fileSize(incomplete);
     if (lastError === undefined && got === meta.size) break;
@@ -310,12 +427,13 @@ async function downloadBlob(filename: string, meta: Metadata, blob: string, r: R
     await sleep(backoffDelay(failures, r.retry));
     failures++;
   }
-  if (checkSha) {
-    const digest = await sha256OfFile(incomplete);
+  const kind = hashKind(meta.etag);
+  if (kind) {
+    const digest = await hashOfFile(incomplete, kind);
     if (digest !== meta.etag) {
       await unlink(incomplete).catch(() => undefined);
       throw new HubError(
-        `checksum mismatch for ${filename}: the Hub says sha256 ${meta.etag}, the downloaded bytes hash to ${digest}. ` +
+        `checksum mismatch for ${filename}: the Hub says ${kind === 'sha256' ? 'sha256' : 'git blob sha1'} ${meta.etag}, the downloaded bytes hash to ${digest}. ` +
           'The corrupt download was deleted; run the command again.',
         'ChecksumMismatch',
       );
@@ -332,11 +450,14 @@ async function downloadBlob(filename: string, meta: Metadata, blob: string, r: R
  */
 export async function hfHubDownload(repoId: string, filename: string, options: HubDownloadOptions = {}): Promise<DownloadedFile> {
   validateRepoId(repoId);
+  validateRevision(options.revision ?? 'main');
   const r = resolveOptions(repoId, options);
+  const force = options.force_download === true;
   const failure: FailureContext = { repoId, revision: r.revision, filename, endpoint: r.endpoint, tokenSource: r.tokenSource };
 
   // 1. A commit already in the cache needs no request (a commit never changes, nor does a file's absence there).
-  if (COMMIT_HASH.test(r.revision)) {
+  // (With force_download or verify, the Hub is asked all the same: to download again, or to learn what to check.)
+  if (COMMIT_HASH.test(r.revision) && !force && options.verify !== true) {
     const p = pointerPath(r.storage, r.revision, filename);
     if (existsSync(p)) return { path: p, commit: r.revision, fromCache: true };
     if (existsSync(noExistPath(r.storage, r.revision, filename))) fromCache(repoId, filename, r); // throws EntryNotFound
@@ -344,6 +465,7 @@ export async function hfHubDownload(repoId: string, filename: string, options: H
 
   // 2. Offline: the cache or nothing.
   if (r.offline) {
+    if (force) throw new HubError(`force_download needs the network, but ${r.offlineWhy}: ${filename} of ${repoId} cannot be downloaded again`, 'LocalEntryNotFound');
     const p = fromCache(repoId, filename, r);
     if (p === undefined) throw notCachedError(repoId, filename, r, r.offlineWhy, true);
     return { path: p, commit: pointerCommit(p, r, filename), fromCache: true };
@@ -354,9 +476,10 @@ export async function hfHubDownload(repoId: string, filename: string, options: H
   try {
     meta = await fetchMetadata(repoId, filename, r, failure);
   } catch (err) {
-    const hard = err instanceof HubError && ['EntryNotFound', 'RevisionNotFound', 'BadResponse'].includes(err.code);
+    const hard = err instanceof HubError && ['EntryNotFound', 'RevisionNotFound', 'BadResponse', 'CacheNotWritable', 'NoSpace'].includes(err.code);
     if (hard) throw err;
     const why = err instanceof HubError ? err.message : `the Hub could not be reached at ${r.endpoint} (${describeNetworkError(err)})`;
+    if (force) throw new HubError(`${filename} of ${repoId} cannot be downloaded again (force_download): ${why}`, err instanceof HubError ? err.code : 'Network');
     const p = fromCache(repoId, filename, r);
     if (p !== undefined) {
       const commit = pointerCommit(p, r, filename);
@@ -366,30 +489,60 @@ export async function hfHubDownload(repoId: string, filename: string, options: H
     throw notCachedError(repoId, filename, r, why, false);
   }
 
-  // 4. The cache layout: refs, blob, snapshot pointer.
+  try {
+    return await intoCache(repoId, filename, meta, r, options, failure);
+  } catch (err) {
+    throw cacheWriteError(err, r.cacheDir);
+  }
+}
+
+/** Steps 4 and 5: the refs file, a cached copy checked and reused (or repaired), else the download under the lock. */
+async function intoCache(repoId: string, filename: string, meta: Metadata, r: Resolved, options: HubDownloadOptions, failure: FailureContext): Promise<DownloadedFile> {
+  const force = options.force_download === true;
   const blob = blobPath(r.storage, meta.etag);
   const pointer = pointerPath(r.storage, meta.commit, filename);
+  const done: DownloadedFile = { path: pointer, commit: meta.commit, fromCache: false };
   mkdirSync(dirname(blob), { recursive: true });
   writeRef(r.storage, r.revision, meta.commit);
-  if (existsSync(pointer)) return { path: pointer, commit: meta.commit, fromCache: false };
-  if (existsSync(blob)) {
-    linkSnapshotFile(blob, pointer, false);
-    return { path: pointer, commit: meta.commit, fromCache: false };
+
+  // 4. Reuse what is cached (the snapshot's file, else the blob) once it matches the Hub's answer.
+  const cached = isFile(pointer) ? pointer : isFile(blob) ? blob : undefined;
+  if (cached !== undefined && !force) {
+    const problem = await cachedFileProblem(cached, meta, options.verify === true);
+    if (problem === undefined) {
+      if (cached === blob) linkSnapshotFile(blob, pointer, false);
+      return done;
+    }
+    options.onWarning?.(`${filename} in the cache (${cached}) is damaged: ${problem}. Downloading it again.`);
+    discard(blob, pointer);
   }
 
   // 5. Download under the lock; whoever held it before us may have finished the blob meanwhile.
   const release = await acquireLock(lockPath(r.cacheDir, repoId, meta.etag), options.lock);
   try {
+    if (force) discard(blob, pointer, `${blob}.incomplete`);
     let newBlob = false;
     if (!existsSync(blob)) {
       await downloadBlob(filename, meta, blob, r, hubFileUrl(r.endpoint, repoId, r.revision, filename), options.onProgress, failure);
       newBlob = true;
     }
-    if (!existsSync(pointer)) linkSnapshotFile(blob, pointer, newBlob);
+    if (newBlob || !isFile(pointer)) linkSnapshotFile(blob, pointer, newBlob);
   } finally {
     release();
   }
-  return { path: pointer, commit: meta.commit, fromCache: false };
+  return done;
+}
+
+/** Removes cached copies that are about to be downloaded again (a link, a copy, a blob, an .incomplete). */
+function discard(...paths: string[]): void {
+  for (const p of paths) {
+    try {
+      lstatSync(p);
+    } catch {
+      continue;
+    }
+    rmSync(p, { force: true });
+  }
 }
 
 /** The commit folder a snapshot pointer lives in (filename may contain folders). */

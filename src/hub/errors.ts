@@ -20,9 +20,14 @@ export type HubErrorCode =
   | 'RevisionNotFound' // the branch, tag or commit does not exist
   | 'EntryNotFound' // the file does not exist at that revision
   | 'LocalEntryNotFound' // offline (or the network failed) and the file is not in the cache
-  | 'ChecksumMismatch' // the downloaded bytes do not hash to the LFS sha256
+  | 'ChecksumMismatch' // the downloaded bytes do not hash to the ETag (LFS sha256, or git blob sha1 for small files)
   | 'SafetensorsRequired' // the repo has only pytorch_model.bin
-  | 'BadResponse' // the server answered something that is not the Hub's protocol
+  | 'BadResponse' // the server answered something that is not the Hub's protocol (or sent more bytes than announced)
+  | 'InvalidRepoId' // not a repo id as huggingface_hub's validate_repo_id defines it
+  | 'InvalidRevision' // a revision that is empty, absolute, or has "..", "." or empty parts
+  | 'CorruptCache' // a refs/ file that does not hold a commit hash, and the like
+  | 'CacheNotWritable' // the cache folder cannot be written (read-only, not a folder, permissions)
+  | 'NoSpace' // the disk (or quota) is full
   | 'Network'; // connection refused/reset, timeouts, 5xx after the retries
 
 /** The command that fills the cache for `repoId`, quoted in offline errors. */

@@ -3,16 +3,16 @@
 // weights: a local folder as is, or the snapshot folder of a Hub id in the HF cache, downloading what is missing.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { validateRepoId } from './cache.js';
+import { validateRepoId, validateRevision } from './cache.js';
 import { getToken, hubEndpoint, isOffline } from './env.js';
 import { HubError, downloadCommand } from './errors.js';
 import { hfHubDownload, hubFileUrl, type HubDownloadOptions } from './download.js';
 import { terminalProgressBar } from './progress.js';
 
-export { hfHubDownload, hubFileUrl, normalizeEtag, type HubDownloadOptions, type DownloadedFile } from './download.js';
+export { hfHubDownload, hubFileUrl, normalizeEtag, cacheWriteError, type HubDownloadOptions, type DownloadedFile } from './download.js';
 export { HubError, type HubErrorCode } from './errors.js';
 export { hubCacheDir, hfHome, hubEndpoint, isOffline, getToken, tokenPath } from './env.js';
-export { scanCache, repoFolderName, type CachedRepo, type CachedSnapshot } from './cache.js';
+export { scanCache, repoFolderName, validateRepoId, validateRevision, cachedRepoOfPath, repairCommand, type CachedRepo, type CachedSnapshot, type ScanOptions } from './cache.js';
 export { formatBytes, terminalProgressBar, type DownloadProgress, type ProgressCallback } from './progress.js';
 
 export interface PretrainedOptions extends HubDownloadOptions {
@@ -48,10 +48,9 @@ type Fetcher = (filename: string) => Promise<string | undefined>;
  */
 export async function resolveModelFolder(idOrFolder: string, options: PretrainedOptions = {}): Promise<string> {
   if (isDirectory(idOrFolder)) return idOrFolder;
-  if (idOrFolder.startsWith('.') || idOrFolder.startsWith('/') || idOrFolder.includes('\\')) {
-    throw new Error(`model folder ${idOrFolder} does not exist`);
-  }
+  if (looksLikePath(idOrFolder)) throw new Error(`model folder ${idOrFolder} does not exist`);
   validateRepoId(idOrFolder);
+  validateRevision(options.revision ?? 'main');
   const repoId = idOrFolder;
   const revision = options.revision ?? 'main';
   const onProgress = options.onProgress ?? (options.quiet || !process.stderr.isTTY ? undefined : terminalProgressBar());
@@ -140,6 +139,11 @@ async function hasFile(repoId: string, filename: string, o: HubDownloadOptions):
   } catch {
     return false; // unknown: the caller reports the missing safetensors weights
   }
+}
+
+/** A path rather than a Hub id: `.`, `..`, `./x`, `../x`, `/x`, `~/x` or anything with a backslash. */
+export function looksLikePath(spec: string): boolean {
+  return spec === '.' || spec === '..' || /^\.\.?\//.test(spec) || spec.startsWith('/') || spec.startsWith('~') || spec.includes('\\');
 }
 
 /** true when `spec` names a local folder (so no Hub lookup is needed). */

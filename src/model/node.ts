@@ -2,12 +2,23 @@
 // folder (or a Hub id through src/hub), reading each tensor straight from disk into its own Float32Array, so
 // no second copy of the file is ever held (peak memory ≈ the weights' bytes). Importing this module registers
 // the loader, so GPT2LMHeadModel.from_pretrained('openai-community/gpt2') works in Node.
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolveModelFolder } from '../hub/index.js';
+import { repairCommand, resolveModelFolder } from '../hub/index.js';
+import { fileExists, readTextFile } from '../node-files.js';
 import { registerPretrainedLoader, type FromPretrainedOptions, type GPT2PreTrainedModel, type PretrainedFiles } from './model.js';
 import { decodeTensor, parseHeader, parseShardIndex, readHeaderLength, SafetensorsError, ShardedSource, writeSafetensors, type SafetensorsHeader, type TensorInfo, type TensorSource } from './safetensors.js';
 import { weightsToTensors } from './weights.js';
+
+/**
+ * A damaged safetensors file in the HF cache (truncated by an interrupted copy, a full disk…): the message says
+ * which command downloads it again.
+ */
+function withRepairHint(err: unknown, source: string): unknown {
+  if (!(err instanceof SafetensorsError)) return err;
+  const repair = repairCommand(source);
+  return repair ? new SafetensorsError(`${err.message}. Repair the cache with: ${repair}`) : err;
+}
 
 /** A safetensors file on disk, read tensor by tensor through a file handle. */
 export class SafetensorsFileReader implements TensorSource {
@@ -26,7 +37,7 @@ export class SafetensorsFileReader implements TensorSource {
       this.header = parseHeader(headerBytes, size, source);
     } catch (e) {
       this.close();
-      throw e;
+      throw withRepairHint(e, source);
     }
   }
 
@@ -48,10 +59,14 @@ export class SafetensorsFileReader implements TensorSource {
     let done = 0;
     while (done < length) {
       const got = readSync(this.fd, bytes, done, length - done, this.header.dataStart + info.begin + done);
-      if (got === 0) throw new SafetensorsError(`${this.source} is truncated while reading tensor "${name}"`);
+      if (got === 0) throw withRepairHint(new SafetensorsError(`${this.source} is truncated while reading tensor "${name}"`), this.source);
       done += got;
     }
-    return decodeTensor(info, bytes, this.source);
+    try {
+      return decodeTensor(info, bytes, this.source);
+    } catch (e) {
+      throw withRepairHint(e, this.source);
+    }
   }
 
   close(): void {
@@ -61,7 +76,7 @@ export class SafetensorsFileReader implements TensorSource {
 }
 
 function readJson(path: string): unknown {
-  const text = readFileSync(path, 'utf8');
+  const text = readTextFile(path);
   try {
     return JSON.parse(text);
   } catch (e) {
@@ -72,20 +87,20 @@ function readJson(path: string): unknown {
 /** A model folder's files: config.json, generation_config.json (optional), model.safetensors or its shards. */
 export function readModelFolder(folder: string, name = folder): PretrainedFiles {
   const configPath = join(folder, 'config.json');
-  if (!existsSync(configPath)) throw new Error(`no config.json in ${folder}`);
+  if (!fileExists(configPath)) throw new Error(`no config.json in ${folder}`);
   const genPath = join(folder, 'generation_config.json');
   const files: PretrainedFiles = { config: readJson(configPath), name_or_path: name, weights: new Uint8Array(0) };
-  if (existsSync(genPath)) files.generation_config = readJson(genPath);
+  if (fileExists(genPath)) files.generation_config = readJson(genPath);
   const single = join(folder, 'model.safetensors');
   const indexPath = join(folder, 'model.safetensors.index.json');
-  if (existsSync(single)) files.weights = new SafetensorsFileReader(single);
-  else if (existsSync(indexPath)) {
+  if (fileExists(single)) files.weights = new SafetensorsFileReader(single);
+  else if (fileExists(indexPath)) {
     const { index, files: shardFiles } = parseShardIndex(readJson(indexPath), indexPath);
     const shards = new Map<string, TensorSource>();
     try {
       for (const f of shardFiles) {
         const p = join(folder, f);
-        if (!existsSync(p)) throw new SafetensorsError(`${indexPath} names shard "${f}", which is not in ${folder}`);
+        if (!fileExists(p)) throw new SafetensorsError(`${indexPath} names shard "${f}", which is not in ${folder}`);
         shards.set(f, new SafetensorsFileReader(p));
       }
       files.weights = new ShardedSource(index, shards, indexPath);

@@ -1,10 +1,12 @@
 // Node adapters for the tokenizer: the bundled GPT-2 vocabulary (assets/gpt2/, read synchronously, offline) and
 // AutoTokenizer.from_pretrained for a folder or a Hub id. The core (./gpt2-tokenizer.ts) never touches files.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GPT2Tokenizer, type SpecialTokenSetting, type TokenizerConfig } from './gpt2-tokenizer.js';
+import { MergesError } from './merges.js';
 import { resolveModelFolder, type PretrainedOptions } from '../hub/index.js';
+import { fileExists, readTextFile } from '../node-files.js';
 
 /** The package root: the nearest folder above this file that holds package.json (works from src/ and dist/src/). */
 export function packageRoot(): string {
@@ -35,8 +37,9 @@ export function loadBundledTokenizer(): GPT2Tokenizer {
 }
 
 function readJson(path: string): unknown {
+  const text = readTextFile(path);
   try {
-    return JSON.parse(readFileSync(path, 'utf8'));
+    return JSON.parse(text);
   } catch (err) {
     throw new Error(`cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
   }
@@ -47,19 +50,26 @@ function readJson(path: string): unknown {
  * special_tokens_map.json when present), or else a lone tokenizer.json (HF's fast-tokenizer file).
  */
 export function readTokenizerFolder(folder: string): GPT2Tokenizer {
-  const config = existsSync(join(folder, 'tokenizer_config.json')) ? (readJson(join(folder, 'tokenizer_config.json')) as TokenizerConfig) : {};
+  const config = fileExists(join(folder, 'tokenizer_config.json')) ? (readJson(join(folder, 'tokenizer_config.json')) as TokenizerConfig) : {};
   // special_tokens_map.json names the special tokens when tokenizer_config.json does not (older repos).
-  if (existsSync(join(folder, 'special_tokens_map.json'))) {
+  if (fileExists(join(folder, 'special_tokens_map.json'))) {
     const map = readJson(join(folder, 'special_tokens_map.json')) as Partial<Record<'bos_token' | 'eos_token' | 'unk_token' | 'pad_token', SpecialTokenSetting>>;
     for (const key of ['bos_token', 'eos_token', 'unk_token', 'pad_token'] as const) if (config[key] === undefined && map[key] !== undefined) config[key] = map[key];
   }
   const vocabPath = join(folder, 'vocab.json');
   const mergesPath = join(folder, 'merges.txt');
-  if (existsSync(vocabPath) && existsSync(mergesPath)) {
-    return new GPT2Tokenizer(readJson(vocabPath) as Record<string, number>, readFileSync(mergesPath, 'utf8'), config);
+  if (fileExists(vocabPath) && fileExists(mergesPath)) {
+    const vocab = readJson(vocabPath) as Record<string, number>;
+    const merges = readTextFile(mergesPath);
+    try {
+      return new GPT2Tokenizer(vocab, merges, config);
+    } catch (err) {
+      if (err instanceof MergesError) throw new Error(`${mergesPath} is not a merges file: ${err.message}`, { cause: err });
+      throw err;
+    }
   }
   const jsonPath = join(folder, 'tokenizer.json');
-  if (existsSync(jsonPath)) return GPT2Tokenizer.fromTokenizerJson(readJson(jsonPath), config);
+  if (fileExists(jsonPath)) return GPT2Tokenizer.fromTokenizerJson(readJson(jsonPath), config);
   throw new Error(`${folder} has no tokenizer files: expected vocab.json and merges.txt, or tokenizer.json`);
 }
 

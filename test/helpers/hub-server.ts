@@ -6,6 +6,8 @@
 //     LFS files:   302 Location <cdn>/cdn/<sha256>, X-Linked-Etag "<sha256>", X-Linked-Size, X-Repo-Commit
 //     errors:      X-Error-Code RepoNotFound / GatedRepo / RevisionNotFound / EntryNotFound, as the Hub sends them
 //   GET /cdn/<sha256>  the LFS bytes (Range: bytes=N- -> 206)
+// Revisions: the commit, "main", the tag "v1.0" and "refs/pr/1" (sent URL-encoded, refs%2Fpr%2F1, as the Hub
+// expects); `hub.extraRevisions` makes it answer any other name too, as a hostile or broken mirror could.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -31,8 +33,11 @@ export interface FailureRule {
   file: string;
   method?: 'HEAD' | 'GET';
   /** drop: send the headers and `afterBytes` of the body, then cut the socket; status: answer `status`;
-   *  corrupt: flip one byte of the body; stall: send nothing for `ms` */
-  kind: 'drop' | 'status' | 'corrupt' | 'stall';
+   *  corrupt: flip one byte of the body; stall: send nothing for `ms`;
+   *  extra: send `extraBytes` more than the file has (with a matching Content-Length, or none when `chunked`) */
+  kind: 'drop' | 'status' | 'corrupt' | 'stall' | 'extra';
+  extraBytes?: number;
+  chunked?: boolean;
   afterBytes?: number;
   status?: number;
   ms?: number;
@@ -138,6 +143,8 @@ export class FakeHub {
   readonly requests: RecordedRequest[] = [];
   /** repo id -> another repo id, answered with a relative redirect (a renamed repo) */
   readonly renamed: Record<string, string> = {};
+  /** more revision names answered as FAKE_COMMIT */
+  readonly extraRevisions = new Set<string>();
   private rules: FailureRule[] = [];
   private hub: Server | undefined;
   private cdn: Server | undefined;
@@ -230,7 +237,7 @@ export class FakeHub {
     const rule = repo.lfs.includes(file) && rec.method === 'GET' ? undefined : this.takeRule(file, rec.method, ['status', 'stall']);
     if (rule?.kind === 'status') return answer(rule.status ?? 500, { 'x-repo-commit': FAKE_COMMIT });
     if (rule?.kind === 'stall') await sleep(rule.ms ?? 1000);
-    if (![FAKE_COMMIT, 'main', FAKE_TAG].includes(revision)) {
+    if (![FAKE_COMMIT, 'main', FAKE_TAG, 'refs/pr/1'].includes(revision) && !this.extraRevisions.has(revision)) {
       return answer(404, { 'x-error-code': 'RevisionNotFound', 'x-error-message': `Invalid rev id: ${revision}` });
     }
     const bytes = repo.files[file];
@@ -273,13 +280,19 @@ export class FakeHub {
       status = 206;
       headers['content-range'] = `bytes ${start}-${bytes.byteLength - 1}/${bytes.byteLength}`;
     }
-    const rule = req.method === 'GET' ? this.takeRule(file, 'GET', ['drop', 'corrupt']) : undefined;
+    const rule = req.method === 'GET' ? this.takeRule(file, 'GET', ['drop', 'corrupt', 'extra']) : undefined;
     if (rule?.kind === 'corrupt') {
       body = Uint8Array.from(body);
       body[body.byteLength >> 1]! ^= 0xff;
     }
+    if (rule?.kind === 'extra') {
+      const more = new Uint8Array(body.byteLength + (rule.extraBytes ?? 1000));
+      more.set(body);
+      body = more;
+    }
     rec.status = status;
-    res.writeHead(status, { ...headers, 'content-length': String(body.byteLength), 'accept-ranges': 'bytes' });
+    const length: Record<string, string> = rule?.kind === 'extra' && rule.chunked ? {} : { 'content-length': String(body.byteLength) };
+    res.writeHead(status, { ...headers, ...length, 'accept-ranges': 'bytes' });
     if (req.method === 'HEAD') return void res.end();
     const limit = rule?.kind === 'drop' ? (rule.afterBytes ?? body.byteLength >> 1) : body.byteLength;
     const chunk = this.options.chunkBytes ?? 1 << 20;

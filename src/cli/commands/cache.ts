@@ -29,7 +29,11 @@ export function register(program: Command): void {
     .option('--cache-dir <dir>', 'the cache folder (default: $HF_HUB_CACHE, else $HF_HOME/hub, else ~/.cache/huggingface/hub)')
     .action((opts: { json?: boolean; cacheDir?: string }) => {
       const dir = opts.cacheDir ?? hubCacheDir();
-      const repos = scanCache(dir);
-      process.stdout.write(opts.json ? JSON.stringify({ cache_dir: dir, repos }, null, 2) + '\n' : formatCacheTable(dir, repos));
+      // An odd entry (a link to a folder in refs/, a file in snapshots/, an unreadable folder) is skipped and
+      // reported on stderr; the rest is listed.
+      const warnings: string[] = [];
+      const repos = scanCache(dir, { onWarning: (m) => warnings.push(m) });
+      for (const w of warnings) process.stderr.write(`gpt2-lens: warning: ${w}\n`);
+      process.stdout.write(opts.json ? JSON.stringify({ cache_dir: dir, repos, warnings }, null, 2) + '\n' : formatCacheTable(dir, repos));
     });
 }

@@ -3,6 +3,7 @@
 // generation option is a flag named after HF's option in kebab case (--max-new-tokens for max_new_tokens).
 import type { Command } from 'commander';
 import { sequenceScores, type GenerateOptions, type GenerateOutput } from '../../generation/generate.js';
+import { GenerationError } from '../../generation/configuration.js';
 import { TextStreamer } from '../../generation/streamers.js';
 import { UsageError } from '../errors.js';
 import { addEngineOptions, loadModelAndTokenizer, modelOption, type EngineCliOptions } from '../model-option.js';
@@ -118,7 +119,8 @@ export function register(program: Command): void {
           on_warning: (w) => process.stderr.write(`gpt2-lens: warning: ${w}\n`),
         });
       } catch (e) {
-        if (e instanceof Error && e.name === 'GenerationError') throw new UsageError(e.message);
+        // a bad option is a usage error (exit 2); a bad value in the model's generation_config.json is not
+        if (e instanceof GenerationError && e.source === 'options') throw new UsageError(e.message);
         throw e;
       }
       const scores = sequenceScores(out);
