@@ -72,7 +72,7 @@ export const GENERATION_OPTIONS: readonly GenerationOption[] = Object.freeze([
     range: { min: 0, max: MAX_SEED },
     default: null,
     api: true,
-    help: `seed of the sampler (xoshiro128**, 0 to ${MAX_SEED}): the same seed gives the same text`,
+    help: 'seed of the sampler (xoshiro128**): the same seed gives the same text',
   },
 ] satisfies GenerationOption[]);
 
