@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FIXTURE_DIR, readGolden } from './helpers/fixtures.js';
 import { runCli, type CliResult } from './helpers/cli.js';
-import { readTokenizerFolder } from '../src/tokenizer/node.js';
+import { readTokenizerFolder } from '../src/node/tokenizer.js';
 
 interface Case {
   name: string;

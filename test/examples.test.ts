@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { FIXTURE_DIR, REPO_ROOT, readGolden } from './helpers/fixtures.js';
-import { readTokenizerFolder } from '../src/tokenizer/node.js';
+import { readTokenizerFolder } from '../src/node/tokenizer.js';
 
 test('examples/quickstart.ts on the fixture: the notebook ids, HF\'s top token and HF\'s greedy text', () => {
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'examples/quickstart.ts'), FIXTURE_DIR], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000 });

@@ -5,9 +5,9 @@
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveModelFolder } from '../hub/index.js';
-import { registerPretrainedLoader, type FromPretrainedOptions, type GPT2PreTrainedModel, type PretrainedFiles } from './model.js';
-import { decodeTensor, parseHeader, parseShardIndex, readHeaderLength, SafetensorsError, ShardedSource, writeSafetensors, type SafetensorsHeader, type TensorInfo, type TensorSource } from './safetensors.js';
-import { weightsToTensors } from './weights.js';
+import { registerPretrainedLoader, type FromPretrainedOptions, type GPT2PreTrainedModel, type PretrainedFiles } from '../model/model.js';
+import { decodeTensor, parseHeader, parseShardIndex, readHeaderLength, SafetensorsError, ShardedSource, writeSafetensors, type SafetensorsHeader, type TensorInfo, type TensorSource } from '../model/safetensors.js';
+import { weightsToTensors } from '../model/weights.js';
 
 /** A safetensors file on disk, read tensor by tensor through a file handle. */
 export class SafetensorsFileReader implements TensorSource {

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GPT2Tokenizer, type SpecialTokenSetting, type TokenizerConfig } from './gpt2-tokenizer.js';
+import { GPT2Tokenizer, type SpecialTokenSetting, type TokenizerConfig } from '../tokenizer/gpt2-tokenizer.js';
 import { resolveModelFolder, type PretrainedOptions } from '../hub/index.js';
 
 /** The package root: the nearest folder above this file that holds package.json (works from src/ and dist/src/). */
