@@ -7,7 +7,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { WasmEngine, type EngineDType } from '../src/engine/engine.js';
-import { defaultThreads, nodeWorkerSpawner } from '../src/engine/node-threads.js';
+import { defaultThreads, nodeWorkerSpawner } from '../src/node/threads.js';
 import { parseRandomSpec, randomConfig, randomWeights } from '../src/model/random.js';
 
 const MB = 1e6;

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { GPT2LMHeadModel } from '../src/model/index.js';
-import { savePretrained } from '../src/model/node.js';
+import { savePretrained } from '../src/node/model.js';
 
 const MB = 1024 * 1024;
 const maxRssBytes = (): number => process.resourceUsage().maxRSS * 1024;

@@ -12,7 +12,7 @@ import { gunzipSync } from 'node:zlib';
 import { getEncoding } from 'js-tiktoken';
 import * as gptTokenizer from 'gpt-tokenizer/encoding/r50k_base';
 import { get_encoding } from 'tiktoken';
-import { loadBundledTokenizer } from '../src/tokenizer/node.js';
+import { loadBundledTokenizer } from '../src/node/tokenizer.js';
 
 const MB = 1_000_000;
 

@@ -9,10 +9,10 @@
 import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { GPT2LMHeadModel } from '../src/model/index.js';
-import '../src/model/node.js';
+import '../src/node/model.js';
 import { logSumExp, topK } from '../src/model/topk.js';
 import type { GPT2Tokenizer } from '../src/tokenizer/index.js';
-import { AutoTokenizer, loadBundledTokenizer } from '../src/tokenizer/node.js';
+import { AutoTokenizer, loadBundledTokenizer } from '../src/node/tokenizer.js';
 
 /** A partial or finished sequence and its score: the sum of log P(token | everything before it). */
 export interface Beam {

@@ -10,10 +10,10 @@ import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { formatSize, formatTensor } from '../src/model/format-tensor.js';
 import { GPT2LMHeadModel, GPT2Model } from '../src/model/index.js';
-import '../src/model/node.js';
+import '../src/node/model.js';
 import { argmax, softmax, topK } from '../src/model/topk.js';
 import type { GPT2Tokenizer } from '../src/tokenizer/index.js';
-import { AutoTokenizer, loadBundledTokenizer } from '../src/tokenizer/node.js';
+import { AutoTokenizer, loadBundledTokenizer } from '../src/node/tokenizer.js';
 import { simpleBeamSearch } from './beam-search.js';
 
 export const PROMPT = 'The theory of relativity is';

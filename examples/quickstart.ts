@@ -3,7 +3,7 @@
 //   npx tsx examples/quickstart.ts random:gpt2          (no download; random weights, so the text is nonsense)
 //   npx tsx examples/quickstart.ts ../shared/fixtures/gpt2-tiny
 // In your own project, import from 'gpt2-lens/node' instead of '../src/node.js'.
-import { AutoTokenizer, GPT2LMHeadModel, useNodeWasmBackend } from '../src/node.js';
+import { AutoTokenizer, GPT2LMHeadModel, useNodeWasmBackend } from '../src/node/index.js';
 
 const id = process.argv[2] ?? 'openai-community/gpt2';
 const model = await GPT2LMHeadModel.from_pretrained(id); // a Hub id, a folder, or random:gpt2

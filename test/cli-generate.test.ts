@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FIXTURE_DIR, readGolden } from './helpers/fixtures.js';
 import { runCli, type CliResult } from './helpers/cli.js';
-import { readTokenizerFolder } from '../src/tokenizer/node.js';
+import { readTokenizerFolder } from '../src/node/tokenizer.js';
 
 interface Case {
   name: string;
@@ -79,4 +79,15 @@ test('next: --reference and --threads 1 give the engine default\'s numbers; bad 
   const zero = cli('generate', PROMPT, '--model', FIXTURE_DIR, '--threads', '0');
   assert.equal(zero.code, 2);
   assert.equal(zero.stderr.trim(), 'gpt2-lens: --threads must be a whole number >= 1, got "0"');
+});
+
+test('generate --seed: the seed rule of generate() and the API, word for word; a bad seed exits 2', () => {
+  const rule = (v: string): string => `gpt2-lens: \`seed\` must be an integer from 0 to 4294967295 (the range transformers.set_seed accepts), but is ${v}`;
+  for (const [flag, shown] of [['-1', '-1'], ['9007199254740993', '9007199254740992'], ['4294967296', '4294967296'], ['1.5', '1.5']]) {
+    const r = cli('generate', PROMPT, '--model', FIXTURE_DIR, '--do-sample', '--seed', flag!, '--max-new-tokens', '2');
+    assert.equal(r.code, 2, `--seed ${flag}: ${r.stderr}`);
+    assert.equal(r.stderr.trim().split('\n').pop(), rule(shown!));
+  }
+  const ok = cli('generate', PROMPT, '--model', FIXTURE_DIR, '--do-sample', '--seed', '4294967295', '--max-new-tokens', '2', '--json');
+  assert.equal(ok.code, 0, ok.stderr);
 });

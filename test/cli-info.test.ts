@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { FIXTURE_DIR } from './helpers/fixtures.js';
 import { runCli } from './helpers/cli.js';
 import { GPT2LMHeadModel, countParameters, type ModuleJson } from '../src/index.js';
-import '../src/model/node.js';
+import '../src/node/model.js';
 
 test('info --model FOLDER prints the model\'s toString() and its parameter table', async () => {
   const r = runCli(['info', '--model', FIXTURE_DIR]);

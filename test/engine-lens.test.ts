@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { FIXTURE_DIR, assertClose } from './helpers/fixtures.js';
 import { GPT2LMHeadModel, logitLens, referenceBackend, unembed, type LogitLensResult } from '../src/index.js';
 import { mulberry32 } from '../src/model/random.js';
-import '../src/model/node.js';
+import '../src/node/model.js';
 import { WasmBackend } from '../src/engine/index.js';
-import { nodeWorkerSpawner } from '../src/engine/node-threads.js';
+import { nodeWorkerSpawner } from '../src/node/threads.js';
 
 const fixture = await GPT2LMHeadModel.from_pretrained(FIXTURE_DIR);
 const odd = await GPT2LMHeadModel.from_pretrained('random:36x2x3@5');

@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { FIXTURE_DIR, assertClose, flat, readBinRef, readGolden } from './helpers/fixtures.js';
 import { GPT2LMHeadModel, GPT2_DEFAULTS, KVCache, randomWeights, referenceBackend, gpt2Forward, logitLens, type GPT2Config, type GPT2Weights } from '../src/index.js';
 import type { BackendRequest } from '../src/model/backend.js';
-import '../src/model/node.js';
+import '../src/node/model.js';
 import { WasmBackend, WasmEngine, toHalfBits } from '../src/engine/index.js';
-import { nodeWorkerSpawner } from '../src/engine/node-threads.js';
+import { nodeWorkerSpawner } from '../src/node/threads.js';
 import { generate, type GenerateOptions } from '../src/generation/generate.js';
 
 interface ForwardCase {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { FIXTURE_DIR, REPO_ROOT, readGolden } from './helpers/fixtures.js';
-import { readTokenizerFolder } from '../src/tokenizer/node.js';
+import { readTokenizerFolder } from '../src/node/tokenizer.js';
 
 test('examples/quickstart.ts on the fixture: the notebook ids, HF\'s top token and HF\'s greedy text', () => {
   const r = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'examples/quickstart.ts'), FIXTURE_DIR], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000 });
@@ -34,7 +34,7 @@ interface BeamCase {
 test('examples/beam-search.ts: simpleBeamSearch returns HF\'s sequence wherever only the ranking rule could differ, and the length penalty explains every difference', async () => {
   const { simpleBeamSearch } = await import('../examples/beam-search.js');
   const { GPT2LMHeadModel } = await import('../src/index.js');
-  await import('../src/model/node.js');
+  await import('../src/node/model.js');
   const model = await GPT2LMHeadModel.from_pretrained(FIXTURE_DIR);
   const all = readGolden<{ cases: BeamCase[] }>('golden-generate.json').cases;
   // single-prompt beam cases without logits processors (they change the scores, which the simple search does not)

@@ -4,9 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FIXTURE_DIR } from './helpers/fixtures.js';
-import '../src/model/node.js';
+import '../src/node/model.js';
 import { GPT2LMHeadModel } from '../src/model/index.js';
-import { readTokenizerFolder } from '../src/tokenizer/node.js';
+import { readTokenizerFolder } from '../src/node/tokenizer.js';
 import { generate, streamGenerate, type GenerateOptions } from '../src/generation/generate.js';
 import { CallbackStreamer, TextStreamer } from '../src/generation/streamers.js';
 

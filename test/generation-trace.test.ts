@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FIXTURE_DIR } from './helpers/fixtures.js';
-import '../src/model/node.js';
+import '../src/node/model.js';
 import { GPT2LMHeadModel } from '../src/model/index.js';
 import { generate, type GenerateOptions, type GenerationModel, type TraceStep } from '../src/generation/generate.js';
 

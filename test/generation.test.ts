@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FIXTURE_DIR, assertClose, readGolden, toNumber } from './helpers/fixtures.js';
-import '../src/model/node.js';
+import '../src/node/model.js';
 import { GPT2LMHeadModel } from '../src/model/index.js';
 import { generate, type GenerateOptions } from '../src/generation/generate.js';
 import type { Tensor } from '../src/model/types.js';

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { GPT2LMHeadModel } from '../src/model/index.js';
-import '../src/model/node.js'; // registers the folder / Hub loader
-import { AutoTokenizer } from '../src/tokenizer/node.js';
+import '../src/node/model.js'; // registers the folder / Hub loader
+import { AutoTokenizer } from '../src/node/tokenizer.js';
 import { assertClose, FIXTURE_DIR, readBinRef, readGolden } from './helpers/fixtures.js';
 import { FAKE_COMMIT, FakeHub, gpt2TinyRepo, shardSafetensors } from './helpers/hub-server.js';
 

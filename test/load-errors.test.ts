@@ -8,10 +8,10 @@ import { copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, truncateSyn
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { GPT2LMHeadModel } from '../src/model/index.js';
-import '../src/model/node.js';
+import '../src/node/model.js';
 import type { GenerationError } from '../src/generation/configuration.js';
 import { parseMergesText, type MergesError } from '../src/tokenizer/merges.js';
-import { bundledVocabFolder, readTokenizerFolder } from '../src/tokenizer/node.js';
+import { bundledVocabFolder, readTokenizerFolder } from '../src/node/tokenizer.js';
 import { CLI_MAIN, runTsx } from './helpers/cli.js';
 import { FIXTURE_DIR } from './helpers/fixtures.js';
 import { FAKE_COMMIT, sha256Hex, gitBlobSha1 } from './helpers/hub-server.js';

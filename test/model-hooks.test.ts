@@ -6,7 +6,7 @@ import { FIXTURE_DIR, assertClose, readGolden } from './helpers/fixtures.js';
 import { GPT2LMHeadModel, hookNames, logitLens } from '../src/index.js';
 import { geluNew } from '../src/model/mlp.js';
 import { FLOAT32_MIN } from '../src/model/attention.js';
-import '../src/model/node.js';
+import '../src/node/model.js';
 
 const lm = await GPT2LMHeadModel.from_pretrained(FIXTURE_DIR);
 const golden = readGolden<{ cases: Array<{ input_ids: number[]; logits_summary: { top5_ids: number[][] } }> }>('golden-forward.json');

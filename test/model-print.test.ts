@@ -23,7 +23,7 @@ import {
   type GPT2Config,
   type Tensor,
 } from '../src/index.js';
-import '../src/model/node.js';
+import '../src/node/model.js';
 
 const GPT2_LM_HEAD_MODEL_124M = `GPT2LMHeadModel(
   (transformer): GPT2Model(

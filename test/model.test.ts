@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { FIXTURE_DIR, assertClose, flat, fixturePath, readBinRef, readGolden } from './helpers/fixtures.js';
 import { GPT2LMHeadModel, GPT2Model, KVCache, type Tensor } from '../src/index.js';
-import '../src/model/node.js';
+import '../src/node/model.js';
 
 interface Summary {
   argmax: number[];

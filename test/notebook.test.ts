@@ -6,9 +6,9 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { FIXTURE_DIR, REPO_ROOT, assertClose, readGolden } from './helpers/fixtures.js';
 import { GPT2LMHeadModel, formatTensor } from '../src/index.js';
-import { readTokenizerFolder } from '../src/tokenizer/node.js';
+import { readTokenizerFolder } from '../src/node/tokenizer.js';
 import { pyStr, runNotebook } from '../examples/notebook.js';
-import '../src/model/node.js';
+import '../src/node/model.js';
 
 const forward = readGolden<{ cases: Array<{ input_ids: number[]; last_hidden_state: number[][]; logits_summary: { argmax: number[]; logsumexp: number[]; top5_ids: number[][]; top5_logits: number[][] } }> }>('golden-forward.json');
 const generate = readGolden<{ cases: Array<{ name: string; new_tokens: number[][]; sequences: number[][] }> }>('golden-generate.json');

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixturePath } from './helpers/fixtures.js';
 import { GPT2LMHeadModel, SafetensorsFile, writeSafetensors, weightsToTensors, type PretrainedFiles } from '../src/index.js';
-import { SafetensorsFileReader } from '../src/model/node.js';
+import { SafetensorsFileReader } from '../src/node/model.js';
 import { float32ToBFloat16Bits, float32ToFloat16Bits } from '../src/model/safetensors.js';
 
 const FILE = new Uint8Array(readFileSync(fixturePath('model.safetensors'))); // a plain copy: Buffer.slice would not copy

@@ -5,11 +5,11 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import '../src/model/node.js';
+import '../src/node/model.js';
 import { GPT2LMHeadModel } from '../src/model/index.js';
 import type { ForwardInputs, CausalLMOutput } from '../src/model/types.js';
 import { generate } from '../src/generation/index.js';
-import { AutoTokenizer } from '../src/tokenizer/node.js';
+import { AutoTokenizer } from '../src/node/tokenizer.js';
 import type { GPT2Tokenizer } from '../src/tokenizer/index.js';
 import { createServer, type ExplorerServer } from '../src/server/index.js';
 import type { BeamEvent, ForwardResponse, GenerateResponse, ModelInfo, NextResponse, TokenEvent, TokenizeResponse } from '../src/server/types.js';
@@ -468,7 +468,8 @@ describe('validation: 400 with the message and the field', () => {
     ['/api/generate', { text: 'a', stream: 'yes' }, '"stream" must be true or false, got "yes"', 'stream'],
     ['/api/generate', { text: 'a', eos_token_id: [] }, '"eos_token_id" is empty', 'eos_token_id'],
     ['/api/generate', { text: 'a', eos_token_id: [1, 'x'] }, '"eos_token_id[1]" must be an integer, got "x"', 'eos_token_id'],
-    ['/api/generate', { text: 'a', seed: -3 }, '"seed" must be >= 0, got -3', 'seed'],
+    ['/api/generate', { text: 'a', seed: -3 }, '`seed` must be an integer from 0 to 4294967295 (the range transformers.set_seed accepts), but is -3', 'seed'],
+    ['/api/generate', { text: 'a', seed: 2 ** 53 }, '`seed` must be an integer from 0 to 4294967295 (the range transformers.set_seed accepts), but is 9007199254740992', 'seed'],
     ['/api/generate', { text: 'a', max_length: 30 }, 'unknown field "max_length"; this endpoint takes: text, input_ids, stream, top, max_new_tokens, min_new_tokens, do_sample, num_beams, num_return_sequences, temperature, top_k, top_p, min_p, typical_p, repetition_penalty, no_repeat_ngram_size, length_penalty, early_stopping, eos_token_id, pad_token_id, seed', 'max_length'],
     ['/api/next', [1, 2], 'the request body must be a JSON object, got [1,2]', null],
     ['/api/next', '{"text": ', 'the request body is not valid JSON: ', null],

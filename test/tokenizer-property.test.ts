@@ -17,7 +17,7 @@ import { getEncoding } from 'js-tiktoken';
 import { get_encoding } from 'tiktoken';
 import { GPT2_PATTERN, preTokenize, cleanUpTokenization } from '../src/tokenizer/index.js';
 import { cleanUpSequential } from '../src/tokenizer/clean-up.js';
-import { loadBundledTokenizer } from '../src/tokenizer/node.js';
+import { loadBundledTokenizer } from '../src/node/tokenizer.js';
 import { mulberry32 } from '../src/model/random.js';
 
 const prng = mulberry32; // the seeded 32-bit PRNG the random models use

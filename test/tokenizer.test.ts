@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readGolden, fixturePath } from './helpers/fixtures.js';
 import { GPT2Tokenizer, cleanUpTokenization, BYTE_TO_CHAR } from '../src/tokenizer/index.js';
-import { loadBundledTokenizer, readTokenizerFolder, AutoTokenizer, bundledVocabFolder } from '../src/tokenizer/node.js';
+import { loadBundledTokenizer, readTokenizerFolder, AutoTokenizer, bundledVocabFolder } from '../src/node/tokenizer.js';
 import { MergeTable, bpeMergeHeap, bpeMergeSimple } from '../src/tokenizer/bpe.js';
 import { WordCache } from '../src/tokenizer/word-cache.js';
 

@@ -80,7 +80,7 @@ const int64 = (v: readonly number[]): BigInt64Array => BigInt64Array.from(v, (x)
 
 async function gpt2Lens(threads: number): Promise<Peer> {
   const { GPT2LMHeadModel } = await import('../../src/model/index.js');
-  const { useNodeWasmBackend } = await import('../../src/engine/node-threads.js');
+  const { useNodeWasmBackend } = await import('../../src/node/threads.js');
   const model = await GPT2LMHeadModel.from_pretrained('random:gpt2');
   await useNodeWasmBackend(model, { threads });
   const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };

@@ -6,11 +6,11 @@ import { resolveModelFolder } from '../hub/index.js';
 import { GPT2LMHeadModel } from '../model/index.js';
 import { isRandomSpec } from '../model/random.js';
 import type { EngineDType } from '../engine/index.js';
-import { defaultThreads, useNodeWasmBackend } from '../engine/node-threads.js';
+import { defaultThreads, useNodeWasmBackend } from '../node/threads.js';
 import { UsageError } from './errors.js';
-import '../model/node.js'; // registers the folder / Hub loader for from_pretrained
+import '../node/model.js'; // registers the folder / Hub loader for from_pretrained
 import type { GPT2Tokenizer } from '../tokenizer/index.js';
-import { loadBundledTokenizer, readTokenizerFolder } from '../tokenizer/node.js';
+import { loadBundledTokenizer, readTokenizerFolder } from '../node/tokenizer.js';
 
 /** The model a command uses when --model is not given (downloaded once into the HF cache, ~550 MB). */
 export const DEFAULT_MODEL = 'openai-community/gpt2';

@@ -18,7 +18,7 @@ export interface EngineOptions {
   dtype?: EngineDType;
   /** threads to compute with, this one included (default 1); more than 1 needs `spawn` */
   threads?: number;
-  /** starts the worker threads (node-threads.ts: nodeWorkerSpawner; threads.ts: browserWorkerSpawner) */
+  /** starts the worker threads (src/node/threads.ts: nodeWorkerSpawner; threads.ts: browserWorkerSpawner) */
   spawn?: WorkerSpawner;
   /** how many times an idle thread polls before it sleeps (default 20000) */
   spins?: number;

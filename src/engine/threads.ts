@@ -2,7 +2,7 @@
 // memory and sits in the kernels' worker_loop: it sleeps in atomic.wait on the control block's sequence word
 // (after a short spin), runs its slice of each op the main thread posts, and counts itself done with an atomic
 // add. The main thread posts an op and computes slice 0 itself (kernels.ts: dispatch), so a forward pass stays
-// synchronous. This file is browser-safe: how a worker is started is the `WorkerSpawner` (node-threads.ts for
+// synchronous. This file is browser-safe: how a worker is started is the `WorkerSpawner` (src/node/threads.ts for
 // Node's worker_threads, browserWorkerSpawner below for Web Workers).
 
 /** What a worker needs: the compiled kernels, the shared memory, the control block and its thread index. */

@@ -17,6 +17,7 @@ import {
   TopPLogitsWarper,
   TypicalLogitsWarper,
 } from './logits-process.js';
+import { floatRangeError, GENERATION_OPTIONS } from './options.js';
 
 /** The generation settings gpt2-lens implements, with HF's names. */
 export interface GenerationConfig {
@@ -59,34 +60,17 @@ export interface GenerationConfig {
   use_cache: boolean;
 }
 
-/** `GenerationConfig()`'s defaults in transformers 4.43. */
+/**
+ * `GenerationConfig()`'s defaults in transformers 4.43: those of the options the CLI and the API expose come from
+ * their one definition (options.ts); the rest are set here.
+ */
 export const GENERATION_DEFAULTS: Readonly<GenerationConfig> = Object.freeze({
-  max_length: 20,
-  max_new_tokens: null,
-  min_length: 0,
-  min_new_tokens: null,
-  early_stopping: false,
-  do_sample: false,
-  num_beams: 1,
-  num_return_sequences: 1,
-  temperature: 1.0,
-  top_k: 50,
-  top_p: 1.0,
-  typical_p: 1.0,
-  epsilon_cutoff: 0.0,
-  eta_cutoff: 0.0,
-  min_p: null,
-  repetition_penalty: 1.0,
-  no_repeat_ngram_size: 0,
-  bad_words_ids: null,
-  length_penalty: 1.0,
+  ...(Object.fromEntries(GENERATION_OPTIONS.filter((o) => o.name !== 'seed').map((o) => [o.name, o.default])) as Partial<GenerationConfig>),
   bos_token_id: null,
-  eos_token_id: null,
-  pad_token_id: null,
   output_scores: false,
   return_dict_in_generate: false,
   use_cache: true,
-});
+} as GenerationConfig);
 
 export const GENERATION_CONFIG_KEYS: ReadonlySet<string> = new Set(Object.keys(GENERATION_DEFAULTS));
 
@@ -255,17 +239,11 @@ export function validateGenerationConfig(cfg: GenerationConfig, vocab_size: numb
   if (!(typeof cfg.top_k === 'number' && Number.isInteger(cfg.top_k) && cfg.top_k >= 0)) {
     fail(`\`top_k\` has to be a non-negative integer (0 disables top-k), but is ${JSON.stringify(cfg.top_k)}`);
   }
-  const tp = num('top_p');
-  if (!(tp > 0 && tp <= 1)) fail(`\`top_p\` has to be a float > 0 and <= 1, but is ${tp}`);
-  const typ = num('typical_p');
-  if (!(typ > 0 && typ <= 1)) fail(`\`typical_p\` has to be a float > 0 and <= 1, but is ${typ}`);
-  const eps = num('epsilon_cutoff');
-  if (!(eps >= 0 && eps < 1)) fail(`\`epsilon_cutoff\` has to be a float >= 0 and < 1, but is ${eps}`);
-  const eta = num('eta_cutoff');
-  if (!(eta >= 0 && eta < 1)) fail(`\`eta_cutoff\` has to be a float >= 0 and < 1, but is ${eta}`);
-  if (cfg.min_p !== null) {
-    const mp = num('min_p');
-    if (!(mp >= 0 && mp <= 1)) fail(`\`min_p\` has to be a float in the [0, 1] interval, but is ${mp}`);
+  // the float options with a range: their one definition (options.ts) gives the range and the message
+  for (const name of ['top_p', 'typical_p', 'epsilon_cutoff', 'eta_cutoff', 'min_p'] as const) {
+    if (name === 'min_p' && cfg.min_p === null) continue;
+    const bad = floatRangeError(name, num(name));
+    if (bad) fail(bad);
   }
   // token ids
   const tokenId = (name: 'bos_token_id' | 'pad_token_id', v: unknown): void => {

@@ -29,6 +29,7 @@ import { LogitsProcessorList, topKIndices } from './logits-process.js';
 import { kthLargest, logSoftmaxInPlace, logSumExp, softmaxInto } from './math.js';
 import { Xoshiro128, randomSeed, sampleFromScores, sampleWithoutReplacement } from './random.js';
 import type { BaseStreamer } from './streamers.js';
+import { seedError } from './options.js';
 
 /** What generate() needs from a model: GPT2LMHeadModel satisfies it. */
 export interface GenerationModel {
@@ -82,6 +83,10 @@ export interface TraceCandidate {
 export interface TraceRow {
   /** the row of the batch (beam search: batch_index * num_beams + beam) */
   row: number;
+  /**
+   * the `trace` best by raw logit, then the `trace` most probable after the processors not already listed, then
+   * (greedy and sampling) the chosen token if neither list holds it
+   */
   candidates: TraceCandidate[];
   /** the token this row appended (beam search: see `beams`) */
   chosen?: number;
@@ -187,6 +192,10 @@ export function prepareGeneration(model: GenerationModel, options: GenerateOptio
     throw new GenerationError(
       `The following \`model_kwargs\` are not used by the model: [${unknown.map((k) => `'${k}'`).join(', ')}] (note: typos in the generate arguments will also show up in this list)`,
     );
+  }
+  if (options.seed !== undefined) {
+    const bad = seedError(options.seed); // the one seed rule (options.ts), also the CLI's and the API's
+    if (bad) throw new GenerationError(bad);
   }
   const V = model.config.vocab_size;
   const callOptions: Partial<GenerationConfig> = {};
@@ -333,41 +342,58 @@ async function step(
   return { logits: out.logits.data, past: use_cache ? (out.past_key_values ?? null) : null };
 }
 
-/** Applies the processors to one row, recording trace candidates and who removed them when asked. */
-function processRow(
-  lists: LogitsProcessorList[],
-  history: readonly number[],
-  row: Float32Array,
-  traceTop: number,
-  rowIndex: number,
-  rawProbs?: Float64Array,
-): TraceRow | null {
-  if (traceTop <= 0) {
-    for (const l of lists) l.apply(history, row);
-    return null;
+/** Applies the processors to one row in place (no trace). */
+function processRow(lists: LogitsProcessorList[], history: readonly number[], row: Float32Array): void {
+  for (const l of lists) l.apply(history, row);
+}
+
+/**
+ * Applies the processors to a row while recording its trace row. Its vocabulary-sized buffers are made once per
+ * generate() call and reused row after row: a row's `addChosen` must come before the next row's `process`.
+ *
+ * A row's candidates: the `top` best by raw logit, then the `top` most probable after the processors not yet listed,
+ * then (addChosen) the chosen token when neither list holds it. Probabilities are softmaxInto's (math.ts) over the
+ * whole vocabulary, raw and processed: the numbers the explorer's token events and next-token tables report.
+ */
+class RowTracer {
+  private readonly raw: Float32Array;
+  private readonly rawProbs: Float64Array;
+  private readonly probs: Float64Array;
+  private scores: Float32Array | null = null;
+
+  constructor(vocab_size: number, readonly top: number) {
+    this.raw = new Float32Array(vocab_size);
+    this.rawProbs = new Float64Array(vocab_size);
+    this.probs = new Float64Array(vocab_size);
   }
-  const raw = row.slice();
-  const probs = rawProbs ?? new Float64Array(row.length);
-  softmaxInto(raw, probs);
-  const ids = topKIndices(raw, traceTop);
-  const removed_by = new Map<number, string>();
-  for (const l of lists) {
-    for (const p of l) {
-      p.apply(history, row);
-      for (const id of ids) if (!removed_by.has(id) && row[id] === -Infinity && raw[id] !== -Infinity) removed_by.set(id, String(p));
+
+  process(lists: LogitsProcessorList[], history: readonly number[], row: Float32Array, rowIndex: number): TraceRow {
+    const raw = this.raw;
+    raw.set(row);
+    softmaxInto(raw, this.rawProbs);
+    const ids = topKIndices(raw, this.top);
+    const removed_by = new Map<number, string>();
+    for (const l of lists) {
+      for (const p of l) {
+        p.apply(history, row);
+        for (const id of ids) if (!removed_by.has(id) && row[id] === -Infinity && raw[id] !== -Infinity) removed_by.set(id, String(p));
+      }
     }
+    softmaxInto(row, this.probs);
+    for (const id of topKIndices(this.probs, this.top)) if (!ids.includes(id) && row[id]! > -Infinity) ids.push(id);
+    this.scores = row;
+    return { row: rowIndex, candidates: ids.map((id) => this.candidate(id, removed_by.get(id) ?? null)) };
   }
-  for (const id of topKIndices(row, traceTop)) if (!ids.includes(id) && row[id]! > -Infinity) ids.push(id);
-  const lse = logSumExp(row);
-  const candidates = ids.map((id) => ({
-    id,
-    logit: raw[id]!,
-    prob: probs[id]!,
-    score: row[id]!,
-    processed_prob: row[id]! > -Infinity ? Math.exp(row[id]! - lse) : 0,
-    removed_by: removed_by.get(id) ?? null,
-  }));
-  return { row: rowIndex, candidates };
+
+  /** Lists the row's chosen token among its candidates when it is not there yet (a sampled token far down). */
+  addChosen(t: TraceRow, id: number): void {
+    if (!t.candidates.some((c) => c.id === id)) t.candidates.push(this.candidate(id, null));
+  }
+
+  private candidate(id: number, removed_by: string | null): TraceCandidate {
+    const score = this.scores![id]!;
+    return { id, logit: this.raw[id]!, prob: this.rawProbs[id]!, score, processed_prob: score > -Infinity ? this.probs[id]! : 0, removed_by };
+  }
 }
 
 /**
@@ -415,6 +441,7 @@ async function greedyOrSample(
   const trace: GenerationTrace | undefined = traceTop > 0
     ? { strategy: cfg.do_sample ? 'sample' : 'greedy', processors: [...processors, ...warpers].map(String), steps: [] }
     : undefined;
+  const tracer = trace ? new RowTracer(V, traceTop) : null;
   const streamer = options.streamer;
   streamer?.put(ids.length === 1 ? ids[0]! : ids.flat());
 
@@ -429,10 +456,12 @@ async function greedyOrSample(
     const traceStep: TraceStep | undefined = trace ? { step: s, rows: [] } : undefined;
     for (let r = 0; r < rows; r++) {
       const row = out.logits.subarray(r * V, (r + 1) * V); // edited in place: the logits are this step's own
-      const t = processRow([processors, warpers], ids[r]!, row, traceTop, r, probsBuffer); // the trace's raw probs reuse the buffer
+      const t = tracer ? tracer.process([processors, warpers], ids[r]!, row, r) : processRow([processors, warpers], ids[r]!, row);
       let token = rng ? sampleFromScores(row, rng, probsBuffer) : argmax(row);
-      if (unfinished[r]) token_logprobs[r]!.push(row[token]! - logSumExp(row));
-      else if (eos.length > 0 && pad !== null) token = pad; // finished rows are filled with pad
+      if (unfinished[r]) {
+        token_logprobs[r]!.push(row[token]! - logSumExp(row));
+        if (t) tracer!.addChosen(t, token);
+      } else if (eos.length > 0 && pad !== null) token = pad; // finished rows are filled with pad
       if (t && traceStep) traceStep.rows.push({ ...t, chosen: token });
       next.push(token);
     }
@@ -493,6 +522,7 @@ async function beamSearch(
   const trace: GenerationTrace | undefined = traceTop > 0
     ? { strategy: cfg.do_sample ? 'beam_sample' : 'beam_search', processors: [...processors, ...warpers].map(String), steps: [] }
     : undefined;
+  const tracer = trace ? new RowTracer(V, traceTop) : null;
 
   let past: KVCache | null = null;
   for (let s = 0; ; s++) {
@@ -507,7 +537,7 @@ async function beamSearch(
       let raw: Float32Array | undefined;
       if (traceStep) raw = row.slice();
       logSoftmaxInPlace(row); // beam search scores log-probabilities; the processors run on them
-      const t = processRow([processors, warpers], ids[r]!, row, traceTop, r);
+      const t = tracer ? tracer.process([processors, warpers], ids[r]!, row, r) : processRow([processors, warpers], ids[r]!, row);
       if (t && raw) {
         // report raw logits (not log-probs) as `logit` in the trace
         for (const c of t.candidates) c.logit = raw[c.id]!;

@@ -9,6 +9,7 @@
 //
 // Buffers of vocabulary size are allocated once per processor object (on first use) and reused every step.
 import { kthLargest, softmaxInto, sortIndicesDescending } from './math.js';
+import { floatRangeError } from './options.js';
 
 /** One step of the scores pipeline. */
 export interface LogitsProcessor {
@@ -105,9 +106,8 @@ export class TopKLogitsWarper implements LogitsProcessor {
 export class TopPLogitsWarper implements LogitsProcessor {
   private readonly scratch = new Scratch();
   constructor(readonly top_p: number, readonly filter_value = -Infinity, readonly min_tokens_to_keep = 1) {
-    if (typeof top_p !== 'number' || !(top_p > 0 && top_p <= 1)) {
-      throw new RangeError(`\`top_p\` has to be a float > 0 and <= 1, but is ${top_p}`);
-    }
+    const bad = floatRangeError('top_p', top_p); // the range of options.ts
+    if (bad) throw new RangeError(bad);
     checkMinTokensToKeep(min_tokens_to_keep);
   }
   toString(): string {
@@ -222,9 +222,8 @@ export class TopPLogitsWarper implements LogitsProcessor {
 export class MinPLogitsWarper implements LogitsProcessor {
   private readonly scratch = new Scratch();
   constructor(readonly min_p: number, readonly filter_value = -Infinity, readonly min_tokens_to_keep = 1) {
-    if (typeof min_p !== 'number' || !(min_p >= 0 && min_p <= 1)) {
-      throw new RangeError(`\`min_p\` has to be a float in the [0, 1] interval, but is ${min_p}`);
-    }
+    const bad = floatRangeError('min_p', min_p); // the range of options.ts
+    if (bad) throw new RangeError(bad);
     checkMinTokensToKeep(min_tokens_to_keep);
   }
   toString(): string {

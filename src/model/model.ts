@@ -44,7 +44,7 @@ export interface FromPretrainedOptions {
   quiet?: boolean;
 }
 
-/** Turns a model id or folder into its files. Registered by the Node adapter (model/node.ts). */
+/** Turns a model id or folder into its files. Registered by the Node adapter (src/node/model.ts). */
 export type PretrainedLoader = (idOrFolder: string, options: FromPretrainedOptions) => Promise<PretrainedFiles>;
 let pretrainedLoader: PretrainedLoader | null = null;
 

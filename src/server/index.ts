@@ -1,5 +1,6 @@
 // The explorer's server (`gpt2-lens serve`): the web page from web/dist and a JSON API over one model loaded at
 // start. Plain node:http; every model job waits its turn in one queue; a client that goes away cancels its job.
+// What the API computes is the browser-safe ExplorerSession (src/explorer); this file is its HTTP/SSE transport.
 //
 //   const server = createServer({ model, tokenizer });
 //   const { url } = await server.listen(8080, '127.0.0.1');
@@ -8,28 +9,17 @@ import type { AddressInfo } from 'node:net';
 import type { GPT2LMHeadModel } from '../model/model.js';
 import type { GPT2Tokenizer } from '../tokenizer/gpt2-tokenizer.js';
 import { ApiError, CancelledError } from './errors.js';
-import {
-  DEFAULT_LIMITS,
-  forward,
-  forwardSchema,
-  modelInfo,
-  next,
-  nextSchema,
-  tokenize,
-  tokenizeSchema,
-  type Context,
-} from './endpoints.js';
-import { generateOptions, generateSchema, runGenerate } from './generate.js';
+import { ExplorerSession, type PreparedRequest } from '../explorer/session.js';
 import { EventStream, readJsonBody, sendError, sendJson } from './http.js';
 import { JobQueue } from './queue.js';
 import { defaultWebRoot, serveStatic } from './static.js';
-import { validate } from './validate.js';
-import type { ForwardRequest, GenerateRequest, NextRequest, ServerLimits } from './types.js';
+import type { ServerLimits } from './types.js';
 
 export type { ServerLimits } from './types.js';
-export { DEFAULT_LIMITS } from './endpoints.js';
+export { DEFAULT_LIMITS } from '../explorer/limits.js';
 export { JobQueue } from './queue.js';
 export { ApiError } from './errors.js';
+export { ExplorerSession } from '../explorer/session.js';
 
 export interface ServerOptions {
   model: GPT2LMHeadModel;
@@ -56,60 +46,54 @@ export interface ExplorerServer {
   close(): Promise<void>;
 }
 
-type Handler = (ctx: Context, req: IncomingMessage, res: ServerResponse, signal: AbortSignal, queue: JobQueue) => Promise<void>;
+type Handler = (session: ExplorerSession, req: IncomingMessage, res: ServerResponse, signal: AbortSignal, queue: JobQueue) => Promise<void>;
 
-/** A JSON endpoint: the body checked against `schema`, then `run` inside the queue (or not, for cheap ones). */
-function jsonEndpoint<T>(schema: (ctx: Context) => Parameters<typeof validate>[1], run: (ctx: Context, body: T) => unknown, queued: boolean): Handler {
-  return async (ctx, req, res, signal, queue) => {
-    const body = validate<T>(await readJsonBody(req, ctx.limits.max_body_bytes), schema(ctx));
-    const result = queued ? await queue.run(() => run(ctx, body), signal) : await run(ctx, body);
-    sendJson(res, 200, result);
+/**
+ * An endpoint over the session: the body read and checked (a 400 before anything runs), then the job, inside the
+ * queue when it uses the model. With `stream: true` (generate), its events go out as Server-Sent Events:
+ * `event: token|beam`, then `event: done` with the answer, or `event: error` with {"error":{"message","param"}}.
+ */
+function endpoint(method: string): Handler {
+  return async (session, req, res, signal, queue) => {
+    const body = method === 'model' ? undefined : await readJsonBody(req, session.limits.max_body_bytes);
+    const job: PreparedRequest = session.prepare(method, body);
+    if (!job.streams) {
+      const result = job.heavy ? await queue.run((s) => job.run({ signal: s }), signal) : await job.run({ signal });
+      sendJson(res, 200, result);
+      return;
+    }
+    const sse = new EventStream(res);
+    try {
+      const done = await queue.run((s) => job.run({ signal: s, onEvent: (e) => sse.send(e.event, e.data) }), signal);
+      sse.send('done', done);
+    } catch (err) {
+      if (signal.aborted) return; // nobody is listening
+      const e = err instanceof ApiError ? err : new ApiError(`generation failed: ${err instanceof Error ? err.message : String(err)}`, null, 500);
+      sse.send('error', { error: { message: e.message, param: e.param } });
+    } finally {
+      sse.end();
+    }
   };
 }
 
-const generateEndpoint: Handler = async (ctx, req, res, signal, queue) => {
-  const body = validate<GenerateRequest>(await readJsonBody(req, ctx.limits.max_body_bytes), generateSchema(ctx));
-  const options = generateOptions(ctx, body); // a bad setting is a 400 before anything streams
-  if (!body.stream) {
-    sendJson(res, 200, await queue.run((s) => runGenerate(ctx, body, options, null, s), signal));
-    return;
-  }
-  const sse = new EventStream(res);
-  try {
-    const done = await queue.run(
-      (s) => runGenerate(ctx, body, options, { token: (e) => sse.send('token', e), beam: (e) => sse.send('beam', e) }, s),
-      signal,
-    );
-    sse.send('done', done);
-  } catch (err) {
-    if (signal.aborted) return; // nobody is listening
-    const e = err instanceof ApiError ? err : new ApiError(`generation failed: ${err instanceof Error ? err.message : String(err)}`, null, 500);
-    sse.send('error', { error: { message: e.message, param: e.param } });
-  } finally {
-    sse.end();
-  }
-};
-
 const ROUTES: Record<string, { method: 'GET' | 'POST'; handler: Handler }> = {
-  '/api/model': {
-    method: 'GET',
-    handler: async (ctx, _req, res) => sendJson(res, 200, modelInfo(ctx)),
-  },
-  '/api/tokenize': { method: 'POST', handler: jsonEndpoint(tokenizeSchema, tokenize, false) },
-  '/api/next': { method: 'POST', handler: jsonEndpoint<NextRequest>(nextSchema, next, true) },
-  '/api/forward': { method: 'POST', handler: jsonEndpoint<ForwardRequest>(forwardSchema, forward, true) },
-  '/api/generate': { method: 'POST', handler: generateEndpoint },
+  '/api/model': { method: 'GET', handler: endpoint('model') },
+  '/api/tokenize': { method: 'POST', handler: endpoint('tokenize') },
+  '/api/next': { method: 'POST', handler: endpoint('next') },
+  '/api/forward': { method: 'POST', handler: endpoint('forward') },
+  '/api/generate': { method: 'POST', handler: endpoint('generate') },
 };
 
 /** Builds the explorer's server (not yet listening). */
 export function createServer(options: ServerOptions): ExplorerServer {
-  const limits: ServerLimits = { ...DEFAULT_LIMITS, ...options.limits };
-  const ctx: Context = {
+  const session = new ExplorerSession({
     model: options.model,
     tokenizer: options.tokenizer,
-    limits,
+    limits: options.limits,
     modelName: options.modelName ?? options.model.name_or_path,
-  };
+    yieldTurn: () => new Promise<void>((resolve) => setImmediate(resolve)),
+  });
+  const limits: ServerLimits = session.limits;
   const queue = new JobQueue(limits.max_queue);
   const webRoot = options.webRoot ?? defaultWebRoot();
   const log = options.log;
@@ -139,7 +123,7 @@ export function createServer(options: ServerOptions): ExplorerServer {
       sendJson(res, 405, { error: { message: `${path} takes ${route.method}, not ${req.method}`, param: null } });
       return;
     }
-    route.handler(ctx, req, res, controller.signal, queue).catch((err: unknown) => {
+    route.handler(session, req, res, controller.signal, queue).catch((err: unknown) => {
       if (controller.signal.aborted || res.headersSent) {
         if (!res.writableEnded) res.end();
         return;

@@ -2,7 +2,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
-import { packageRoot } from '../tokenizer/node.js';
+import { packageRoot } from '../node/tokenizer.js';
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

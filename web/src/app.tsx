@@ -70,7 +70,7 @@ export function App() {
   // The prompt's tokens, as the person types. A new prompt starts step mode afresh.
   useDebouncedRequest(
     (signal) => {
-      api.tokenize(prompt, signal).then(
+      api.tokenize({ text: prompt }, signal).then(
         (t) => {
           setTokens(t);
           setSteps([]);

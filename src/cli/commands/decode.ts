@@ -1,6 +1,6 @@
 // gpt2-lens decode ID... [--json]: token ids back to text, with HF's default decode (clean_up_tokenization_spaces).
 import type { Command } from 'commander';
-import { loadBundledTokenizer } from '../../tokenizer/node.js';
+import { loadBundledTokenizer } from '../../node/tokenizer.js';
 import { UsageError } from '../errors.js';
 
 /** Ids from the command line: separate arguments, or comma/space separated ("464,4583" or "[464, 4583]"). */

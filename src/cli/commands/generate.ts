@@ -4,37 +4,26 @@
 import type { Command } from 'commander';
 import { sequenceScores, type GenerateOptions, type GenerateOutput } from '../../generation/generate.js';
 import { GenerationError } from '../../generation/configuration.js';
+import { GENERATION_OPTIONS, rangeText, type OptionType } from '../../generation/options.js';
 import { TextStreamer } from '../../generation/streamers.js';
 import { UsageError } from '../errors.js';
 import { addEngineOptions, loadModelAndTokenizer, modelOption, type EngineCliOptions } from '../model-option.js';
 
 type Kind = 'int' | 'float' | 'bool' | 'early' | 'ids' | 'json-ids';
 
-/** flag (kebab case) → HF option name, value kind, help */
-const FLAGS: Array<[flag: string, name: keyof GenerateOptions, kind: Kind, help: string]> = [
-  ['max-new-tokens', 'max_new_tokens', 'int', 'tokens to generate (default 20 in total with the prompt, as HF)'],
-  ['max-length', 'max_length', 'int', 'total length, prompt included (max-new-tokens wins)'],
-  ['min-new-tokens', 'min_new_tokens', 'int', 'forbid eos until this many new tokens'],
-  ['min-length', 'min_length', 'int', 'forbid eos while the whole sequence is shorter'],
-  ['do-sample', 'do_sample', 'bool', 'sample instead of taking the most likely token'],
-  ['num-beams', 'num_beams', 'int', 'beam search with this many beams'],
-  ['num-return-sequences', 'num_return_sequences', 'int', 'sequences to return (beams, or independent samples)'],
-  ['temperature', 'temperature', 'float', 'sampling: divide the logits by this'],
-  ['top-k', 'top_k', 'int', 'sampling: keep the k most likely tokens (HF default 50; 0 = off)'],
-  ['top-p', 'top_p', 'float', 'sampling: keep the smallest head of the distribution with this much mass'],
-  ['typical-p', 'typical_p', 'float', 'sampling: locally typical sampling mass'],
-  ['min-p', 'min_p', 'float', 'sampling: drop tokens below min-p × the top probability'],
-  ['epsilon-cutoff', 'epsilon_cutoff', 'float', 'sampling: drop tokens below this probability'],
-  ['eta-cutoff', 'eta_cutoff', 'float', 'sampling: eta sampling cutoff'],
-  ['repetition-penalty', 'repetition_penalty', 'float', 'penalise tokens already in the text (> 1 discourages repeats)'],
-  ['no-repeat-ngram-size', 'no_repeat_ngram_size', 'int', 'never repeat an n-gram of this size'],
-  ['bad-words-ids', 'bad_words_ids', 'json-ids', 'token sequences to ban, as JSON: [[1234],[56,78]]'],
-  ['length-penalty', 'length_penalty', 'float', 'beam search: score = sum logprobs / length ** length-penalty'],
-  ['early-stopping', 'early_stopping', 'early', 'beam search: true | false | never'],
-  ['eos-token-id', 'eos_token_id', 'ids', 'end-of-sequence id(s), comma-separated (default: the model\'s, 50256)'],
-  ['pad-token-id', 'pad_token_id', 'int', 'fills finished rows (default: the eos id)'],
-  ['seed', 'seed', 'int', 'seed of the sampler (xoshiro128**): the same seed gives the same text'],
-];
+/** How the command line writes each option type of options.ts. */
+const KIND: Record<OptionType, Kind> = { int: 'int', float: 'float', bool: 'bool', early: 'early', ids: 'ids', id: 'int', 'id-lists': 'json-ids' };
+
+/**
+ * flag (kebab case) → HF option name, value kind, help: every option of the one table (src/generation/options.ts).
+ * The seed is read as any number, so that its range error is generate()'s own, word for word the API's.
+ */
+const FLAGS: Array<[flag: string, name: keyof GenerateOptions, kind: Kind, help: string]> = GENERATION_OPTIONS.map((o) => [
+  o.name.replace(/_/g, '-'),
+  o.name as keyof GenerateOptions,
+  o.name === 'seed' ? 'float' : KIND[o.type],
+  o.range ? `${o.help} (${rangeText(o.range)})` : o.help,
+]);
 
 /** Commander treats a flag starting with --no- as the negation of the rest: read it back under that name. */
 function attributeName(flag: string): string {

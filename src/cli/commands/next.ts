@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { topKIndices } from '../../generation/logits-process.js';
 import { softmaxArray } from '../../generation/math.js';
-import type { Candidate } from '../../server/types.js'; // a row of the table: the same JSON as the server's /api/next
+import type { Candidate } from '../../explorer/types.js'; // a row of the table: the same JSON as the server's /api/next
 import { UsageError } from '../errors.js';
 import { addEngineOptions, loadModelAndTokenizer, modelOption, type EngineCliOptions } from '../model-option.js';
 

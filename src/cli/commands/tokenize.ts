@@ -1,7 +1,7 @@
 // gpt2-lens tokenize [TEXT] [--json]: how GPT-2 cuts a text into tokens — each token's id, its text with visible
 // whitespace, its UTF-8 bytes and where it sits in the input. Reads stdin when TEXT is omitted.
 import type { Command } from 'commander';
-import { loadBundledTokenizer } from '../../tokenizer/node.js';
+import { loadBundledTokenizer } from '../../node/tokenizer.js';
 import type { TokenSpan } from '../../tokenizer/index.js';
 import { UsageError } from '../errors.js';
 

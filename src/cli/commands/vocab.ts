@@ -1,7 +1,7 @@
 // gpt2-lens vocab PATTERN [--json] [--limit N]: browse GPT-2's 50,257 tokens. PATTERN is a case-sensitive substring
 // of the token's text (" the") or of its byte-level form ("Ġthe"), or /a regex/flags.
 import type { Command } from 'commander';
-import { loadBundledTokenizer } from '../../tokenizer/node.js';
+import { loadBundledTokenizer } from '../../node/tokenizer.js';
 import { UsageError } from '../errors.js';
 import { visibleText } from './tokenize.js';
 

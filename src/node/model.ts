@@ -5,10 +5,10 @@
 import { closeSync, existsSync, fstatSync, openSync, readSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { repairCommand, resolveModelFolder } from '../hub/index.js';
-import { fileExists, readTextFile } from '../node-files.js';
-import { registerPretrainedLoader, type FromPretrainedOptions, type GPT2PreTrainedModel, type PretrainedFiles } from './model.js';
-import { decodeTensor, parseHeader, parseShardIndex, readHeaderLength, SafetensorsError, ShardedSource, writeSafetensors, type SafetensorsHeader, type TensorInfo, type TensorSource } from './safetensors.js';
-import { weightsToTensors } from './weights.js';
+import { fileExists, readTextFile } from './files.js';
+import { registerPretrainedLoader, type FromPretrainedOptions, type GPT2PreTrainedModel, type PretrainedFiles } from '../model/model.js';
+import { decodeTensor, parseHeader, parseShardIndex, readHeaderLength, SafetensorsError, ShardedSource, writeSafetensors, type SafetensorsHeader, type TensorInfo, type TensorSource } from '../model/safetensors.js';
+import { weightsToTensors } from '../model/weights.js';
 
 /**
  * A damaged safetensors file in the HF cache (truncated by an interrupted copy, a full disk…): the message says

@@ -4,9 +4,9 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { ForwardBackend } from '../model/backend.js';
 import type { GPT2Config, GPT2Weights } from '../model/types.js';
-import { WasmBackend } from './backend.js';
-import type { EngineOptions } from './engine.js';
-import { WORKER_BODY, type WorkerSpawner } from './threads.js';
+import { WasmBackend } from '../engine/backend.js';
+import type { EngineOptions } from '../engine/engine.js';
+import { WORKER_BODY, type WorkerSpawner } from '../engine/threads.js';
 
 /** Starts engine workers with node:worker_threads. They are unref'd: they never keep the process alive. */
 export function nodeWorkerSpawner(): WorkerSpawner {

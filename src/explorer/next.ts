@@ -1,0 +1,108 @@
+// The next-token table (/api/next): the raw softmax of the last position, then the knobs applied one processor at
+// a time, noting which one removed each token. The processors are generate()'s own: HF's processor and warper lists
+// built from a GenerationConfig (buildLogitsProcessors, buildLogitsWarpers), so their order is HF's by construction.
+import {
+  buildLogitsProcessors,
+  buildLogitsWarpers,
+  resolveGenerationConfig,
+  validateGenerationConfig,
+} from '../generation/configuration.js';
+import {
+  MinPLogitsWarper,
+  RepetitionPenaltyLogitsProcessor,
+  TemperatureLogitsWarper,
+  TopKLogitsWarper,
+  TopPLogitsWarper,
+  topKIndices,
+  type LogitsProcessor,
+} from '../generation/logits-process.js';
+import { softmaxArray } from '../generation/math.js';
+import { promptIds, tokenText, type SessionContext } from './context.js';
+import { asApiError } from './generate.js';
+import type { Candidate, KnobName, NextRequest, NextResponse, ProcessedCandidate } from './types.js';
+
+/** The knob a processor of the table stands for. */
+function knobOf(p: LogitsProcessor): KnobName {
+  if (p instanceof RepetitionPenaltyLogitsProcessor) return 'repetition_penalty';
+  if (p instanceof TemperatureLogitsWarper) return 'temperature';
+  if (p instanceof TopKLogitsWarper) return 'top_k';
+  if (p instanceof TopPLogitsWarper) return 'top_p';
+  if (p instanceof MinPLogitsWarper) return 'min_p';
+  throw new Error(`the next-token table has no knob for ${String(p)}`);
+}
+
+/**
+ * The knobs as sampling would apply them: a sampling config whose only settings are the knobs (an absent knob is
+ * off: top_k 0, not HF's 50), through the builders generate() uses.
+ */
+function knobChain(body: NextRequest, promptLength: number, vocab_size: number): { name: KnobName; value: number; processor: LogitsProcessor }[] {
+  const cfg = resolveGenerationConfig(
+    {},
+    {
+      do_sample: true,
+      temperature: body.temperature ?? 1,
+      top_k: body.top_k ?? 0,
+      top_p: body.top_p ?? 1,
+      min_p: body.min_p ?? null,
+      repetition_penalty: body.repetition_penalty ?? 1,
+    },
+  );
+  try {
+    validateGenerationConfig(cfg, vocab_size);
+  } catch (err) {
+    throw asApiError(err);
+  }
+  return [...buildLogitsProcessors(cfg, promptLength), ...buildLogitsWarpers(cfg)].map((processor) => {
+    const name = knobOf(processor);
+    return { name, value: body[name]!, processor };
+  });
+}
+
+/** The `n` best ids, best first (as the CLI picks them), leaving out removed (-Infinity) tokens. */
+function topIndices(values: Float32Array, n: number): number[] {
+  return topKIndices(values, n).filter((id) => values[id] !== -Infinity);
+}
+
+/** Checks the request (prompt and knobs) and returns the job that computes the table. */
+export function prepareNext(ctx: SessionContext, body: NextRequest): () => Promise<NextResponse> {
+  const ids = promptIds(ctx, body, ctx.limits.max_prompt_tokens);
+  const n = body.top ?? 10;
+  const chain = knobChain(body, ids.length, ctx.model.config.vocab_size); // before the forward pass: a bad knob fails fast
+  return async () => {
+    const out = await ctx.model.forward({ input_ids: [ids], use_cache: false, num_logits_to_keep: 1 });
+    const logits = out.logits.data.slice(0, ctx.model.config.vocab_size); // [V], the last position
+    const probs = softmaxArray(logits);
+    const top: Candidate[] = topIndices(logits, n).map((id) => ({ id, token: tokenText(ctx, id), prob: probs[id]!, logit: logits[id]! }));
+
+    // Apply the knobs one at a time, noting which one sent each token to -inf.
+    const scores = logits.slice();
+    const removedAt = new Int8Array(scores.length).fill(-1); // index into chain of the knob that removed it
+    const removed_count: Partial<Record<KnobName, number>> = {};
+    chain.forEach((k, i) => {
+      k.processor.apply(ids, scores);
+      let count = 0;
+      for (let v = 0; v < scores.length; v++) {
+        if (scores[v] === -Infinity && removedAt[v] === -1) {
+          removedAt[v] = i;
+          count++;
+        }
+      }
+      removed_count[k.name] = count;
+    });
+    const after = softmaxArray(scores);
+    const processed: ProcessedCandidate[] = topIndices(scores, n).map((id) => ({ id, token: tokenText(ctx, id), prob: after[id]!, score: scores[id]! }));
+    const removed_by: Record<string, KnobName> = {};
+    for (const c of [...top, ...processed]) if (removedAt[c.id]! >= 0) removed_by[String(c.id)] = chain[removedAt[c.id]!]!.name;
+    let kept = 0;
+    for (let v = 0; v < scores.length; v++) if (scores[v] !== -Infinity) kept++;
+    return {
+      input_ids: ids,
+      top,
+      knobs: chain.map((k) => ({ name: k.name, value: k.value, processor: String(k.processor) })),
+      processed,
+      removed_by,
+      removed_count,
+      kept,
+    };
+  };
+}

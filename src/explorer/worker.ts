@@ -1,0 +1,52 @@
+// The Web Worker that hosts an ExplorerSession: the static page's "server". Start it with
+//
+//   new Worker(new URL('gpt2-lens/src/explorer/worker.js', import.meta.url), { type: 'module' })
+//
+// and talk to it through WorkerExplorerClient (./worker-client.ts). The first message loads the model (from its
+// files' bytes, or a random: spec) and the tokenizer; every later one is a request of ./protocol.ts.
+// In a dedicated worker it starts by itself; elsewhere (Node's worker_threads) call serveExplorer with the port.
+import { GPT2LMHeadModel } from '../model/model.js';
+import { GPT2Tokenizer } from '../tokenizer/gpt2-tokenizer.js';
+import { createExplorerHost } from './host.js';
+import type { FromWorker, InitMessage, MessageEndpoint, TokenizerFiles, ToWorker } from './protocol.js';
+import { ExplorerSession } from './session.js';
+
+function tokenizerFrom(files: TokenizerFiles): GPT2Tokenizer {
+  if ('tokenizer_json' in files) return GPT2Tokenizer.fromTokenizerJson(files.tokenizer_json, files.config ?? {});
+  return new GPT2Tokenizer(files.vocab, files.merges, files.config ?? {});
+}
+
+/** Loads the session an init message describes. */
+export async function sessionFromInit(init: InitMessage): Promise<ExplorerSession> {
+  const model = await GPT2LMHeadModel.from_pretrained(init.model);
+  const tokenizer = tokenizerFrom(init.tokenizer);
+  return new ExplorerSession({ model, tokenizer, limits: init.limits, ...(init.modelName ? { modelName: init.modelName } : {}) });
+}
+
+/** Serves the protocol on `port`: the first message must be init; requests before the model is ready wait for it. */
+export function serveExplorer(port: MessageEndpoint): void {
+  const post = (m: FromWorker): void => port.postMessage(m);
+  let handle: ((m: Exclude<ToWorker, InitMessage>) => void) | null = null;
+  const early: Exclude<ToWorker, InitMessage>[] = [];
+  port.addEventListener('message', (e) => {
+    const m = e.data as ToWorker;
+    if (m?.type === 'init') {
+      if (handle) return post({ type: 'init-error', message: 'the explorer worker is already initialized' });
+      sessionFromInit(m).then(
+        (session) => {
+          handle = createExplorerHost(session, post);
+          post({ type: 'ready', info: session.model() });
+          for (const q of early.splice(0)) handle(q);
+        },
+        (err: unknown) => post({ type: 'init-error', message: err instanceof Error ? err.message : String(err) }),
+      );
+    } else if (m?.type === 'request' || m?.type === 'cancel') {
+      if (handle) handle(m);
+      else early.push(m);
+    }
+  });
+}
+
+// A dedicated Web Worker serves its own global scope.
+const scope = globalThis as unknown as { WorkerGlobalScope?: new () => unknown } & MessageEndpoint;
+if (typeof scope.WorkerGlobalScope === 'function' && scope instanceof scope.WorkerGlobalScope) serveExplorer(scope);
