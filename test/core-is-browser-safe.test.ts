@@ -8,7 +8,7 @@ import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import { REPO_ROOT } from './helpers/fixtures.js';
 
-const CORE = ['src/tokenizer', 'src/model', 'src/generation', 'src/engine'];
+const CORE = ['src/tokenizer', 'src/model', 'src/generation', 'src/engine', 'src/interp'];
 const builtins = new Set(builtinModules);
 
 function* tsFiles(dir: string): Generator<string> {
