@@ -1,6 +1,7 @@
 // Head ablation: replace some heads' output (their slice of blocks.{L}.attn.hook_z, before c_proj) by zero, or
 // by the head's mean over the prompt's positions (as TransformerLens's tutorials do), and see what the model
 // predicts without them.
+import { InterventionError } from './errors.js';
 import type { ForwardHooks } from '../model/hooks.js';
 import { checkHead } from './heads.js';
 import { nextTokens, type NextTokens } from './next.js';
@@ -36,12 +37,12 @@ export async function meanHeadOutputs(model: InterventionModel, input_ids: numbe
  * (kind 'zero') or to `means.get(L)`'s slice for H (kind 'mean', see meanHeadOutputs). In place; no other head moves.
  */
 export function ablationHooks(config: { n_layer: number; n_head: number }, heads: readonly HeadRef[], kind: AblationKind, means?: ReadonlyMap<number, Float32Array>): ForwardHooks {
-  if (!ABLATION_KINDS.includes(kind)) throw new Error(`ablation kind must be zero or mean, got "${String(kind)}"`);
+  if (!ABLATION_KINDS.includes(kind)) throw new InterventionError(`ablation kind must be zero or mean, got "${String(kind)}"`);
   const hooks: Record<string, (value: { data: Float32Array; dims: number[] }) => void> = {};
   for (const layer of layersOf(heads)) {
     const inLayer = heads.filter((h) => checkHead(h, config).layer === layer).map((h) => h.head);
     const mean = kind === 'mean' ? means?.get(layer) : undefined;
-    if (kind === 'mean' && !mean) throw new Error(`mean ablation of layer ${layer} needs its mean hook_z (meanHeadOutputs)`);
+    if (kind === 'mean' && !mean) throw new InterventionError(`mean ablation of layer ${layer} needs its mean hook_z (meanHeadOutputs)`);
     hooks[`blocks.${layer}.attn.hook_z`] = ({ data, dims }) => {
       const [B, T, nh, hs] = dims as [number, number, number, number];
       for (let r = 0; r < B * T; r++) {

@@ -5,6 +5,7 @@
 // ln_f.bias · w[target] for ln_f's bias:
 //   logit = Σ_parts ((part − mean(part)) / σ · gain) · w[target]  +  ln_f.bias · w[target]
 // (w = the LM head: wte, tied, or lm_head.) The terms sum to the logit up to float32 rounding.
+import { InterventionError } from './errors.js';
 import type { InterventionModel } from './types.js';
 
 /** One term of the sum. Names: embed, pos_embed, L{l}H{h}, L{l}_attn_bias, L{l}_mlp, ln_final_bias. */
@@ -26,7 +27,7 @@ export interface Attribution {
 /** The direct logit attribution of `target` at the last position of `input_ids` (one row, no cache). */
 export async function attribute(model: InterventionModel, input_ids: number[], target: number): Promise<Attribution> {
   const { n_layer: L, n_head: nh, n_embd: C, vocab_size: V, layer_norm_epsilon: eps } = model.config;
-  if (!Number.isInteger(target) || target < 0 || target >= V) throw new Error(`target ${target} is not a token id in [0, ${V})`);
+  if (!Number.isInteger(target) || target < 0 || target >= V) throw new InterventionError(`target ${target} is not a token id in [0, ${V})`);
   const capture = [`blocks.${L - 1}.hook_resid_post`];
   for (let l = 0; l < L; l++) capture.push(`blocks.${l}.attn.hook_z`, `blocks.${l}.hook_mlp_out`);
   const out = await model.forward({ input_ids: [input_ids], capture, num_logits_to_keep: 1, use_cache: false });

@@ -1,4 +1,5 @@
 // Head lists as people type them: "L.H[,L.H…]" (e.g. "9.6,9.9,10.0", the indirect-object name movers).
+import { InterventionError } from './errors.js';
 import type { GPT2Config } from '../model/types.js';
 import type { HeadRef } from './types.js';
 
@@ -6,7 +7,7 @@ import type { HeadRef } from './types.js';
 export function checkHead(ref: HeadRef, config: Pick<GPT2Config, 'n_layer' | 'n_head'>): HeadRef {
   const { layer, head } = ref;
   if (!Number.isInteger(layer) || !Number.isInteger(head) || layer < 0 || head < 0 || layer >= config.n_layer || head >= config.n_head) {
-    throw new Error(`head ${layer}.${head} is out of range: this model has layers 0..${config.n_layer - 1} and heads 0..${config.n_head - 1}`);
+    throw new InterventionError(`head ${layer}.${head} is out of range: this model has layers 0..${config.n_layer - 1} and heads 0..${config.n_head - 1}`);
   }
   return ref;
 }
@@ -17,7 +18,7 @@ export function parseHeads(spec: string, config: Pick<GPT2Config, 'n_layer' | 'n
   const seen = new Set<string>();
   for (const part of spec.split(',')) {
     const m = /^\s*(\d+)\.(\d+)\s*$/.exec(part);
-    if (!m) throw new Error(`bad head "${part.trim()}": expected L.H (layer.head, e.g. 9.6), a comma-separated list of them`);
+    if (!m) throw new InterventionError(`bad head "${part.trim()}": expected L.H (layer.head, e.g. 9.6), a comma-separated list of them`);
     const ref = checkHead({ layer: Number(m[1]), head: Number(m[2]) }, config);
     const key = `${ref.layer}.${ref.head}`;
     if (!seen.has(key)) out.push(ref);

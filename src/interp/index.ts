@@ -1,5 +1,6 @@
 // Interventions (browser-safe): ablate heads, attribute a logit, patch activations, built on the model's write
 // hooks (forward({hooks})). Every helper returns the JSON the CLI and the API print. See docs/interventions.md.
+export { InterventionError } from './errors.js';
 export type { InterventionModel, TextCodec, HeadRef } from './types.js';
 export { parseHeads, checkHead } from './heads.js';
 export { resolveToken } from './tokens.js';

@@ -7,6 +7,7 @@
 // Speed: a patch at position p cannot change positions before p (attention is causal), so those come from the
 // corrupted run's KV cache, and the layers are batched: for each p one forward pass of n_layer rows over
 // positions p..T−1, row l patched at layer l. For z, one pass per layer with one row per head.
+import { InterventionError } from './errors.js';
 import type { ForwardHooks } from '../model/hooks.js';
 import type { KVCache } from '../model/kv-cache.js';
 import type { InterventionModel } from './types.js';
@@ -43,13 +44,13 @@ const MAX_BATCH_TOKENS = 4096;
 export async function patch(model: InterventionModel, args: PatchArgs): Promise<PatchResult> {
   const { clean, corrupted, answer, wrong, hook } = args;
   const { n_layer: L, n_head: nh, vocab_size: V } = model.config;
-  if (!(hook in PATCH_HOOKS)) throw new Error(`hook must be one of ${Object.keys(PATCH_HOOKS).join(', ')}, got "${String(hook)}"`);
+  if (!(hook in PATCH_HOOKS)) throw new InterventionError(`hook must be one of ${Object.keys(PATCH_HOOKS).join(', ')}, got "${String(hook)}"`);
   if (clean.length !== corrupted.length) {
-    throw new Error(`the clean and corrupted prompts must have the same number of tokens: clean has ${clean.length}, corrupted has ${corrupted.length}`);
+    throw new InterventionError(`the clean and corrupted prompts must have the same number of tokens: clean has ${clean.length}, corrupted has ${corrupted.length}`);
   }
-  if (clean.length === 0) throw new Error('the prompts are empty');
+  if (clean.length === 0) throw new InterventionError('the prompts are empty');
   for (const [name, id] of [['answer', answer], ['wrong', wrong]] as const) {
-    if (!Number.isInteger(id) || id < 0 || id >= V) throw new Error(`${name} ${id} is not a token id in [0, ${V})`);
+    if (!Number.isInteger(id) || id < 0 || id >= V) throw new InterventionError(`${name} ${id} is not a token id in [0, ${V})`);
   }
   const T = clean.length;
   const diff = (logits: Float32Array, row: number): number => logits[row * V + answer]! - logits[row * V + wrong]!;
@@ -61,7 +62,7 @@ export async function patch(model: InterventionModel, args: PatchArgs): Promise<
   const corrupted_logit_diff = diff(corruptedRun.logits.data, 0);
   const denominator = clean_logit_diff - corrupted_logit_diff;
   if (denominator === 0) {
-    throw new Error(
+    throw new InterventionError(
       `the clean and corrupted prompts give the same logit difference (${clean_logit_diff}), so recovered = ` +
         '(patched − corrupted) ÷ (clean − corrupted) has a zero denominator: pick prompts, answer and wrong tokens that the model tells apart',
     );
