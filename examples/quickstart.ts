@@ -2,7 +2,7 @@
 //   npx tsx examples/quickstart.ts                      (openai-community/gpt2, downloaded once into the HF cache)
 //   npx tsx examples/quickstart.ts random:gpt2          (no download; random weights, so the text is nonsense)
 //   npx tsx examples/quickstart.ts ../shared/fixtures/gpt2-tiny
-// In your own project, import from 'gpt2-lens/node' instead of '../src/node.js'.
+// In your own project, import from 'gpt2-lens/node' instead of '../src/node/index.js'.
 import { AutoTokenizer, GPT2LMHeadModel, useNodeWasmBackend } from '../src/node/index.js';
 
 const id = process.argv[2] ?? 'openai-community/gpt2';

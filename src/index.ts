@@ -5,3 +5,4 @@ export * from './tokenizer/index.js';
 export * from './model/index.js';
 export * from './generation/index.js';
 export * from './engine/index.js';
+export * from './interp/index.js';

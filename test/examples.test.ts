@@ -90,3 +90,14 @@ test('npx tsx examples/beam-search.ts on the fixture prints both searches and ag
   assert.equal(bad.status, 2);
   assert.equal(bad.stderr.trim(), '--beams and --max-new-tokens must be positive integers, got 0 and 12');
 });
+
+test('examples/interventions.ts (docs/interventions.md) runs as printed on the fixture', () => {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'examples/interventions.ts'), FIXTURE_DIR], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 120_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.split('\n');
+  assert.equal(lines[0], 'hooked logits: 1x1x50257');
+  assert.match(lines[1]!, /^ablated top: (".*" 0\.\d{4}, ){2}".*" 0\.\d{4}$/);
+  const m = /^attribution: logit (-?[\d.]+), 15 components summing to (-?[\d.]+)$/.exec(lines[2]!);
+  assert.ok(m && m[1] === m[2], lines[2]);
+  assert.equal(lines[3], 'patching: 2 × 14 cells; clean diff 13.0710, corrupted 8.2783');
+});

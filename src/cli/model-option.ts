@@ -75,8 +75,8 @@ export async function loadModelAndTokenizer(spec: string, options: LoadOptions =
     const hasTokenizer = ['vocab.json', 'tokenizer.json'].some((f) => existsSync(join(folder, f)));
     tokenizer = hasTokenizer || model.config.vocab_size !== 50257 ? readTokenizerFolder(folder) : loadBundledTokenizer();
   }
-  // The WebAssembly engine computes logits, hidden states, attentions and the logit lens; named captures other than
-  // those fall back to the readable reference path inside it.
+  // The WebAssembly engine computes logits, hidden states, attentions, the logit lens and captures / write hooks at
+  // its hook points (ENGINE_HOOKS); a pass that touches any other hook point falls back to the reference path inside it.
   if (engine && !engine.reference) await useNodeWasmBackend(model, { threads: engine.threads, dtype: engine.dtype });
   return { model, tokenizer };
 }

@@ -7,15 +7,16 @@
 // mirror remembers the cache's `version` and length when it last matched: when only reorders happened since
 // (beam search: one per step), it replays them inside wasm memory (cache.rowsSince: the composed row list);
 // otherwise (another backend wrote to the cache, too many reorders, the batch size changed) it is re-uploaded.
-// Hidden states, attention probabilities and the hooks made of them (hook_resid_pre/post, attn.hook_pattern,
-// ln_final.hook_normalized: what the logit lens and the explorer read) come from the engine; other hook captures
-// are answered by the reference path.
+// Hidden states, attention probabilities, and the captures and write hooks at the hook points the engine stops at
+// itself (ENGINE_HOOKS: the residual stream, ln1/ln2, attn.hook_pattern, attn.hook_z, hook_attn_out, mlp.hook_post,
+// hook_mlp_out, ln_final) come from the engine; a request that captures or edits any other hook point is answered
+// by the reference path (gpt2Forward), whole.
 import type { BackendRequest, BackendResult, ForwardBackend } from '../model/backend.js';
 import { gpt2Forward } from '../model/gpt2.js';
-import { hookNames } from '../model/hooks.js';
+import { hookNames, runHook } from '../model/hooks.js';
 import type { KVCache } from '../model/kv-cache.js';
 import type { GPT2Config, GPT2Weights, Tensor } from '../model/types.js';
-import { type EngineCache, type EngineOptions, WasmEngine } from './engine.js';
+import { type EngineCache, type EngineOptions, type EngineTap, engineRunsHook, WasmEngine } from './engine.js';
 
 /** What the mirror of a KVCache last matched: its version, length and batch (and a spare for reorders). */
 interface Mirror {
@@ -53,15 +54,29 @@ export class WasmBackend implements ForwardBackend {
 
   forward(config: GPT2Config, weights: GPT2Weights, req: BackendRequest): BackendResult {
     if (weights !== this.weights) throw new Error(`backend "${this.name}" was built for other weights: create one per model`);
-    const hooks = req.capture ? this.engineHooks(config, req.capture) : null;
-    if (req.capture && !hooks) return gpt2Forward(config, weights, req);
-    const wantPattern = hooks?.some((n) => n.endsWith('attn.hook_pattern')) ?? false;
+    const captured = req.capture ? hookNames(config).filter((n) => req.capture!(n)) : [];
+    const edited = req.hooks ? Object.keys(req.hooks) : [];
+    if (!captured.every(engineRunsHook) || !edited.every(engineRunsHook)) return gpt2Forward(config, weights, req);
 
     const B = req.input_ids.length;
     const T = req.input_ids[0]!.length;
     const { n_embd: C, vocab_size: V } = config;
     const cache = req.cache ? this.mirror(req.cache, T) : null;
     const past = cache ? cache.length : 0;
+    const saved = new Map<string, Tensor>();
+    let tap: EngineTap | null = null;
+    if (captured.length > 0 || edited.length > 0) {
+      const wanted = new Set(captured);
+      const hooks = edited.length > 0 ? req.hooks! : null;
+      tap = {
+        touches: (name) => wanted.has(name) || (hooks !== null && hooks[name] !== undefined),
+        run: (name, value, dims) => {
+          const out = runHook(hooks, name, value, dims, past, 'engine');
+          if (wanted.has(name)) saved.set(name, { data: out.slice(), dims });
+          return out;
+        },
+      };
+    }
     const keep = !req.lm_head ? -1 : req.num_logits_to_keep > 0 ? Math.min(req.num_logits_to_keep, T) : T;
     const out = this.engine.forward({
       ids: req.input_ids.flat(),
@@ -70,8 +85,9 @@ export class WasmBackend implements ForwardBackend {
       batch: B,
       cache,
       keep,
-      hiddenStates: req.output_hidden_states || hooks !== null,
-      attentions: req.output_attentions || wantPattern,
+      hiddenStates: req.output_hidden_states,
+      attentions: req.output_attentions,
+      tap,
     });
     if (req.cache && cache) this.writeBack(req.cache, cache, past, T);
 
@@ -81,20 +97,7 @@ export class WasmBackend implements ForwardBackend {
     const attentions = out.attentions?.map((data): Tensor => ({ data, dims: [B, config.n_head, T, past + T] }));
     if (req.output_hidden_states) result.hidden_states = hidden;
     if (req.output_attentions) result.attentions = attentions;
-    if (hooks) {
-      // TransformerLens names over HF's hidden states: block i's input, its output (the next block's input, or
-      // for the last block the residual before ln_f), its attention pattern, ln_f's output
-      const L = config.n_layer;
-      const tensor = (name: string): Tensor => {
-        const m = /^blocks\.(\d+)\.(hook_resid_pre|hook_resid_post|attn\.hook_pattern)$/.exec(name);
-        if (!m) return hidden![L]!; // ln_final.hook_normalized
-        const i = Number(m[1]);
-        if (m[2] === 'hook_resid_pre') return hidden![i]!;
-        if (m[2] === 'attn.hook_pattern') return attentions![i]!;
-        return i + 1 < L ? hidden![i + 1]! : { data: out.residual!, dims: [B, T, C] };
-      };
-      result.cache = new Map(hooks.map((n) => [n, tensor(n)]));
-    }
+    if (req.capture) result.cache = new Map(captured.filter((n) => saved.has(n)).map((n) => [n, saved.get(n)!])); // forward order
     return result;
   }
 
@@ -102,13 +105,6 @@ export class WasmBackend implements ForwardBackend {
   unembed(config: GPT2Config, weights: GPT2Weights, hidden: Float32Array, rows: number): Float32Array {
     if (weights !== this.weights) throw new Error(`backend "${this.name}" was built for other weights: create one per model`);
     return this.engine.unembed(hidden, rows);
-  }
-
-  /** The hook names `capture` wants, when the engine can give them all; null when one needs the reference path. */
-  private engineHooks(config: GPT2Config, capture: (name: string) => boolean): string[] | null {
-    const wanted = hookNames(config).filter((n) => capture(n));
-    const fromEngine = (n: string): boolean => n === 'ln_final.hook_normalized' || /^blocks\.\d+\.(hook_resid_pre|hook_resid_post|attn\.hook_pattern)$/.test(n);
-    return wanted.every(fromEngine) ? wanted : null;
   }
 
   /**

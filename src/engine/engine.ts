@@ -70,6 +70,30 @@ export interface EngineForwardArgs {
   hiddenStates?: boolean;
   /** also return every layer's attention probabilities (HF's output_attentions) */
   attentions?: boolean;
+  /** hook points to stop at (captures and write hooks, by TransformerLens name): see ENGINE_HOOKS */
+  tap?: EngineTap | null;
+}
+
+/**
+ * The hook points the engine stops at itself: between its kernels, the activation is in a buffer of engine
+ * memory that is copied out, handed to the tap and copied back. (The others, hook_embed, hook_pos_embed,
+ * attn.hook_q/k/v, attn.hook_attn_scores and mlp.hook_pre, live inside fused kernels.)
+ */
+export const ENGINE_HOOKS: readonly string[] = [
+  'hook_resid_pre', 'ln1.hook_normalized', 'attn.hook_pattern', 'attn.hook_z', 'hook_attn_out', 'hook_resid_mid',
+  'ln2.hook_normalized', 'mlp.hook_post', 'hook_mlp_out', 'hook_resid_post',
+];
+const ENGINE_HOOK_RE = new RegExp(`^(ln_final\\.hook_normalized|blocks\\.\\d+\\.(${ENGINE_HOOKS.map((n) => n.replace('.', '\\.')).join('|')}))$`);
+
+/** true when the engine can stop at hook point `name` (capture it or run a write hook there) itself. */
+export function engineRunsHook(name: string): boolean {
+  return ENGINE_HOOK_RE.test(name);
+}
+
+/** What forward() does at a hook point: `touches` says whether to stop there; `run` gets a copy of the activation and returns the array to write back. */
+export interface EngineTap {
+  touches(name: string): boolean;
+  run(name: string, value: Float32Array, dims: number[]): Float32Array;
 }
 
 export interface EngineForwardResult {
@@ -376,10 +400,22 @@ export class WasmEngine {
     if (args.mask && args.mask.length !== B * Tk) throw new Error(`engine: attention mask has ${args.mask.length} values, expected ${B}x${Tk}`);
     const keep = args.keep < 0 ? 0 : args.keep === 0 ? T : Math.min(args.keep, T);
 
-    const buf = this.buffers(M, B, Tk, B * keep, args.attentions === true);
+    const tap = args.tap ?? null;
+    const touches = (name: string): boolean => tap !== null && tap.touches(name);
+    const L = this.blocks.length;
+    const patternAt = Array.from({ length: L }, (_, l) => touches(`blocks.${l}.attn.hook_pattern`));
+    const buf = this.buffers(M, B, Tk, B * keep, args.attentions === true || patternAt.some(Boolean));
     const hiddenStates: Float32Array[] = [];
     const attentions: Float32Array[] = [];
     const probsN = B * nh * T * Tk;
+    const F = this.config.n_inner ?? 4 * C;
+    const hs = C / nh;
+    // A hook point: the activation at `ptr` (n floats) is copied out, given to the tap, and what it returns copied back.
+    const at = (name: string, ptr: number, n: number, dims: number[]): void => {
+      if (!touches(name)) return;
+      const out = tap!.run(name, this.f32(ptr, n).slice(), dims);
+      this.f32(ptr, n).set(out); // a fresh view: the hook may have made the memory grow
+    };
     const ids = this.i32(buf.ids, M);
     for (let i = 0; i < M; i++) {
       const id = args.ids[i]!;
@@ -400,23 +436,40 @@ export class WasmEngine {
     const k = this.k;
     const scale = this.config.scale_attn_weights ? 1 / Math.sqrt(C / nh) : 1;
     k.embed(dt, buf.ids, buf.pos, M, C, this.wte.ptr, this.wte.scale, this.wpe, buf.x); // x = wte[ids] + wpe[pos]
-    for (let l = 0; l < this.blocks.length; l++) {
+    for (let l = 0; l < L; l++) {
       const b = this.blocks[l]!;
+      const p = `blocks.${l}.`;
+      at(p + 'hook_resid_pre', buf.x, M * C, [B, T, C]);
       if (args.hiddenStates) hiddenStates.push(this.f32(buf.x, M * C).slice()); // the block's input
       k.layernorm(buf.x, M, C, b.ln_1.g, b.ln_1.b, eps, buf.h);
+      at(p + 'ln1.hook_normalized', buf.h, M * C, [B, T, C]);
       this.matmul(buf.h, M, b.c_attn, buf.qkv, MODE.STORE); // [M, C] -> [M, 3C]: q | k | v
       k.kv_append(buf.qkv, B, T, C, cache.keys[l]!, cache.values[l]!, cache.capacity, past);
-      const probs = args.attentions ? buf.probs : 0;
+      const probs = args.attentions || patternAt[l] ? buf.probs : 0;
       this.run(OP.ATTENTION, [buf.qkv, B, T, C, nh, cache.keys[l]!, cache.values[l]!, cache.capacity, past, buf.mask, scale, buf.att, buf.scores, probs], 10);
+      if (patternAt[l]) {
+        // rows of the pattern the hook changed weigh the cached values again with its probabilities (float64 sums,
+        // as the reference path); the other rows keep the kernel's z
+        const before = this.f32(buf.probs, probsN).slice();
+        const after = tap!.run(p + 'attn.hook_pattern', before.slice(), [B, nh, T, Tk]);
+        this.f32(buf.probs, probsN).set(after);
+        this.reweigh(before, after, B, T, Tk, cache, l, buf.att);
+      }
       if (args.attentions) attentions.push(this.f32(buf.probs, probsN).slice()); // [B, nh, T, Tk]
-      this.matmul(buf.att, M, b.attn_c_proj, buf.x, MODE.ADD); // x += attn
+      at(p + 'attn.hook_z', buf.att, M * C, [B, T, nh, hs]);
+      this.residualAdd(buf.att, M, b.attn_c_proj, buf.x, buf.h, touches(p + 'hook_attn_out') ? (y) => at(p + 'hook_attn_out', y, M * C, [B, T, C]) : null); // x += attn
+      at(p + 'hook_resid_mid', buf.x, M * C, [B, T, C]);
       k.layernorm(buf.x, M, C, b.ln_2.g, b.ln_2.b, eps, buf.h);
+      at(p + 'ln2.hook_normalized', buf.h, M * C, [B, T, C]);
       this.matmul(buf.h, M, b.c_fc, buf.fc, MODE.GELU); // [M, C] -> [M, 4C], gelu_new fused
-      this.matmul(buf.fc, M, b.mlp_c_proj, buf.x, MODE.ADD); // x += mlp
+      at(p + 'mlp.hook_post', buf.fc, M * F, [B, T, F]);
+      this.residualAdd(buf.fc, M, b.mlp_c_proj, buf.x, buf.h, touches(p + 'hook_mlp_out') ? (y) => at(p + 'hook_mlp_out', y, M * C, [B, T, C]) : null); // x += mlp
+      at(p + 'hook_resid_post', buf.x, M * C, [B, T, C]);
     }
     cache.length = Tk;
     const residual = args.hiddenStates ? this.f32(buf.x, M * C).slice() : undefined;
     k.layernorm(buf.x, M, C, this.ln_f.g, this.ln_f.b, eps, buf.h);
+    at('ln_final.hook_normalized', buf.h, M * C, [B, T, C]);
     const result: EngineForwardResult = { hidden: this.f32(buf.h, M * C).slice() };
     if (args.hiddenStates) {
       result.hiddenStates = [...hiddenStates, result.hidden];
@@ -439,6 +492,53 @@ export class WasmEngine {
       result.logits = this.f32(buf.logits, B * keep * V).slice();
     }
     return result;
+  }
+
+  /**
+   * x += input @ lin: fused in the matmul (MODE.ADD), or, when `hook` wants to see the output, stored into `tmp`,
+   * hooked there, then added (the same float32 sum the fused add makes).
+   */
+  private residualAdd(input: number, M: number, lin: Linear, x: number, tmp: number, hook: ((ptr: number) => void) | null): void {
+    if (!hook) {
+      this.matmul(input, M, lin, x, MODE.ADD);
+      return;
+    }
+    this.matmul(input, M, lin, tmp, MODE.STORE);
+    hook(tmp);
+    const n = M * lin.N;
+    const xs = this.f32(x, n);
+    const ys = this.f32(tmp, n);
+    for (let i = 0; i < n; i++) xs[i] = xs[i]! + ys[i]!;
+  }
+
+  /**
+   * After a write hook on the attention pattern: z = pattern @ values again for the rows (b, h, i) whose
+   * probabilities changed, from the cached values of `layer` ([B, capacity, C] in engine memory), into `att`.
+   */
+  private reweigh(before: Float32Array, after: Float32Array, B: number, T: number, Tk: number, cache: EngineCache, layer: number, att: number): void {
+    const { n_embd: C, n_head: nh } = this.config;
+    const hs = C / nh;
+    const values = this.f32(cache.values[layer]!, B * cache.capacity * C);
+    const z = this.f32(att, B * T * C);
+    const acc = new Float64Array(hs);
+    for (let r = 0; r < B * nh * T; r++) {
+      let changed = false;
+      for (let j = r * Tk; j < (r + 1) * Tk && !changed; j++) changed = before[j] !== after[j] && !(before[j] !== before[j] && after[j] !== after[j]);
+      if (!changed) continue;
+      const i = r % T;
+      const bh = (r - i) / T;
+      const b = Math.floor(bh / nh);
+      const h = bh % nh;
+      acc.fill(0);
+      for (let j = 0; j < Tk; j++) {
+        const p = after[r * Tk + j]!;
+        if (p === 0) continue;
+        const v = (b * cache.capacity + j) * C + h * hs;
+        for (let d = 0; d < hs; d++) acc[d] += p * values[v + d]!;
+      }
+      const o = (b * T + i) * C + h * hs;
+      for (let d = 0; d < hs; d++) z[o + d] = acc[d]!;
+    }
   }
 
   /**

@@ -9,6 +9,7 @@
 // last position only (num_logits_to_keep 1), and edits those logits in place through the processors.
 import type { CausalLMOutput, ForwardInputs, Tensor } from '../model/types.js';
 import type { KVCache } from '../model/kv-cache.js';
+import type { ForwardHooks } from '../model/hooks.js';
 import { argmax } from '../model/topk.js';
 import { BeamSearchScorer, type BeamCandidate } from './beam-search.js';
 import {
@@ -61,6 +62,11 @@ export interface GenerateOptions extends Partial<GenerationConfig> {
   on_trace_step?: (step: TraceStep) => void;
   /** also return the raw logits of every step (HF's output_logits) */
   output_logits?: boolean;
+  /**
+   * write hooks (forward()'s `hooks`, TransformerLens's run_with_hooks), run at every step's forward pass: the first
+   * sees the whole prompt, later ones (with the KV cache) only the new position, at `ctx.past`
+   */
+  hooks?: ForwardHooks;
   /** where HF's warnings go (default console.warn); they are also returned in `warnings` */
   on_warning?: (message: string) => void;
 }
@@ -157,7 +163,7 @@ export function sequenceScores(out: GenerateOutput): number[] {
   return out.sequences.map((_, i) => out.sequences_scores?.[i] ?? (out.token_logprobs?.[i] ?? []).reduce((a, b) => a + b, 0));
 }
 
-const EXTRA_KEYS = new Set(['input_ids', 'attention_mask', 'generation_config', 'seed', 'streamer', 'signal', 'trace', 'on_trace_step', 'output_logits', 'on_warning']);
+const EXTRA_KEYS = new Set(['input_ids', 'attention_mask', 'generation_config', 'seed', 'streamer', 'signal', 'trace', 'on_trace_step', 'output_logits', 'on_warning', 'hooks']);
 
 function toRows(x: readonly number[] | readonly (readonly number[])[], name: string): number[][] {
   if (!Array.isArray(x)) throw new GenerationError(`\`${name}\` must be an array of token ids or an array of rows`);
@@ -326,6 +332,7 @@ async function step(
   mask: number[][],
   past: KVCache | null,
   use_cache: boolean,
+  hooks: ForwardHooks | undefined,
 ): Promise<{ logits: Float32Array; past: KVCache | null }> {
   const cached = use_cache && past !== null && past.length > 0;
   const positions = mask.map(positionIdsFromMask);
@@ -338,6 +345,7 @@ async function step(
     past_key_values: cached ? past : null,
     use_cache,
     num_logits_to_keep: 1,
+    ...(hooks ? { hooks } : {}),
   });
   return { logits: out.logits.data, past: use_cache ? (out.past_key_values ?? null) : null };
 }
@@ -448,7 +456,7 @@ async function greedyOrSample(
   let past: KVCache | null = null;
   for (let s = 0; ; s++) {
     if (options.signal?.aborted) throw abortError(options.signal);
-    const out = await step(model, ids, mask, past, cfg.use_cache);
+    const out = await step(model, ids, mask, past, cfg.use_cache, options.hooks);
     past = out.past;
     if (options.signal?.aborted) throw abortError(options.signal);
     if (options.output_logits) logitsOut.push({ data: out.logits.slice(0, rows * V), dims: [rows, V] });
@@ -527,7 +535,7 @@ async function beamSearch(
   let past: KVCache | null = null;
   for (let s = 0; ; s++) {
     if (options.signal?.aborted) throw abortError(options.signal);
-    const out = await step(model, ids, mask, past, cfg.use_cache);
+    const out = await step(model, ids, mask, past, cfg.use_cache, options.hooks);
     past = out.past;
     if (options.signal?.aborted) throw abortError(options.signal);
     if (options.output_logits) logitsOut.push({ data: out.logits.slice(0, rows * V), dims: [rows, V] });

@@ -1,6 +1,7 @@
 // The seam between a model (weights + config) and the code that does the arithmetic. The reference backend
 // (reference-backend.ts) is plain readable TypeScript; a faster one (WASM, threads) implements the same
 // interface and must give the same numbers within float32 tolerance.
+import type { ForwardHooks } from './hooks.js';
 import type { GPT2Config, GPT2Weights, KVCache, Tensor } from './types.js';
 
 /** One forward pass, with every argument already checked and defaulted by the model. */
@@ -20,6 +21,11 @@ export interface BackendRequest {
   output_attentions: boolean;
   /** which TransformerLens hook names to capture, or null for none */
   capture: ((name: string) => boolean) | null;
+  /**
+   * write hooks by TransformerLens hook name (checked), or null. A backend that cannot run one of them in flight
+   * must hand the request to the reference backend (gpt2Forward), never ignore it.
+   */
+  hooks?: ForwardHooks | null;
   /** compute the LM head (tied to wte, or lm_head when untied) */
   lm_head: boolean;
   /** with lm_head: logits for the last N positions of each row only (0 = all) */

@@ -19,20 +19,14 @@ export function block(x: Float32Array, w: GPT2BlockWeights, eps: number, ctx: Om
   const C = w.ln_1.weight.length;
   const p = `blocks.${layer}.`;
   const dims = [B, T, C];
-  hooks.save(p + 'hook_resid_pre', x, dims);
-
-  const a = layerNorm(x, M, C, w.ln_1, eps);
-  hooks.save(p + 'ln1.hook_normalized', a, dims);
+  // (hook_resid_pre runs in gpt2.ts, before output_hidden_states records the block's input)
+  const a = hooks.point(p + 'ln1.hook_normalized', layerNorm(x, M, C, w.ln_1, eps), dims);
   const attn = causalSelfAttention(a, w.attn, { ...ctx, prefix: p + 'attn.' });
-  hooks.save(p + 'hook_attn_out', attn.out, dims);
-  const mid = add(x, attn.out); // residual
-  hooks.save(p + 'hook_resid_mid', mid, dims);
+  const attnOut = hooks.point(p + 'hook_attn_out', attn.out, dims);
+  const mid = hooks.point(p + 'hook_resid_mid', add(x, attnOut), dims); // residual
 
-  const m = layerNorm(mid, M, C, w.ln_2, eps);
-  hooks.save(p + 'ln2.hook_normalized', m, dims);
-  const mlpOut = mlp(m, M, w.mlp, hooks, p + 'mlp.', [B, T]);
-  hooks.save(p + 'hook_mlp_out', mlpOut, dims);
-  const out = add(mid, mlpOut); // residual
-  hooks.save(p + 'hook_resid_post', out, dims);
+  const m = hooks.point(p + 'ln2.hook_normalized', layerNorm(mid, M, C, w.ln_2, eps), dims);
+  const mlpOut = hooks.point(p + 'hook_mlp_out', mlp(m, M, w.mlp, hooks, p + 'mlp.', [B, T]), dims);
+  const out = hooks.point(p + 'hook_resid_post', add(mid, mlpOut), dims); // residual
   return attn.probs ? { out, probs: attn.probs } : { out };
 }

@@ -66,18 +66,20 @@ export function gpt2Forward(config: GPT2Config, weights: GPT2Weights, req: Backe
   const T = req.input_ids[0]!.length;
   const C = config.n_embd;
   const dims = [B, T, C];
-  const hooks = new HookRecorder(req.capture);
+  const past = req.cache ? req.cache.length : 0;
+  const hooks = new HookRecorder(req.capture, req.hooks ?? null, past);
 
-  const { tok, pos } = embed(weights, C, req.input_ids, req.position_ids);
-  hooks.save('hook_embed', tok, dims);
-  hooks.save('hook_pos_embed', pos, dims);
+  const e = embed(weights, C, req.input_ids, req.position_ids);
+  const tok = hooks.point('hook_embed', e.tok, dims);
+  const pos = hooks.point('hook_pos_embed', e.pos, dims);
   let x: Float32Array = new Float32Array(B * T * C); // [B·T, C]
   for (let i = 0; i < x.length; i++) x[i] = tok[i]! + pos[i]!;
 
   const hidden: Tensor[] = [];
   const attentions: Tensor[] = [];
-  const Tk = (req.cache ? req.cache.length : 0) + T;
+  const Tk = past + T;
   for (let l = 0; l < config.n_layer; l++) {
+    x = hooks.point(`blocks.${l}.hook_resid_pre`, x, dims);
     if (req.output_hidden_states) hidden.push({ data: x, dims: [...dims] });
     const r = block(x, weights.h[l]!, config.layer_norm_epsilon, {
       B,
@@ -95,8 +97,7 @@ export function gpt2Forward(config: GPT2Config, weights: GPT2Weights, req: Backe
   }
   req.cache?.advance(T);
 
-  const h = layerNorm(x, B * T, C, weights.ln_f, config.layer_norm_epsilon); // [B·T, C]
-  hooks.save('ln_final.hook_normalized', h, dims);
+  const h = hooks.point('ln_final.hook_normalized', layerNorm(x, B * T, C, weights.ln_f, config.layer_norm_epsilon), dims); // [B·T, C]
   if (req.output_hidden_states) hidden.push({ data: h, dims: [...dims] });
 
   const result: BackendResult = { last_hidden_state: { data: h, dims: [...dims] } };

@@ -4,7 +4,7 @@ export { parseConfig, ConfigError, GPT2_DEFAULTS, innerDim, headDim } from './co
 export { KVCache, type KVCacheShape } from './kv-cache.js';
 export type { ForwardBackend, BackendRequest, BackendResult } from './backend.js';
 export { referenceBackend, gpt2Forward, unembed } from './gpt2.js';
-export { hookNames, BLOCK_HOOKS, MODEL_HOOKS } from './hooks.js';
+export { hookNames, BLOCK_HOOKS, MODEL_HOOKS, checkHooks, hookLayer, type ForwardHooks, type HookFn, type HookContext } from './hooks.js';
 export {
   GPT2PreTrainedModel,
   GPT2Model,

@@ -177,6 +177,16 @@ export class KVCache {
     return this.reorder(rows);
   }
 
+  /**
+   * Keeps only the first `length` positions (HF's DynamicCache.crop): the next forward pass continues from there.
+   * The rows, buffers and version stay; a backend's mirror notices the shorter length.
+   */
+  crop(length: number): this {
+    if (!Number.isInteger(length) || length < 0 || length > this.length) throw new Error(`KVCache.crop: length must be an integer in [0, ${this.length}], got ${length}`);
+    this.length = length;
+    return this;
+  }
+
   /** A deep copy with room for exactly the stored positions (or `capacity`). */
   clone(capacity = this.length): KVCache {
     const shape = { n_layer: this.n_layer, n_head: this.n_head, head_dim: this.head_dim, max_positions: this.max_positions };

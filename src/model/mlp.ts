@@ -10,12 +10,12 @@ export function geluNew(x: number): number {
   return 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)));
 }
 
-/** x: [M, C] → [M, C]; `dims` [B, T] only labels the captured tensors. */
+/** x: [M, C] → [M, C]; `dims` [B, T] only labels the hooked tensors. */
 export function mlp(x: Float32Array, M: number, w: GPT2BlockWeights['mlp'], hooks: HookRecorder, prefix: string, dims: [number, number]): Float32Array {
   const inner = w.c_fc.nf;
-  const h = conv1d(x, M, w.c_fc); // [M, C] -> [M, n_inner]
-  hooks.save(prefix + 'hook_pre', h, [...dims, inner]);
-  for (let i = 0; i < h.length; i++) h[i] = geluNew(h[i]!);
-  hooks.save(prefix + 'hook_post', h, [...dims, inner]);
-  return conv1d(h, M, w.c_proj); // [M, n_inner] -> [M, C]
+  const pre = hooks.point(prefix + 'hook_pre', conv1d(x, M, w.c_fc), [...dims, inner]); // [M, C] -> [M, n_inner]
+  const g = new Float32Array(pre.length);
+  for (let i = 0; i < pre.length; i++) g[i] = geluNew(pre[i]!);
+  const post = hooks.point(prefix + 'hook_post', g, [...dims, inner]);
+  return conv1d(post, M, w.c_proj); // [M, n_inner] -> [M, C]
 }

@@ -4,7 +4,7 @@
 import type { BackendRequest, BackendResult, ForwardBackend } from './backend.js';
 import { parseConfig } from './config.js';
 import { referenceBackend } from './gpt2.js';
-import { capturePredicate } from './hooks.js';
+import { capturePredicate, checkHooks } from './hooks.js';
 import { KVCache } from './kv-cache.js';
 import { isRandomSpec, parseRandomSpec, randomConfig, randomWeights } from './random.js';
 import { parseShardIndex, SafetensorsFile, ShardedSource, type TensorSource } from './safetensors.js';
@@ -256,6 +256,7 @@ export abstract class GPT2PreTrainedModel {
       output_hidden_states: inputs.output_hidden_states ?? false,
       output_attentions: inputs.output_attentions ?? false,
       capture: capturePredicate(inputs.capture, c),
+      hooks: checkHooks(inputs.hooks, c),
       lm_head,
       num_logits_to_keep: keep,
     };

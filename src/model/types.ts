@@ -67,6 +67,7 @@ export interface GPT2Weights {
 /** A KV cache ("past_key_values"); the class lives in kv-cache.ts. */
 export type { KVCache } from './kv-cache.js';
 import type { KVCache } from './kv-cache.js';
+import type { ForwardHooks } from './hooks.js';
 
 /** `model.forward(...)`'s arguments, as HF's GPT2Model / GPT2LMHeadModel forward takes them. */
 export interface ForwardInputs {
@@ -88,6 +89,11 @@ export interface ForwardInputs {
   num_logits_to_keep?: number;
   /** TransformerLens hook names (e.g. 'blocks.0.mlp.hook_post') whose activations are returned in `cache` */
   capture?: readonly string[] | ((name: string) => boolean);
+  /**
+   * write hooks, TransformerLens's run_with_hooks: hook name → (value, ctx) => replacement | void, run where the
+   * activation is made; what a hook returns (same dims) or leaves in `value.data` flows on (docs/interventions.md)
+   */
+  hooks?: ForwardHooks;
 }
 
 /** GPT2Model's output. */

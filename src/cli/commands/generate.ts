@@ -8,6 +8,7 @@ import { GENERATION_OPTIONS, rangeText, type OptionType } from '../../generation
 import { TextStreamer } from '../../generation/streamers.js';
 import { UsageError } from '../errors.js';
 import { addEngineOptions, loadModelAndTokenizer, modelOption, type EngineCliOptions } from '../model-option.js';
+import { ablationFromOptions, ablationKind, addAblateOptions, type AblateCliOptions } from '../intervention-options.js';
 
 type Kind = 'int' | 'float' | 'bool' | 'early' | 'ids' | 'json-ids';
 
@@ -73,6 +74,7 @@ export function register(program: Command): void {
     if (kind === 'bool') cmd.option(`--${flag}`, help);
     else cmd.option(`--${flag} <value>`, help);
   }
+  addAblateOptions(cmd);
   addEngineOptions(cmd)
     .option('--json', 'print {"sequences":[{"ids":[...],"text":"...","score":-1.23}]} instead of streaming text')
     .addOption(modelOption())
@@ -81,7 +83,8 @@ export function register(program: Command): void {
       '\nscore: the beam score (sequences_scores) for beam search, else the sum of the chosen tokens\' log-probabilities.\n' +
         'Examples:\n  gpt2-lens generate "The theory of relativity is" --max-new-tokens 30\n' +
         '  gpt2-lens generate "Once upon a time" --do-sample --temperature 0.8 --top-p 0.9 --seed 1\n' +
-        '  gpt2-lens generate "Hello" --num-beams 4 --num-return-sequences 2 --json\n',
+        '  gpt2-lens generate "Hello" --num-beams 4 --num-return-sequences 2 --json\n' +
+        '  gpt2-lens generate "The Eiffel Tower is in" --ablate 0.1,5.3   (heads ablated at every step; mean: over the prompt)\n',
     )
     .action(async (prompt: string, opts: Record<string, string | boolean | undefined>) => {
       const options: Partial<GenerateOptions> = {};
@@ -92,10 +95,13 @@ export function register(program: Command): void {
         (options as Record<string, unknown>)[name] = parseValue(flag, kind, raw);
       }
       const json = opts.json === true;
+      ablationKind(opts as AblateCliOptions); // a bad --ablation fails before the model loads
       const { model, tokenizer } = await loadModelAndTokenizer(String(opts.model), { quiet: json, engine: opts as EngineCliOptions });
       if (model.is_random) process.stderr.write(`gpt2-lens: note: ${String(opts.model)} has RANDOM weights, so the text is gibberish\n`);
       const input_ids = tokenizer.encode(prompt);
       if (input_ids.length === 0) throw new UsageError('the prompt is empty: give at least one character of text');
+      const ablation = await ablationFromOptions(opts as AblateCliOptions, model, input_ids);
+      if (ablation && !json) process.stderr.write(`gpt2-lens: ${ablation.label}\n`);
       const single = (options.num_beams ?? 1) === 1 && (options.num_return_sequences ?? 1) === 1;
       const stream = !json && single;
       const streamer = stream ? new TextStreamer(tokenizer, (s) => process.stdout.write(s)) : undefined;
@@ -105,6 +111,7 @@ export function register(program: Command): void {
           ...options,
           input_ids,
           ...(streamer ? { streamer } : {}),
+          ...(ablation ? { hooks: ablation.hooks } : {}),
           on_warning: (w) => process.stderr.write(`gpt2-lens: warning: ${w}\n`),
         });
       } catch (e) {

@@ -1,10 +1,9 @@
 // gpt2-lens next PROMPT [--top 10] [--json]: the notebook's next-token table — the model's probability for every
 // possible next token after the prompt (softmax of the last position's raw logits), best first.
 import type { Command } from 'commander';
-import { topKIndices } from '../../generation/logits-process.js';
-import { softmaxArray } from '../../generation/math.js';
-import type { Candidate } from '../../explorer/types.js'; // a row of the table: the same JSON as the server's /api/next
+import { nextTokens } from '../../interp/index.js'; // the same JSON as the server's /api/next
 import { UsageError } from '../errors.js';
+import { ablationFromOptions, ablationKind, addAblateOptions, type AblateCliOptions } from '../intervention-options.js';
 import { addEngineOptions, loadModelAndTokenizer, modelOption, type EngineCliOptions } from '../model-option.js';
 
 function positiveInt(value: string, flag: string): number {
@@ -21,23 +20,28 @@ export function register(program: Command): void {
     .option('--top <n>', 'how many tokens to list', '10')
     .option('--json', 'print {"input_ids":[...],"top":[{"id","token","prob","logit"},...]}')
     .addOption(modelOption())
-    .addHelpText('after', '\nExample:\n  gpt2-lens next "The theory of relativity is" --top 5\n  gpt2-lens next "Hello" --model random:gpt2 --json\n');
-  addEngineOptions(command).action(async (prompt: string, opts: EngineCliOptions & { top: string; json?: boolean; model: string }) => {
+    .addHelpText(
+      'after',
+      '\nExamples:\n  gpt2-lens next "The theory of relativity is" --top 5\n  gpt2-lens next "Hello" --model random:gpt2 --json\n' +
+        '  gpt2-lens next "When Mary and John went to the store, John gave a drink to" --ablate 9.6,9.9 --ablation mean\n',
+    );
+  addAblateOptions(command);
+  addEngineOptions(command).action(async (prompt: string, opts: EngineCliOptions & AblateCliOptions & { top: string; json?: boolean; model: string }) => {
     const top = positiveInt(opts.top, '--top');
+    ablationKind(opts); // a bad --ablation fails before the model loads
     const { model, tokenizer } = await loadModelAndTokenizer(opts.model, { quiet: opts.json, engine: opts });
     if (model.is_random) process.stderr.write(`gpt2-lens: note: ${opts.model} has RANDOM weights, so these probabilities mean nothing\n`);
     const input_ids = tokenizer.encode(prompt);
     if (input_ids.length === 0) throw new UsageError('the prompt is empty: give at least one character of text');
     if (input_ids.length > model.config.n_positions) throw new UsageError(`the prompt is ${input_ids.length} tokens, more than the model's n_positions (${model.config.n_positions})`);
-    const out = await model.forward({ input_ids: [input_ids], num_logits_to_keep: 1, use_cache: false });
-    const logits = out.logits.data; // [1, 1, vocab_size]: the last position only
-    const probs = softmaxArray(logits);
-    const rows: Candidate[] = topKIndices(logits, top).map((id) => ({ id, token: tokenizer.decode([id]), prob: probs[id]!, logit: logits[id]! }));
+    const ablation = await ablationFromOptions(opts, model, input_ids);
+    const table = await nextTokens(model, tokenizer, input_ids, { top, ...(ablation ? { hooks: ablation.hooks } : {}) });
     if (opts.json) {
-      process.stdout.write(JSON.stringify({ input_ids, top: rows }) + '\n');
+      process.stdout.write(JSON.stringify(table) + '\n');
       return;
     }
-    const lines = [`${JSON.stringify(prompt)} → ${input_ids.length} tokens [${input_ids.join(', ')}]; the next token:`, ''];
+    const rows = table.top;
+    const lines = [`${JSON.stringify(prompt)} → ${input_ids.length} tokens [${input_ids.join(', ')}]; the next token${ablation ? `, with ${ablation.label}` : ''}:`, ''];
     lines.push(`${'rank'.padStart(4)}  ${'id'.padStart(6)}  ${'token'.padEnd(18)}  ${'prob'.padStart(8)}  ${'logit'.padStart(9)}`);
     rows.forEach((r, i) => {
       const bar = '█'.repeat(Math.round(r.prob * 40));
