@@ -433,7 +433,7 @@ describe('POST /api/generate', () => {
 describe('validation: 400 with the message and the field', () => {
   const cases: [path: string, body: unknown, message: string, param: string | null][] = [
     ['/api/next', { text: 'a', foo: 1 }, 'unknown field "foo"; this endpoint takes: text, input_ids, top, temperature, top_k, top_p, min_p, repetition_penalty', 'foo'],
-    ['/api/forward', { text: 'a', attention: true }, 'unknown field "attention"; this endpoint takes: text, input_ids, attentions, hidden_states, lens, lens_top', 'attention'],
+    ['/api/forward', { text: 'a', attention: true }, 'unknown field "attention"; this endpoint takes: text, input_ids, attentions, hidden_states, lens, lens_top, capture', 'attention'],
     ['/api/tokenize', { text: 'a', ids: [1] }, 'unknown field "ids"; this endpoint takes: text', 'ids'],
     ['/api/tokenize', {}, '"text" is missing', 'text'],
     ['/api/tokenize', { text: 5 }, '"text" must be a string, got 5', 'text'],

@@ -36,4 +36,5 @@ export {
   type ShardIndex,
 } from './safetensors.js';
 export { weightsFromSource, weightsToTensors, countParameters } from './weights.js';
+export { captureActivations, captureDims, CaptureError, MAX_CAPTURE_FLOATS, type CaptureJson } from './captures.js';
 export { logitLens, type LogitLensOptions, type LogitLensResult, type LensTopK, type LensInputs } from './logit-lens.js';

@@ -1,5 +1,6 @@
 // What each API endpoint computes, given a checked request: tokens, the next-token table with its knobs, one
 // forward pass (attention, hidden states, the logit lens). Generation lives in ./generate.ts.
+import { captureActivations, CaptureError } from '../model/captures.js';
 import { logitLens } from '../model/logit-lens.js';
 import type { GPT2LMHeadModel } from '../model/model.js';
 import type { GPT2Tokenizer } from '../tokenizer/gpt2-tokenizer.js';
@@ -16,6 +17,7 @@ import { softmaxArray } from '../generation/math.js';
 import { ApiError } from './errors.js';
 import type { Schema } from './validate.js';
 import type {
+  CaptureJson,
   Candidate,
   ForwardRequest,
   ForwardResponse,
@@ -200,6 +202,7 @@ export function forwardSchema(ctx: Context): Schema {
     hidden_states: { type: 'boolean' },
     lens: { type: 'boolean' },
     lens_top: { type: 'integer', min: 1, limit: 20 },
+    capture: { type: 'strings', maxLength: 4096 },
   };
 }
 
@@ -244,5 +247,16 @@ export async function forward(ctx: Context, body: ForwardRequest): Promise<Forwa
     );
     if (res.lens.length !== n_layer + 1) throw new Error(`the logit lens returned ${res.lens.length} layers, expected ${n_layer + 1}`);
   }
+  if (body.capture !== undefined) res.captures = await forwardCaptures(ctx, ids, body.capture);
   return res;
+}
+
+/** `capture`: the named activations (src/model/captures.ts); a bad name or too many floats is a 400 on "capture". */
+async function forwardCaptures(ctx: Context, ids: number[], names: string[]): Promise<Record<string, CaptureJson>> {
+  try {
+    return await captureActivations(ctx.model, ids, names);
+  } catch (err) {
+    if (err instanceof CaptureError) throw new ApiError(err.message, 'capture');
+    throw err;
+  }
 }

@@ -1,5 +1,8 @@
 // The JSON the explorer's API speaks, request and response, endpoint by endpoint (docs/api.md shows examples).
 // Types only: the web page imports this file too, so the page and the server cannot drift apart.
+import type { CaptureJson } from '../model/captures.js';
+
+export type { CaptureJson };
 
 /** Ceilings this server puts on a request; beyond them the answer is a 400 that names the field. */
 export interface ServerLimits {
@@ -127,6 +130,8 @@ export interface ForwardRequest {
   lens?: boolean;
   /** tokens per position in the lens (default 3) */
   lens_top?: number;
+  /** TransformerLens hook names to return under `captures` (docs/model.md lists them) */
+  capture?: string[];
 }
 
 export interface LensEntry {
@@ -148,6 +153,8 @@ export interface ForwardResponse {
    * [n_layer + 1][T][lens_top]; entry 0 is the embeddings, entry n_layer is the model's real prediction.
    */
   lens?: LensEntry[][][];
+  /** each hook of `capture`: `{dims, data}`, batch dimension dropped (e.g. attn.hook_q: [T, n_head, head_dim]) */
+  captures?: Record<string, CaptureJson>;
 }
 
 /** POST /api/generate: HF's generate options (their names and defaults), plus the prompt and stream. */

@@ -5,6 +5,7 @@ import { register as tokenize } from './tokenize.js';
 import { register as decode } from './decode.js';
 import { register as vocab } from './vocab.js';
 import { register as next } from './next.js';
+import { register as forward } from './forward.js';
 import { register as generate } from './generate.js';
 import { register as serve } from './serve.js';
 import { register as download } from './download.js';
@@ -12,4 +13,4 @@ import { register as cache } from './cache.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [tokenize, decode, vocab, next, generate, serve, download, cache];
+export const commands: RegisterCommand[] = [tokenize, decode, vocab, next, forward, generate, serve, download, cache];
