@@ -27,6 +27,7 @@ import type {
   NextRequest,
   NextResponse,
   ProcessedCandidate,
+  ReportedToken,
   ServerLimits,
   TokenizeResponse,
 } from './types.js';
@@ -130,6 +131,7 @@ export function nextSchema(ctx: Context): Schema {
     top_p: { type: 'number', exclusiveMin: 0, max: 1 },
     min_p: { type: 'number', min: 0, max: 1 },
     repetition_penalty: { type: 'number', exclusiveMin: 0 },
+    ids: { type: 'integers', min: 0, max: ctx.model.config.vocab_size - 1, maxLength: ctx.limits.max_top },
   };
 }
 
@@ -179,9 +181,18 @@ export async function next(ctx: Context, body: NextRequest): Promise<NextRespons
   const after = softmaxArray(scores);
   const processed: ProcessedCandidate[] = topIndices(scores, n).map((id) => ({ id, token: tokenText(ctx, id), prob: after[id]!, score: scores[id]! }));
   const removed_by: Record<string, KnobName> = {};
-  for (const c of [...top, ...processed]) if (removedAt[c.id]! >= 0) removed_by[String(c.id)] = chain[removedAt[c.id]!]!.name;
+  for (const id of [...top.map((c) => c.id), ...processed.map((c) => c.id), ...(body.ids ?? [])]) {
+    if (removedAt[id]! >= 0) removed_by[String(id)] = chain[removedAt[id]!]!.name;
+  }
   let kept = 0;
   for (let v = 0; v < scores.length; v++) if (scores[v] !== -Infinity) kept++;
+  const reportIds = [...new Set([...top.map((c) => c.id), ...processed.map((c) => c.id), ...(body.ids ?? [])])];
+  const reported: ReportedToken[] = reportIds.map((id) => {
+    let cumulative = 0; // after-knob probability of every token scoring >= this one (ties count, as top-p's sort may keep them)
+    for (let v = 0; v < scores.length; v++) if (scores[v]! >= scores[id]!) cumulative += after[v]!;
+    const s = scores[id]!;
+    return { id, token: tokenText(ctx, id), logit: logits[id]!, raw_prob: probs[id]!, score: s === -Infinity ? null : s, prob: after[id]!, cumulative: Math.min(1, cumulative) };
+  });
   return {
     input_ids: ids,
     top,
@@ -190,6 +201,7 @@ export async function next(ctx: Context, body: NextRequest): Promise<NextRespons
     removed_by,
     removed_count,
     kept,
+    reported,
   };
 }
 

@@ -80,6 +80,22 @@ export interface NextRequest extends Knobs {
   input_ids?: number[];
   /** rows in the table (default 10) */
   top?: number;
+  /** more ids to report in `reported` (besides the rows of `top` and `processed`) */
+  ids?: number[];
+}
+
+/** Every number the table shows for one token: before and after the knobs. */
+export interface ReportedToken {
+  id: number;
+  token: string;
+  /** the raw logit and its softmax */
+  logit: number;
+  raw_prob: number;
+  /** the score after every knob (-Infinity when removed; JSON null) and its softmax (0 when removed) */
+  score: number | null;
+  prob: number;
+  /** the probability after the knobs of this token and of every token scoring at least as high (top-p's running sum) */
+  cumulative: number;
 }
 
 /** A row of the CLI's `next --json` table: the raw softmax. */
@@ -110,12 +126,14 @@ export interface NextResponse {
   knobs: { name: KnobName; value: number; processor: string }[];
   /** the top rows after the knobs */
   processed: ProcessedCandidate[];
-  /** for each id in `top` or `processed` that some knob removed: which knob (the first one that did) */
+  /** for each id in `top`, `processed` or the request's `ids` that some knob removed: which knob (the first one that did) */
   removed_by: Record<string, KnobName>;
   /** how many of the vocabulary's tokens each knob removed */
   removed_count: Partial<Record<KnobName, number>>;
   /** tokens left after every knob */
   kept: number;
+  /** the ids of `top`, then of `processed`, then of the request's `ids` (each once), with every number of each */
+  reported: ReportedToken[];
 }
 
 /** POST /api/forward */
