@@ -1,5 +1,6 @@
 // The sampling knobs: a slider for moving and a typed field for an exact value (the API's range; out-of-range values
 // go to the server, whose error shows under the field). Each one is a Hugging Face logits processor or warper; "off" is its neutral value.
+import { useEffect, useState } from 'preact/hooks';
 import type { Knobs as KnobValues } from '../api.ts';
 
 export interface KnobState {
@@ -73,6 +74,33 @@ const DEFS: KnobDef[] = [
   },
 ];
 
+/**
+ * A typed field for an exact value. It keeps what the person typed ("0." on the way to "0.3") and follows the slider
+ * when the value changes elsewhere; an empty or unparsable field is sent as NaN, so the server says what it wants.
+ */
+function ExactField({ id, label, value, onValue }: { id: string; label: string; value: number; onValue: (v: number) => void }) {
+  const [text, setText] = useState(String(value));
+  const parsed = text.trim() === '' ? NaN : Number(text);
+  useEffect(() => {
+    if (!Object.is(parsed, value)) setText(Number.isNaN(value) ? '' : String(value));
+  }, [value]);
+  return (
+    <input
+      type="number"
+      class="knob-exact"
+      id={id}
+      aria-label={label}
+      step="any"
+      value={text}
+      onInput={(e) => {
+        const raw = (e.target as HTMLInputElement).value;
+        setText(raw);
+        onValue(raw.trim() === '' ? NaN : Number(raw));
+      }}
+    />
+  );
+}
+
 /** `error`: the API's error for one of the knobs (its `param`), shown under that field. */
 export function Knobs({ value, onChange, error }: { value: KnobState; onChange: (k: KnobState) => void; error?: { param: string | null; message: string } | null }) {
   return (
@@ -94,19 +122,7 @@ export function Knobs({ value, onChange, error }: { value: KnobState; onChange: 
             aria-describedby={`knob-${d.key}-help`}
             onInput={(e) => onChange({ ...value, [d.key]: Number((e.target as HTMLInputElement).value) })}
           />
-          <input
-            type="number"
-            class="knob-exact"
-            id={`knob-${d.key}-exact`}
-            aria-label={`${d.label}, exact value`}
-            step="any"
-            value={value[d.key]}
-            onChange={(e) => {
-              const raw = (e.target as HTMLInputElement).value;
-              // an empty or unparsable field is sent as NaN → the server says what it wants; nothing is silently clamped
-              onChange({ ...value, [d.key]: raw.trim() === '' ? NaN : Number(raw) });
-            }}
-          />
+          <ExactField id={`knob-${d.key}-exact`} label={`${d.label}, exact value`} value={value[d.key]} onValue={(v) => onChange({ ...value, [d.key]: v })} />
           {error && error.param === d.key && (
             <span class="field-error" role="alert" id={`knob-${d.key}-error`}>
               {error.message}

@@ -199,8 +199,9 @@ export function Walk({ ids, info, knobs, stale, active, onOpen }: { ids: number[
             const pre = row(cap(`blocks.${block}.hook_resid_pre`), p);
             const mean = pre.reduce((a, b) => a + b, 0) / n_embd;
             const variance = pre.reduce((a, b) => a + (b - mean) ** 2, 0) / n_embd;
-            const scores = row(cap(`blocks.${block}.attn.hook_attn_scores`), head * T + p, 0, T);
-            const pattern = row(cap(`blocks.${block}.attn.hook_pattern`), head * T + p, 0, T).slice(0, p + 1);
+            // [n_head, T, T]: row (head, p) starts at (head·T + p)·T
+            const scores = cap(`blocks.${block}.attn.hook_attn_scores`).data.slice((head * T + p) * T, (head * T + p + 1) * T);
+            const pattern = cap(`blocks.${block}.attn.hook_pattern`).data.slice((head * T + p) * T, (head * T + p) * T + p + 1);
             return (
               <>
                 <p class="walk-formula">z = softmax(q·kᵀ/√{D} + mask) · v, with q, k, v = ln_1(x) · c_attn (head {head}: columns {head * D}…{head * D + D - 1})</p>

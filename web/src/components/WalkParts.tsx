@@ -6,7 +6,7 @@ import { attnColor } from '../format.ts';
 /** Shows at most this many values of a vector; the rest are counted. */
 export const SHOWN = 8;
 
-/** The row `index` of a [rows, width] slice of a capture (width = product of the dims after the first). */
+/** `width` values from `from` in row `index` of a capture whose first dimension is T ([T, ...]: a position's row). */
 export function row(c: CaptureJson, index: number, from = 0, width?: number): number[] {
   const w = width ?? c.dims.slice(1).reduce((a, b) => a * b, 1);
   const rowWidth = c.dims.slice(1).reduce((a, b) => a * b, 1);
