@@ -328,13 +328,14 @@ test('the explorer, used as a person would, in headless Chromium', { timeout: 18
   });
 
   await t.test('never a wrong number: every row shows the processed probability the API reports, raw and after on every row, absolute bars', async () => {
-    const text = 'the cat sat on the mat and the cat';
+    // " Unsure" is in the prompt and in the raw top 10; penalised, it falls out of the processed top 10 (0.0066%, not 0%)
+    const text = 'The theory of relativity is healing crochetustain Trojan Wikileaks debate leading Unsure';
     await typePrompt(text);
-    await page.fill('#knob-repetition_penalty-exact', '10');
-    await page.waitForFunction(() => document.querySelector('#knob-repetition_penalty-value')?.textContent === '10.00');
+    await page.fill('#knob-repetition_penalty-exact', '2');
+    await page.waitForFunction(() => document.querySelector('#knob-repetition_penalty-value')?.textContent === '2.00');
     await page.waitForFunction(() => document.querySelector('.next-table')?.getAttribute('aria-busy') === 'false');
     const rows = await page.locator('.rows .row').evaluateAll((els) => els.map((e) => ({ id: Number((e as HTMLElement).dataset.tokenId), prob: Number((e as HTMLElement).dataset.prob), raw: Number((e as HTMLElement).dataset.rawProb), width: ((e as HTMLElement).querySelector('.bar.after') as HTMLElement).style.width })));
-    const want = await api<NextResponse>('/api/next', { text, top: 10, repetition_penalty: 10, ids: rows.map((r) => r.id) });
+    const want = await api<NextResponse>('/api/next', { text, top: 10, repetition_penalty: 2, ids: rows.map((r) => r.id) });
     let nonZeroOutsideProcessed = 0;
     for (const r of rows) {
       const rep = want.reported.find((x) => x.id === r.id)!;
@@ -433,6 +434,23 @@ test('the explorer, used as a person would, in headless Chromium', { timeout: 18
     }
     await page.setViewportSize({ width: 1280, height: 800 });
     await page.click('#tab-next');
+  });
+
+  await t.test('the address carries the state: prompt, view and knobs restore from it and follow the page', async () => {
+    const p = await context.newPage();
+    p.on('request', (r) => requests.push(r.url()));
+    p.on('pageerror', (e) => pageErrors.push(e.message));
+    await p.goto(`${url}?prompt=${encodeURIComponent('Hello world')}&top_k=4&view=lens&model=ignored`);
+    await p.waitForSelector('#lens-legend');
+    assert.equal(await p.inputValue('#prompt'), 'Hello world');
+    assert.equal(await p.getAttribute('#tab-lens', 'aria-selected'), 'true');
+    assert.equal(await p.textContent('#knob-top_k-value'), '4');
+    await p.click('#tab-next');
+    await p.locator('#knob-temperature').fill('2');
+    await p.waitForFunction(() => new URLSearchParams(location.search).get('temperature') === '2');
+    const q = new URLSearchParams(new URL(p.url()).search);
+    assert.deepEqual([q.get('prompt'), q.get('view'), q.get('top_k'), q.get('model')], ['Hello world', 'next', '4', 'ignored']);
+    await p.close();
   });
 
   await t.test('no request left the server, and the page raised no error', async () => {

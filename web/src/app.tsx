@@ -10,6 +10,7 @@ import { Compare } from './components/Compare.tsx';
 import { DEFAULT_KNOBS, Knobs, knobFields, type KnobState } from './components/Knobs.tsx';
 import { LogitLens } from './components/LogitLens.tsx';
 import { Walk } from './components/Walk.tsx';
+import { downloadJson, readUrlState, writeUrlState } from './url-state.ts';
 import { alternativesOf, NextTable, Summary, type Row } from './components/NextTable.tsx';
 
 type Tab = 'next' | 'beam' | 'attention' | 'lens' | 'compare' | 'walk';
@@ -23,6 +24,7 @@ const TABS: { id: Tab; label: string }[] = [
 ];
 
 const INITIAL_PROMPT = 'The theory of relativity is';
+const FROM_URL = readUrlState(location.search);
 
 /** The model as the header names it: a folder's last part, never an absolute path of the server's machine. */
 export function modelLabel(model: string): string {
@@ -55,10 +57,10 @@ function formatParams(n: number): string {
 export function App() {
   const [info, setInfo] = useState<ModelInfo | null>(null);
   const [fatal, setFatal] = useState<string | null>(null);
-  const [prompt, setPrompt] = useState(INITIAL_PROMPT);
+  const [prompt, setPrompt] = useState(FROM_URL.prompt ?? INITIAL_PROMPT);
   const [tokens, setTokens] = useState<TokenizeResponse | null>(null);
   const [steps, setSteps] = useState<Chip[]>([]);
-  const [knobs, setKnobs] = useState<KnobState>(DEFAULT_KNOBS);
+  const [knobs, setKnobs] = useState<KnobState>(FROM_URL.knobs);
   const [next, setNext] = useState<NextResponse | null>(null);
   /** the request `next` answers (ids and knobs), to tell a fresh table from a stale one */
   const [nextFor, setNextFor] = useState('');
@@ -72,7 +74,13 @@ export function App() {
   const [promptError, setPromptError] = useState<string | null>(null);
   /** why a view's forward pass cannot be shown (over the forward limit, or the server's error), by view */
   const [viewError, setViewError] = useState<{ key: string; message: string } | null>(null);
-  const [tab, setTab] = useState<Tab>('next');
+  const [tab, setTab] = useState<Tab>(FROM_URL.view ?? 'next');
+  const [copied, setCopied] = useState(false);
+  // the address follows the page: copying it shares the prompt, the view and the knobs
+  useEffect(() => {
+    const search = writeUrlState(location.search, { prompt, view: tab, knobs });
+    if (search !== location.search) history.replaceState(null, '', search);
+  }, [prompt, tab, knobs]);
   const [auto, setAuto] = useState(false);
   const [pickMode, setPickMode] = useState<'greedy' | 'sample'>('greedy');
   const stepping = useRef(false);
@@ -220,6 +228,13 @@ export function App() {
     box.setSelectionRange(c.start, c.end);
   }
 
+  /** The view's data as the API answered it (next-token table, attention or lens forward pass). */
+  function exportData(): unknown {
+    if (tab === 'next') return fresh ? next : null;
+    if (tab === 'attention' || tab === 'lens') return current(tab);
+    return null;
+  }
+
   function panel(id: Tab) {
     switch (id) {
       case 'next':
@@ -325,6 +340,20 @@ export function App() {
         </p>
       )}
 
+      <div class="share" role="toolbar" aria-label="Share and keep">
+        <button
+          type="button"
+          id="copy-link"
+          onClick={() => {
+            void navigator.clipboard?.writeText(location.href).then(() => setCopied(true), () => setCopied(false));
+          }}
+        >
+          {copied ? 'Link copied' : 'Copy link'}
+        </button>
+        <button type="button" id="export-json" disabled={!exportData()} onClick={() => downloadJson(`gpt2-lens-${tab}.json`, exportData())}>
+          Export data (JSON)
+        </button>
+      </div>
       <nav class="tabs" role="tablist" aria-label="Views">
         {TABS.map((t, i) => (
           <button
