@@ -218,7 +218,13 @@ test('the explorer, used as a person would, in headless Chromium', { timeout: 18
     const want = await api<GenerateResponse>('/api/generate', { text: 'The theory of relativity is', num_beams: 3, num_return_sequences: 3, max_new_tokens: 5, length_penalty: 1, early_stopping: false });
     const items = await page.locator('ol.hypotheses li').allTextContents();
     assert.equal(items.length, 3);
-    items.forEach((text, i) => assert.equal(text, `${fixed2(want.sequences[i]!.score)} ${want.sequences[i]!.text}`));
+    const promptLength = tokenizer.encode('The theory of relativity is').length;
+    // both scales, labelled: the beam score (sum ÷ length, length_penalty 1), the sum and the per-token mean
+    items.forEach((text, i) => {
+      const s = want.sequences[i]!;
+      const n = s.ids.length - promptLength;
+      assert.equal(text, `${fixed2(s.score)} (sum ${fixed2(s.score * n)}, per token ${fixed2(s.score)}) ${s.text}`);
+    });
     assert.ok((await page.locator('.beam-tree .node.alive').count()) >= 3);
     assert.ok((await page.locator('.beam-tree .node.pruned').count()) > 0, 'pruned candidates are drawn');
     assert.equal(await page.locator('.beam-tree .node.finished').count(), 3);
@@ -274,9 +280,11 @@ test('the explorer, used as a person would, in headless Chromium', { timeout: 18
   });
 
   await t.test('tabs work from the keyboard', async () => {
-    await page.focus('#tab-compare');
+    await page.focus('#tab-walk');
     await page.keyboard.press('ArrowRight');
     assert.equal(await page.getAttribute('#tab-next', 'aria-selected'), 'true');
+    await page.keyboard.press('ArrowLeft');
+    assert.equal(await page.getAttribute('#tab-walk', 'aria-selected'), 'true');
     await page.keyboard.press('ArrowLeft');
     assert.equal(await page.getAttribute('#tab-compare', 'aria-selected'), 'true');
   });
@@ -297,6 +305,151 @@ test('the explorer, used as a person would, in headless Chromium', { timeout: 18
     await p.goto(randomUrl);
     await p.waitForSelector('#random-banner');
     assert.match(await p.textContent('#random-banner') ?? '', /weights are random \(random:64x2x4@1\)/);
+    await p.close();
+  });
+
+  await t.test('never a wrong or stale number: a rejected prompt greys every result, keeps its error on every tab, and stops Step', async () => {
+    await page.click('#tab-next');
+    await typePrompt('The theory of relativity is');
+    const long = 'a '.repeat(600);
+    await page.fill('#prompt', long);
+    await page.waitForSelector('#prompt-error');
+    assert.match(await page.textContent('#prompt-error') ?? '', /above this server's limit of 512 \(GPT-2 itself reads at most 1024 tokens\)/);
+    assert.equal(await page.getAttribute('#results', 'data-stale'), 'true');
+    assert.equal(await page.getAttribute('#chips-box', 'data-stale'), 'true');
+    assert.equal(await page.isDisabled('#step'), true);
+    assert.equal(await page.isDisabled('#auto'), true);
+    await page.click('#tab-attention');
+    assert.equal(await page.isVisible('#prompt-error'), true, 'the error stays on the Attention tab');
+    await page.click('#tab-next');
+    await typePrompt('The theory of relativity is');
+    await page.waitForSelector('#prompt-error', { state: 'detached' });
+    assert.equal(await page.getAttribute('#results', 'data-stale'), 'false');
+  });
+
+  await t.test('never a wrong number: every row shows the processed probability the API reports, raw and after on every row, absolute bars', async () => {
+    // " Unsure" is in the prompt and in the raw top 10; penalised, it falls out of the processed top 10 (0.0066%, not 0%)
+    const text = 'The theory of relativity is healing crochetustain Trojan Wikileaks debate leading Unsure';
+    await typePrompt(text);
+    await page.fill('#knob-repetition_penalty-exact', '2');
+    await page.waitForFunction(() => document.querySelector('#knob-repetition_penalty-value')?.textContent === '2.00');
+    await page.waitForFunction(() => document.querySelector('.next-table')?.getAttribute('aria-busy') === 'false');
+    const rows = await page.locator('.rows .row').evaluateAll((els) => els.map((e) => ({ id: Number((e as HTMLElement).dataset.tokenId), prob: Number((e as HTMLElement).dataset.prob), raw: Number((e as HTMLElement).dataset.rawProb), width: ((e as HTMLElement).querySelector('.bar.after') as HTMLElement).style.width })));
+    const want = await api<NextResponse>('/api/next', { text, top: 10, repetition_penalty: 2, ids: rows.map((r) => r.id) });
+    let nonZeroOutsideProcessed = 0;
+    for (const r of rows) {
+      const rep = want.reported.find((x) => x.id === r.id)!;
+      assert.equal(r.prob, rep.prob, `processed probability of ${r.id}`);
+      assert.equal(r.raw, rep.raw_prob);
+      assert.ok(Math.abs(parseFloat(r.width) - Math.min(100, rep.prob * 100)) < 1e-3, `the bar is on an absolute scale: ${r.width} for p = ${rep.prob}`);
+      if (rep.prob > 0 && !want.processed.some((x) => x.id === r.id)) nonZeroOutsideProcessed++;
+    }
+    assert.ok(nonZeroOutsideProcessed > 0, 'a penalised token outside the processed top still shows its real probability, not 0%');
+    assert.equal(await page.locator('.rows .row .was').count(), rows.length, '"(raw x%)" on every row');
+    assert.deepEqual(await page.locator('.rows .row-logit').allTextContents(), rows.map((r) => fixed2(want.reported.find((x) => x.id === r.id)!.logit)));
+    await page.fill('#knob-repetition_penalty-exact', '1');
+    // top-p: a marker where it cuts
+    await page.fill('#knob-top_p-exact', '0.3');
+    await page.waitForSelector('.rows li[data-cut="top_p"]');
+    // a value out of the API's range is sent, and the API's error shows under the field
+    await page.fill('#knob-top_p-exact', '1.5');
+    await page.waitForSelector('#knob-top_p-error');
+    assert.equal(await page.textContent('#knob-top_p-error'), '"top_p" must be <= 1, got 1.5');
+    await page.getByRole('button', { name: 'Reset knobs' }).click();
+  });
+
+  await t.test('the chip row is one tab stop; legends say the colour scales; views keep their state across tabs', async () => {
+    assert.equal(await page.locator('.chips .chip[tabindex="0"]').count(), 1);
+    await page.locator('.chips .chip').first().focus();
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await page.evaluate(() => [...document.querySelectorAll('.chips .chip')].indexOf(document.activeElement as Element)), 1);
+    await page.click('#tab-attention');
+    await page.waitForSelector('#attn-legend');
+    assert.equal(await page.getAttribute('#attn-legend', 'data-scale'), 'sqrt');
+    await page.selectOption('#attn-layer', '1');
+    await page.getByRole('radio', { name: 'head 3' }).click();
+    await page.click('#tab-beam');
+    await page.click('#tab-attention');
+    assert.equal(await page.inputValue('#attn-layer'), '1', 'the chosen layer is kept');
+    assert.equal(await page.getAttribute('[role=radio][aria-label="head 3"]', 'aria-checked'), 'true', 'the chosen head is kept');
+    await page.click('#tab-lens');
+    await page.waitForSelector('#lens-legend');
+    assert.equal(await page.getAttribute('#lens-legend', 'data-scale'), 'linear');
+    assert.equal(await page.getAttribute('#beam-max-new', 'max'), '256', "the beam field allows the server's limit");
+    assert.equal(await page.getAttribute('#compare-seed', 'min'), '0');
+  });
+
+  await t.test('the logit lens over the forward limit says so instead of "Computing…"', async () => {
+    const text = 'the cat '.repeat(70); // 140 tokens: above max_forward_tokens (128), under max_prompt_tokens
+    await page.fill('#prompt', text);
+    await page.waitForFunction(() => document.querySelector('#panel-lens .view-status')?.textContent?.includes('limited to 128 tokens'));
+    assert.doesNotMatch(await page.textContent('#panel-lens .view-status') ?? '', /Computing/);
+    await typePrompt('The theory of relativity is');
+  });
+
+  await t.test('How GPT-2 computed this: every step renders with the real numbers, at 1280 and 390 px', async () => {
+    const g = readGolden<{ cases: { text: string; input_ids: number[]; hidden_states: number[][][]; attentions: number[][][][] }[] }>('golden-forward.json').cases[0]!;
+    assert.equal(g.text, 'The theory of relativity is');
+    const caps = await api<{ captures: Record<string, { dims: number[]; data: number[] }> }>('/api/forward', { text: g.text, attentions: false, lens: false, capture: ['blocks.0.ln1.hook_normalized', 'blocks.0.attn.hook_q', 'blocks.0.mlp.hook_pre'] });
+    const T = g.input_ids.length;
+    const p = T - 1;
+    const cells = (name: string): Promise<number[]> => page.locator(`[data-name="${name}"] .walk-cell`).evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset.value)));
+    const close = (what: string, got: number[], want: number[]): void => {
+      assert.equal(got.length, want.length, what);
+      got.forEach((x, i) => assert.ok(Math.abs(x - want[i]!) <= 1e-5 + 1e-4 * Math.abs(want[i]!), `${what}[${i}]: ${x} vs ${want[i]}`));
+    };
+    for (const width of [1280, 390]) {
+      await page.setViewportSize({ width, height: 900 });
+      await page.click('#tab-walk');
+      await page.waitForSelector('[data-view="walk"] .walk[data-walk-ready="true"]');
+      while (!(await page.isDisabled('#walk-back'))) await page.click('#walk-back');
+      // step 1: x0 = wte + wpe = HF's hidden_states[0]
+      await page.waitForSelector('[data-walk-step="1"]');
+      close('x0', await cells('blocks.0.hook_resid_pre'), g.hidden_states[0]![p]!.slice(0, 8));
+      assert.ok(await page.locator('[data-walk-step="1"] .walk-formula').isVisible());
+      await page.click('#walk-next');
+      // step 2: the pattern row = HF's attentions[0][0][p]; q and ln_1 = the reference path's captures
+      await page.waitForSelector('[data-walk-step="2"]');
+      close('pattern', await cells('blocks.0.attn.hook_pattern'), g.attentions[0]![0]![p]!.slice(0, p + 1));
+      close('ln_1', await cells('blocks.0.ln1.hook_normalized'), caps.captures['blocks.0.ln1.hook_normalized']!.data.slice(p * 64, p * 64 + 8));
+      close('q', await cells('blocks.0.attn.hook_q'), caps.captures['blocks.0.attn.hook_q']!.data.slice(p * 64, p * 64 + 8));
+      await page.keyboard.press('ArrowRight'); // the keyboard works too
+      await page.waitForSelector('[data-walk-step="3"]');
+      close('block 0 output', await cells('blocks.0.hook_resid_post'), g.hidden_states[1]![p]!.slice(0, 8));
+      close('c_fc', await cells('blocks.0.mlp.hook_pre'), caps.captures['blocks.0.mlp.hook_pre']!.data.slice(p * 256, p * 256 + 8));
+      await page.click('#walk-next');
+      await page.waitForSelector('[data-walk-step="4"]');
+      assert.equal(await page.locator('.walk-blocks tbody tr').count(), 2);
+      await page.click('#walk-next');
+      await page.waitForSelector('[data-walk-step="5"]');
+      close('ln_f', await cells('ln_final.hook_normalized'), g.hidden_states[2]![p]!.slice(0, 8));
+      await page.waitForSelector('.walk-knobs tbody tr');
+      const want5: NextResponse = await api<NextResponse>('/api/next', { text: g.text, top: 5 });
+      const logits = await page.locator('.walk-knobs [data-walk-logit]').evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset.walkLogit)));
+      assert.deepEqual(logits, want5.top.map((t) => t.logit));
+      assert.equal(Number(await page.getAttribute('.walk-pick', 'data-token-id')), want5.processed[0]!.id);
+      assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), `no horizontal scrolling at ${width} px`);
+      if (width === 1280) await shot('walk');
+      else await shot('walk-phone');
+    }
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.click('#tab-next');
+  });
+
+  await t.test('the address carries the state: prompt, view and knobs restore from it and follow the page', async () => {
+    const p = await context.newPage();
+    p.on('request', (r) => requests.push(r.url()));
+    p.on('pageerror', (e) => pageErrors.push(e.message));
+    await p.goto(`${url}?prompt=${encodeURIComponent('Hello world')}&top_k=4&view=lens&model=ignored`);
+    await p.waitForSelector('#lens-legend');
+    assert.equal(await p.inputValue('#prompt'), 'Hello world');
+    assert.equal(await p.getAttribute('#tab-lens', 'aria-selected'), 'true');
+    assert.equal(await p.textContent('#knob-top_k-value'), '4');
+    await p.click('#tab-next');
+    await p.locator('#knob-temperature').fill('2');
+    await p.waitForFunction(() => new URLSearchParams(location.search).get('temperature') === '2');
+    const q = new URLSearchParams(new URL(p.url()).search);
+    assert.deepEqual([q.get('prompt'), q.get('view'), q.get('top_k'), q.get('model')], ['Hello world', 'next', '4', 'ignored']);
     await p.close();
   });
 

@@ -249,6 +249,34 @@ describe('POST /api/next', () => {
     for (const t of n.top) assert.equal(n.removed_by[String(t.id)], survivors.has(t.id) ? undefined : 'top_p', `token ${t.id}`);
   });
 
+  test('reported: every number of every displayed id and of the asked ids, after the knobs as HF computes them', async () => {
+    const chains = readGolden<{ chains: ProcessorChain[] }>('golden-processors.json').chains;
+    const vector = forwardCases[0]!;
+    const notebook = chains.find((c) => c.generate_kwargs.repetition_penalty === 10 && c.generate_kwargs.temperature === 2)!;
+    const want = notebook.results[0]!.final;
+    // a token far down the processed list: with top 3 it is in neither `top` nor `processed`, so only `ids` reports it
+    const far = want.ids[30]!;
+    const r = await ok<NextResponse>('/api/next', { input_ids: vector.input_ids, temperature: 2, repetition_penalty: 10, top_k: 50, top: 3, ids: [far, far] });
+    const ids = [...new Set([...r.top.map((t) => t.id), ...r.processed.map((p) => p.id), far])];
+    assert.deepEqual(r.reported.map((x) => x.id), ids);
+    const rep = r.reported.at(-1)!;
+    assertClose('processed prob of an asked id', [rep.prob], [want.probs[30]!], { atol: 1e-6 });
+    assertClose('its running sum', [rep.cumulative], [want.probs.slice(0, 31).reduce((a, b) => a + b, 0)], { atol: 1e-5 });
+    // every reported row: raw numbers as in `top`, after-knob numbers as HF's chain gives them
+    let checked = 0;
+    for (const x of r.reported) {
+      const t = r.top.find((c) => c.id === x.id);
+      if (t) assert.deepEqual([x.logit, x.raw_prob], [t.logit, t.prob]);
+      const k = want.ids.indexOf(x.id);
+      if (k >= 0) assertClose(`prob of ${x.id}`, [x.prob], [want.probs[k]!], { atol: 1e-6 });
+      else assert.deepEqual([x.prob, x.score, r.removed_by[String(x.id)]], [0, null, 'top_k'], `${x.id} was removed`);
+      checked++;
+    }
+    assert.equal(checked, ids.length);
+    const json = await fetch(new URL('/api/next', base), { method: 'POST', body: JSON.stringify({ text: 'a', ids: [50257] }) });
+    assert.deepEqual(await json.json(), { error: { message: '"ids[0]" must be <= 50256, got 50257', param: 'ids' } });
+  });
+
   test('a knob set to its neutral value is not applied', async () => {
     const r = await ok<NextResponse>('/api/next', { text: NOTEBOOK, temperature: 1, top_k: 0, top_p: 1, repetition_penalty: 1 });
     assert.deepEqual(r.knobs, []);
@@ -433,7 +461,7 @@ describe('POST /api/generate', () => {
 describe('validation: 400 with the message and the field', () => {
   const cases: [path: string, body: unknown, message: string, param: string | null][] = [
     ['/api/next', { text: 'a', foo: 1 }, 'unknown field "foo"; this endpoint takes: text, input_ids, top, temperature, top_k, top_p, min_p, repetition_penalty', 'foo'],
-    ['/api/forward', { text: 'a', attention: true }, 'unknown field "attention"; this endpoint takes: text, input_ids, attentions, hidden_states, lens, lens_top', 'attention'],
+    ['/api/forward', { text: 'a', attention: true }, 'unknown field "attention"; this endpoint takes: text, input_ids, attentions, hidden_states, lens, lens_top, capture', 'attention'],
     ['/api/tokenize', { text: 'a', ids: [1] }, 'unknown field "ids"; this endpoint takes: text', 'ids'],
     ['/api/tokenize', {}, '"text" is missing', 'text'],
     ['/api/tokenize', { text: 5 }, '"text" must be a string, got 5', 'text'],

@@ -1,7 +1,9 @@
 // One forward pass made visible (/api/forward): attention per layer and head, the residual stream, the logit lens.
+import { captureActivations, CaptureError } from '../model/captures.js';
 import { logitLens } from '../model/logit-lens.js';
+import { ApiError } from './errors.js';
 import { promptIds, tokenText, type SessionContext } from './context.js';
-import type { ForwardRequest, ForwardResponse, LensEntry } from './types.js';
+import type { CaptureJson, ForwardRequest, ForwardResponse, LensEntry } from './types.js';
 
 /** Rounds to 6 decimals: attention weights and probabilities, short enough for JSON, exact enough to read. */
 const r6 = (x: number): number => Math.round(x * 1e6) / 1e6;
@@ -46,6 +48,17 @@ export function prepareForward(ctx: SessionContext, body: ForwardRequest): () =>
       );
       if (res.lens.length !== n_layer + 1) throw new Error(`the logit lens returned ${res.lens.length} layers, expected ${n_layer + 1}`);
     }
+    if (body.capture !== undefined) res.captures = await forwardCaptures(ctx, ids, body.capture);
     return res;
   };
+}
+
+/** `capture`: the named activations (src/model/captures.ts); a bad name or too many floats is a 400 on "capture". */
+async function forwardCaptures(ctx: SessionContext, ids: number[], names: string[]): Promise<Record<string, CaptureJson>> {
+  try {
+    return await captureActivations(ctx.model, ids, names);
+  } catch (err) {
+    if (err instanceof CaptureError) throw new ApiError(err.message, 'capture');
+    throw err;
+  }
 }

@@ -19,7 +19,7 @@ import {
 import { softmaxArray } from '../generation/math.js';
 import { promptIds, tokenText, type SessionContext } from './context.js';
 import { asApiError } from './generate.js';
-import type { Candidate, KnobName, NextRequest, NextResponse, ProcessedCandidate } from './types.js';
+import type { Candidate, KnobName, NextRequest, NextResponse, ProcessedCandidate, ReportedToken } from './types.js';
 
 /** The knob a processor of the table stands for. */
 function knobOf(p: LogitsProcessor): KnobName {
@@ -92,9 +92,17 @@ export function prepareNext(ctx: SessionContext, body: NextRequest): () => Promi
     const after = softmaxArray(scores);
     const processed: ProcessedCandidate[] = topIndices(scores, n).map((id) => ({ id, token: tokenText(ctx, id), prob: after[id]!, score: scores[id]! }));
     const removed_by: Record<string, KnobName> = {};
-    for (const c of [...top, ...processed]) if (removedAt[c.id]! >= 0) removed_by[String(c.id)] = chain[removedAt[c.id]!]!.name;
+    // every id the page shows: the two tables' rows and the ids it asked about, each once
+    const reportIds = [...new Set([...top.map((c) => c.id), ...processed.map((c) => c.id), ...(body.ids ?? [])])];
+    for (const id of reportIds) if (removedAt[id]! >= 0) removed_by[String(id)] = chain[removedAt[id]!]!.name;
     let kept = 0;
     for (let v = 0; v < scores.length; v++) if (scores[v] !== -Infinity) kept++;
+    const reported: ReportedToken[] = reportIds.map((id) => {
+      let cumulative = 0; // after-knob probability of every token scoring >= this one (ties count, as top-p's sort may keep them)
+      for (let v = 0; v < scores.length; v++) if (scores[v]! >= scores[id]!) cumulative += after[v]!;
+      const s = scores[id]!;
+      return { id, token: tokenText(ctx, id), logit: logits[id]!, raw_prob: probs[id]!, score: s === -Infinity ? null : s, prob: after[id]!, cumulative: Math.min(1, cumulative) };
+    });
     return {
       input_ids: ids,
       top,
@@ -103,6 +111,7 @@ export function prepareNext(ctx: SessionContext, body: NextRequest): () => Promi
       removed_by,
       removed_count,
       kept,
+      reported,
     };
   };
 }

@@ -52,7 +52,11 @@ export function tokenizeSchema(limits: ServerLimits): Schema {
 export const NEXT_KNOBS = ['temperature', 'top_k', 'top_p', 'min_p', 'repetition_penalty'] as const;
 
 export function nextSchema(vocab_size: number, limits: ServerLimits): Schema {
-  const schema: Schema = { ...promptSchema(vocab_size), top: { type: 'integer', min: 1, limit: limits.max_top } };
+  const schema: Schema = {
+    ...promptSchema(vocab_size),
+    top: { type: 'integer', min: 1, limit: limits.max_top },
+    ids: { type: 'integers', min: 0, max: vocab_size - 1, maxLength: limits.max_top },
+  };
   for (const k of NEXT_KNOBS) schema[k] = optionField(generationOption(k), vocab_size, limits);
   return schema;
 }
@@ -64,6 +68,7 @@ export function forwardSchema(vocab_size: number): Schema {
     hidden_states: { type: 'boolean' },
     lens: { type: 'boolean' },
     lens_top: { type: 'integer', min: 1, limit: 20 },
+    capture: { type: 'strings', maxLength: 4096 },
   };
 }
 

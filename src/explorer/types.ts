@@ -1,5 +1,8 @@
 // The JSON the explorer's API speaks, request and response, endpoint by endpoint (docs/api.md shows examples).
 // Types only: the web page imports this file too, so the page and the server cannot drift apart.
+import type { CaptureJson } from '../model/captures.js';
+
+export type { CaptureJson };
 
 /** Ceilings this server puts on a request; beyond them the answer is a 400 that names the field. */
 export interface ServerLimits {
@@ -77,6 +80,8 @@ export interface NextRequest extends Knobs {
   input_ids?: number[];
   /** rows in the table (default 10) */
   top?: number;
+  /** more ids to report in `reported` (besides the rows of `top` and `processed`) */
+  ids?: number[];
 }
 
 /** A row of the CLI's `next --json` table: the raw softmax. */
@@ -107,12 +112,28 @@ export interface NextResponse {
   knobs: { name: KnobName; value: number; processor: string }[];
   /** the top rows after the knobs */
   processed: ProcessedCandidate[];
-  /** for each id in `top` or `processed` that some knob removed: which knob (the first one that did) */
+  /** for each id in `top`, `processed` or the request's `ids` that some knob removed: which knob (the first one that did) */
   removed_by: Record<string, KnobName>;
   /** how many of the vocabulary's tokens each knob removed */
   removed_count: Partial<Record<KnobName, number>>;
   /** tokens left after every knob */
   kept: number;
+  /** the ids of `top`, then of `processed`, then of the request's `ids` (each once), with every number of each */
+  reported: ReportedToken[];
+}
+
+/** Every number the table shows for one token: before and after the knobs. */
+export interface ReportedToken {
+  id: number;
+  token: string;
+  /** the raw logit and its softmax */
+  logit: number;
+  raw_prob: number;
+  /** the score after every knob (-Infinity when removed; JSON null) and its softmax (0 when removed) */
+  score: number | null;
+  prob: number;
+  /** the probability after the knobs of this token and of every token scoring at least as high (top-p's running sum) */
+  cumulative: number;
 }
 
 /** POST /api/forward */
@@ -127,6 +148,8 @@ export interface ForwardRequest {
   lens?: boolean;
   /** tokens per position in the lens (default 3) */
   lens_top?: number;
+  /** TransformerLens hook names to return under `captures` (docs/model.md lists them) */
+  capture?: string[];
 }
 
 export interface LensEntry {
@@ -148,6 +171,8 @@ export interface ForwardResponse {
    * [n_layer + 1][T][lens_top]; entry 0 is the embeddings, entry n_layer is the model's real prediction.
    */
   lens?: LensEntry[][][];
+  /** each hook of `capture`: `{dims, data}`, batch dimension dropped (e.g. attn.hook_q: [T, n_head, head_dim]) */
+  captures?: Record<string, CaptureJson>;
 }
 
 /** POST /api/generate: HF's generate options (their names and defaults), plus the prompt and stream. */

@@ -9,6 +9,8 @@ export type FieldSpec =
   | { type: 'integer'; min?: number; max?: number; limit?: number }
   | { type: 'number'; min?: number; exclusiveMin?: number; max?: number }
   | { type: 'integers'; min?: number; max?: number; maxLength?: number; nonEmpty?: boolean }
+  /** a list of strings (hook names) */
+  | { type: 'strings'; maxLength?: number }
   /** an integer or a non-empty list of integers (eos_token_id) */
   | { type: 'integer-or-integers'; min?: number; max?: number }
   /** one of the listed JSON values (early_stopping: true, false, "never") */
@@ -63,6 +65,15 @@ function checkField(name: string, v: unknown, spec: FieldSpec): unknown {
       v.forEach((x, i) => checkInteger(`${name}[${i}]`, x, spec, name));
       return v;
     }
+    case 'strings':
+      if (!Array.isArray(v)) throw new ApiError(`"${name}" must be a list of strings, got ${show(v)}`, name);
+      if (spec.maxLength !== undefined && v.length > spec.maxLength) {
+        throw new ApiError(`"${name}" has ${v.length} items, above this server's limit of ${spec.maxLength}`, name);
+      }
+      v.forEach((x, i) => {
+        if (typeof x !== 'string') throw new ApiError(`"${name}[${i}]" must be a string, got ${show(x)}`, name);
+      });
+      return v;
     case 'integer-or-integers':
       if (Array.isArray(v)) {
         if (v.length === 0) throw new ApiError(`"${name}" is empty`, name);

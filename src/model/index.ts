@@ -36,6 +36,7 @@ export {
   type ShardIndex,
 } from './safetensors.js';
 export { weightsFromSource, weightsToTensors, countParameters } from './weights.js';
+export { captureActivations, captureDims, CaptureError, MAX_CAPTURE_FLOATS, type CaptureJson } from './captures.js';
 export { logitLens, type LogitLensOptions, type LogitLensResult, type LensTopK, type LensInputs } from './logit-lens.js';
 export { moduleTree, moduleRepr, parameterCount, parameterTable, moduleJson, type ModuleNode, type ModuleJson, type ParameterInfo, type ModelClassName } from './module-tree.js';
 export { formatTensor, formatSize, pyFixed, pyExponential, pyFloatRepr, type PrintOptions } from './format-tensor.js';

@@ -9,18 +9,28 @@ import { Chips, type Chip } from './components/Chips.tsx';
 import { Compare } from './components/Compare.tsx';
 import { DEFAULT_KNOBS, Knobs, knobFields, type KnobState } from './components/Knobs.tsx';
 import { LogitLens } from './components/LogitLens.tsx';
+import { Walk } from './components/Walk.tsx';
+import { downloadJson, readUrlState, writeUrlState } from './url-state.ts';
 import { alternativesOf, NextTable, Summary, type Row } from './components/NextTable.tsx';
 
-type Tab = 'next' | 'beam' | 'attention' | 'lens' | 'compare';
+type Tab = 'next' | 'beam' | 'attention' | 'lens' | 'compare' | 'walk';
 const TABS: { id: Tab; label: string }[] = [
   { id: 'next', label: 'Next token' },
   { id: 'beam', label: 'Beam search' },
   { id: 'attention', label: 'Attention' },
   { id: 'lens', label: 'Logit lens' },
   { id: 'compare', label: 'Compare' },
+  { id: 'walk', label: 'How GPT-2 computed this' },
 ];
 
 const INITIAL_PROMPT = 'The theory of relativity is';
+const FROM_URL = readUrlState(location.search);
+
+/** The model as the header names it: a folder's last part, never an absolute path of the server's machine. */
+export function modelLabel(model: string): string {
+  if (/^(\/|[A-Za-z]:[\\/]|\.{0,2}[\\/])/.test(model)) return model.split(/[\\/]/).filter(Boolean).at(-1) ?? model;
+  return model;
+}
 
 function message(err: unknown): string {
   return err instanceof ApiCallError || err instanceof Error ? err.message : String(err);
@@ -47,10 +57,10 @@ function formatParams(n: number): string {
 export function App() {
   const [info, setInfo] = useState<ModelInfo | null>(null);
   const [fatal, setFatal] = useState<string | null>(null);
-  const [prompt, setPrompt] = useState(INITIAL_PROMPT);
+  const [prompt, setPrompt] = useState(FROM_URL.prompt ?? INITIAL_PROMPT);
   const [tokens, setTokens] = useState<TokenizeResponse | null>(null);
   const [steps, setSteps] = useState<Chip[]>([]);
-  const [knobs, setKnobs] = useState<KnobState>(DEFAULT_KNOBS);
+  const [knobs, setKnobs] = useState<KnobState>(FROM_URL.knobs);
   const [next, setNext] = useState<NextResponse | null>(null);
   /** the request `next` answers (ids and knobs), to tell a fresh table from a stale one */
   const [nextFor, setNextFor] = useState('');
@@ -58,10 +68,25 @@ export function App() {
   // one forward pass per view and prompt: attention and the lens are asked for separately (the lens is the costly one)
   const [forward, setForward] = useState<{ attention: ForwardResponse | null; lens: ForwardResponse | null }>({ attention: null, lens: null });
   const [error, setError] = useState<string | null>(null);
-  const [tab, setTab] = useState<Tab>('next');
+  /** the API's error for the knobs (shown under the field it names) */
+  const [knobError, setKnobError] = useState<{ param: string | null; message: string } | null>(null);
+  /** the prompt the server rejected: every result is then stale (greyed, no Step), and this stays on every tab */
+  const [promptError, setPromptError] = useState<string | null>(null);
+  /** why a view's forward pass cannot be shown (over the forward limit, or the server's error), by view */
+  const [viewError, setViewError] = useState<{ key: string; message: string } | null>(null);
+  const [tab, setTab] = useState<Tab>(FROM_URL.view ?? 'next');
+  const [copied, setCopied] = useState(false);
+  // the address follows the page: copying it shares the prompt, the view and the knobs
+  useEffect(() => {
+    const search = writeUrlState(location.search, { prompt, view: tab, knobs });
+    if (search !== location.search) history.replaceState(null, '', search);
+  }, [prompt, tab, knobs]);
   const [auto, setAuto] = useState(false);
   const [pickMode, setPickMode] = useState<'greedy' | 'sample'>('greedy');
   const stepping = useRef(false);
+  /** the walk, once opened, stays mounted (its request is made only while it is open) */
+  const walkSeen = useRef(false);
+  if (tab === 'walk') walkSeen.current = true;
 
   useEffect(() => {
     api.model().then(setInfo, (err) => setFatal(`Cannot reach the gpt2-lens server: ${message(err)}`));
@@ -75,8 +100,15 @@ export function App() {
           setTokens(t);
           setSteps([]);
           setError(null);
+          setPromptError(null);
         },
-        (err) => !isAbort(err) && setError(message(err)),
+        (err) => {
+          if (isAbort(err)) return;
+          setAuto(false);
+          // say GPT-2's own limit next to a lower limit of this server
+          const n = info?.config.n_positions;
+          setPromptError(`${message(err)}${n && /limit/.test(message(err)) ? ` (GPT-2 itself reads at most ${n} tokens)` : ''}. The results below are for the previous prompt.`);
+        },
       );
     },
     [prompt],
@@ -102,11 +134,14 @@ export function App() {
           setNextFor(key);
           setNextBusy(false);
           setError(null);
+          setKnobError(null);
         },
         (err) => {
           if (isAbort(err)) return;
           setNextBusy(false);
-          setError(message(err));
+          const param = err instanceof ApiCallError ? err.param : null;
+          if (param && param in DEFAULT_KNOBS) setKnobError({ param, message: message(err) });
+          else setError(message(err));
         },
       );
     },
@@ -121,17 +156,13 @@ export function App() {
     (signal) => {
       if (!view || !ids.length || forward[view]?.input_ids.join(',') === key) return;
       if (info && ids.length > info.limits.max_forward_tokens) {
-        setForward({ attention: null, lens: null });
-        setError(`Attention and the logit lens are limited to ${info.limits.max_forward_tokens} tokens on this server.`);
+        setViewError({ key, message: `Attention and the logit lens are limited to ${info.limits.max_forward_tokens} tokens on this server (GPT-2 itself reads ${info.config.n_positions}); this text has ${ids.length}.` });
         return;
       }
       const req = view === 'attention' ? { attentions: true, lens: false } : { attentions: false, lens: true, lens_top: 3 };
       api.forward({ input_ids: ids, ...req }, signal).then(
-        (f) => {
-          setForward((old) => ({ ...old, [view]: f }));
-          setError(null);
-        },
-        (err) => !isAbort(err) && setError(message(err)),
+        (f) => setForward((old) => ({ ...old, [view]: f })),
+        (err) => !isAbort(err) && setViewError({ key, message: message(err) }),
       );
     },
     [key, view],
@@ -141,7 +172,10 @@ export function App() {
 
   // The table answers for the ids and knobs it was asked about; until the answer for the current ones arrives, it is stale:
   // shown dimmed, and nothing can be picked from it (a pick would follow a context that is no longer the text's).
-  const fresh = next !== null && nextFor === nextKey;
+  const fresh = next !== null && nextFor === nextKey && promptError === null;
+  const stale = promptError !== null;
+  /** what a view shows instead of "Computing…" when it cannot compute */
+  const blocked = viewError?.key === key ? viewError.message : null;
 
   function append(row: Row): void {
     if (!next || !fresh) return;
@@ -174,7 +208,7 @@ export function App() {
 
   // Auto-step: one token every 400 ms once the table for the last one has arrived.
   useEffect(() => {
-    if (!auto || !next || !fresh || nextBusy) return;
+    if (!auto || !next || !fresh || nextBusy || stale) return;
     if (steps.length >= 64) {
       setAuto(false);
       return;
@@ -194,6 +228,68 @@ export function App() {
     box.setSelectionRange(c.start, c.end);
   }
 
+  /** The view's data as the API answered it (next-token table, attention or lens forward pass). */
+  function exportData(): unknown {
+    if (tab === 'next') return fresh ? next : null;
+    if (tab === 'attention' || tab === 'lens') return current(tab);
+    return null;
+  }
+
+  function panel(id: Tab) {
+    switch (id) {
+      case 'next':
+        return (
+          <div class="next-view">
+            <Knobs value={knobs} onChange={setKnobs} error={knobError} />
+            <div class="next-main">
+              <div class="step-controls" role="toolbar" aria-label="Step mode">
+                <button type="button" id="step" onClick={() => void step()} disabled={!fresh}>
+                  Step
+                </button>
+                <select aria-label="How Step picks a token" value={pickMode} onChange={(e) => setPickMode((e.target as HTMLSelectElement).value as 'greedy' | 'sample')}>
+                  <option value="greedy">greedy (the top row)</option>
+                  <option value="sample">sample (with the knobs)</option>
+                </select>
+                <button type="button" id="auto" aria-pressed={auto} onClick={() => setAuto((a) => !a)} disabled={!next || stale}>
+                  {auto ? 'Pause' : 'Auto-step'}
+                </button>
+                <button type="button" id="undo" onClick={() => setSteps((s) => s.slice(0, -1))} disabled={steps.length === 0 || stale}>
+                  Undo
+                </button>
+                <button type="button" onClick={() => setSteps([])} disabled={steps.length === 0 || stale}>
+                  Clear
+                </button>
+              </div>
+              {next ? (
+                <>
+                  <NextTable next={next} onPick={append} busy={nextBusy || !fresh} />
+                  <Summary next={next} />
+                </>
+              ) : (
+                <p class="hint">{ids.length ? 'Computing…' : 'Type a prompt to see what GPT-2 expects next.'}</p>
+              )}
+            </div>
+          </div>
+        );
+      case 'beam':
+        return <BeamPanel key={key} ids={ids} promptText={text} disabled={!tokens || stale} maxNewTokens={info?.limits.max_new_tokens ?? 256} />;
+      case 'attention':
+        return current('attention') ? <Attention data={current('attention')!} /> : <p class="hint view-status">{blocked ?? 'Computing…'}</p>;
+      case 'lens':
+        return current('lens') ? (
+          <LogitLens data={current('lens')!} />
+        ) : (
+          <p class="hint view-status" aria-busy={blocked ? 'false' : 'true'}>
+            {blocked ?? "Computing… the lens unembeds the residual stream of every layer at every position (a few seconds for GPT-2's 124M parameters)."}
+          </p>
+        );
+      case 'compare':
+        return <Compare key={key} ids={ids} promptText={text} knobs={knobs} disabled={!tokens || stale} maxNewTokens={info?.limits.max_new_tokens ?? 256} />;
+      case 'walk':
+        return info && walkSeen.current ? <Walk ids={ids} info={info} knobs={knobs} stale={stale} active={tab === 'walk'} onOpen={(v) => setTab(v)} /> : null;
+    }
+  }
+
   if (fatal) return <main class="app"><p class="error" role="alert">{fatal}</p></main>;
 
   return (
@@ -204,14 +300,14 @@ export function App() {
         </h1>
         {info && (
           <p class="model" id="model-info">
-            <strong>{info.model}</strong> · {formatParams(info.n_params)} parameters · {info.config.n_layer} layers × {info.config.n_head} heads ·{' '}
+            <strong title={info.model === modelLabel(info.model) ? undefined : 'a folder on the server'}>{modelLabel(info.model)}</strong> · {formatParams(info.n_params)} parameters · {info.config.n_layer} layers × {info.config.n_head} heads ·{' '}
             {thousands(info.config.vocab_size)} tokens
           </p>
         )}
       </header>
       {info?.random && (
         <div class="banner" role="status" id="random-banner">
-          These weights are <strong>random</strong> ({info.model}): the mechanics are real, but the text means nothing.
+          These weights are <strong>random</strong> ({modelLabel(info.model)}): the mechanics are real, but the text means nothing.
           Start with <code>--model openai-community/gpt2</code> for real GPT-2.
         </div>
       )}
@@ -222,21 +318,42 @@ export function App() {
         </label>
         <textarea id="prompt" rows={2} value={prompt} spellcheck={false} onInput={(e) => setPrompt((e.target as HTMLTextAreaElement).value)} />
         <div class="tokens-line">
-          <span class="count" id="token-count">
+          <span class={`count${stale ? ' stale' : ''}`} id="token-count">
             {tokens ? `${tokens.ids.length} token${tokens.ids.length === 1 ? '' : 's'}` : '…'}
             {steps.length > 0 && ` + ${steps.length} generated`}
           </span>
-          <Chips chips={chips} label="Tokens" onPick={selectSpan} />
+          <div class={stale ? 'stale' : undefined} data-stale={stale ? 'true' : 'false'} id="chips-box">
+            <Chips chips={chips} label="Tokens" onPick={selectSpan} />
+          </div>
         </div>
         {steps.length > 0 && <p class="legend">Generated tokens are coloured by probability: <span class="legend-scale" /> unlikely → likely. Hover one to see what else the model considered.</p>}
       </section>
 
+      {promptError && (
+        <p class="error" role="alert" id="prompt-error">
+          {promptError}
+        </p>
+      )}
       {error && (
         <p class="error" role="alert" id="error">
           {error}
         </p>
       )}
 
+      <div class="share" role="toolbar" aria-label="Share and keep">
+        <button
+          type="button"
+          id="copy-link"
+          onClick={() => {
+            void navigator.clipboard?.writeText(location.href).then(() => setCopied(true), () => setCopied(false));
+          }}
+        >
+          {copied ? 'Link copied' : 'Copy link'}
+        </button>
+        <button type="button" id="export-json" disabled={!exportData()} onClick={() => downloadJson(`gpt2-lens-${tab}.json`, exportData())}>
+          Export data (JSON)
+        </button>
+      </div>
       <nav class="tabs" role="tablist" aria-label="Views">
         {TABS.map((t, i) => (
           <button
@@ -262,52 +379,15 @@ export function App() {
         ))}
       </nav>
 
-      <section class="panel" role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
-        {tab === 'next' && (
-          <div class="next-view">
-            <Knobs value={knobs} onChange={setKnobs} />
-            <div class="next-main">
-              <div class="step-controls" role="toolbar" aria-label="Step mode">
-                <button type="button" id="step" onClick={() => void step()} disabled={!fresh}>
-                  Step
-                </button>
-                <select aria-label="How Step picks a token" value={pickMode} onChange={(e) => setPickMode((e.target as HTMLSelectElement).value as 'greedy' | 'sample')}>
-                  <option value="greedy">greedy (the top row)</option>
-                  <option value="sample">sample (with the knobs)</option>
-                </select>
-                <button type="button" id="auto" aria-pressed={auto} onClick={() => setAuto((a) => !a)} disabled={!next}>
-                  {auto ? 'Pause' : 'Auto-step'}
-                </button>
-                <button type="button" id="undo" onClick={() => setSteps((s) => s.slice(0, -1))} disabled={steps.length === 0}>
-                  Undo
-                </button>
-                <button type="button" onClick={() => setSteps([])} disabled={steps.length === 0}>
-                  Clear
-                </button>
-              </div>
-              {next ? (
-                <>
-                  <NextTable next={next} onPick={append} busy={nextBusy || !fresh} />
-                  <Summary next={next} />
-                </>
-              ) : (
-                <p class="hint">{ids.length ? 'Computing…' : 'Type a prompt to see what GPT-2 expects next.'}</p>
-              )}
-            </div>
-          </div>
-        )}
-        {tab === 'beam' && <BeamPanel ids={ids} promptText={text} disabled={!tokens} />}
-        {tab === 'attention' && (current('attention') ? <Attention data={current('attention')!} /> : <p class="hint">Computing…</p>)}
-        {tab === 'lens' &&
-          (current('lens') ? (
-            <LogitLens data={current('lens')!} />
-          ) : (
-            <p class="hint" aria-busy="true">
-              Computing… the lens unembeds the residual stream of every layer at every position (a few seconds for GPT-2&apos;s 124M parameters).
-            </p>
-          ))}
-        {tab === 'compare' && <Compare ids={ids} promptText={text} knobs={knobs} disabled={!tokens} />}
-      </section>
+      {/* Every view stays mounted (hidden when not shown), so switching tabs keeps its state: the chosen layer and head,
+          the beam tree, a running Compare. Beam search and Compare start afresh when the text changes. */}
+      <div class={stale ? 'stale' : undefined} data-stale={stale ? 'true' : 'false'} id="results">
+        {TABS.map((t) => (
+          <section class="panel" role="tabpanel" key={t.id} id={`panel-${t.id}`} aria-labelledby={`tab-${t.id}`} hidden={tab !== t.id} data-view={t.id}>
+            {panel(t.id)}
+          </section>
+        ))}
+      </div>
       <footer class="foot">
         Everything here is computed by the gpt2-lens server on this machine; the page loads nothing from elsewhere. Same semantics as Hugging Face
         transformers.

@@ -6,6 +6,7 @@ import { register as decode } from './decode.js';
 import { register as vocab } from './vocab.js';
 import { register as next } from './next.js';
 import { register as info } from './info.js';
+import { register as forward } from './forward.js';
 import { register as generate } from './generate.js';
 import { register as attribute } from './attribute.js';
 import { register as patch } from './patch.js';
@@ -15,4 +16,4 @@ import { register as cache } from './cache.js';
 
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [tokenize, decode, vocab, info, next, generate, attribute, patch, serve, download, cache];
+export const commands: RegisterCommand[] = [tokenize, decode, vocab, info, next, forward, generate, attribute, patch, serve, download, cache];

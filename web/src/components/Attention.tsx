@@ -3,6 +3,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { ForwardResponse } from '../api.ts';
 import { attnColor, percent, visible } from '../format.ts';
+import { Legend } from './Legend.tsx';
 
 const CELL_MAX = 44;
 const CELL_MIN = 6;
@@ -13,7 +14,15 @@ function Heatmap({ matrix, tokens, focus, setFocus }: { matrix: number[][]; toke
   const label = T <= 40 ? 92 : 0;
   const size = T * cell;
   return (
-    <svg class="heatmap" width={label + size + 4} height={label + size + 4} role="img" aria-label="Attention heatmap: rows attend to columns">
+    <svg
+      class="heatmap"
+      width={label + size + 4}
+      height={label + size + 4}
+      viewBox={`0 0 ${label + size + 4} ${label + size + 4}`}
+      style={{ maxWidth: '100%', height: 'auto' }}
+      role="img"
+      aria-label="Attention heatmap: rows attend to columns"
+    >
       {label > 0 &&
         tokens.map((tok, i) => (
           <g key={`l${i}`}>
@@ -40,6 +49,7 @@ function Heatmap({ matrix, tokens, focus, setFocus }: { matrix: number[][]; toke
               fill={attnColor(Math.sqrt(w))}
               class={focus === q ? 'focus-row' : undefined}
               onMouseEnter={() => setFocus(q)}
+              onClick={() => setFocus(q)}
             >
               <title>{`${JSON.stringify(tokens[q])} → ${JSON.stringify(tokens[k])}: ${percent(w)}`}</title>
             </rect>
@@ -80,7 +90,16 @@ function Lines({ matrix, tokens, focus, setFocus }: { matrix: number[][]; tokens
   const height = T * rowH + 8;
   const weights = focus === null ? null : matrix[focus]!;
   return (
-    <svg class="lines" width={colW + gap + right} height={height} role="img" aria-label="Attention lines from the hovered token">
+    // a viewBox, so that at phone width the drawing shrinks instead of clipping the percentages at the right edge
+    <svg
+      class="lines"
+      width={colW + gap + right}
+      height={height}
+      viewBox={`0 0 ${colW + gap + right} ${height}`}
+      style={{ maxWidth: '100%', height: 'auto' }}
+      role="img"
+      aria-label="Attention lines from the hovered token"
+    >
       {weights &&
         weights.slice(0, focus! + 1).map((w, k) =>
           w < 0.01 ? null : (
@@ -105,6 +124,7 @@ function Lines({ matrix, tokens, focus, setFocus }: { matrix: number[][]; tokens
             text-anchor="end"
             tabIndex={0}
             onMouseEnter={() => setFocus(i)}
+            onClick={() => setFocus(i)}
             onFocus={() => setFocus(i)}
           >
             {visible(tok).slice(0, 14)}
@@ -154,8 +174,9 @@ export function Attention({ data }: { data: ForwardResponse }) {
       </div>
       <p class="hint">
         Row = the token doing the looking, column = the token looked at. A token sees only itself and earlier tokens
-        (the causal mask), and each row adds up to 100%. Hover a row or a token on the left.
+        (the causal mask), and each row adds up to 100%. Hover or tap a row or a token on the left.
       </p>
+      <Legend id="attn-legend" color={attnColor} scale="sqrt" label="Attention weight" />
       <div class="attention-views">
         <Heatmap matrix={matrix} tokens={data.tokens} focus={f} setFocus={setFocus} />
         <Lines matrix={matrix} tokens={data.tokens} focus={f} setFocus={setFocus} />

@@ -7,7 +7,8 @@ import { fixed2 } from '../format.ts';
 import { BeamTree, buildBeamTree } from './BeamTree.tsx';
 import { continuation } from './Compare.tsx';
 
-export function BeamPanel({ ids, promptText, disabled }: { ids: number[]; promptText: string; disabled: boolean }) {
+/** `maxNewTokens`: the server's limit (the field allows what the API allows; the API's error shows under a field). */
+export function BeamPanel({ ids, promptText, disabled, maxNewTokens }: { ids: number[]; promptText: string; disabled: boolean; maxNewTokens: number }) {
   const [numBeams, setNumBeams] = useState(3);
   const [maxNew, setMaxNew] = useState(6);
   const [lengthPenalty, setLengthPenalty] = useState(1);
@@ -15,7 +16,7 @@ export function BeamPanel({ ids, promptText, disabled }: { ids: number[]; prompt
   const [events, setEvents] = useState<BeamEvent[]>([]);
   const [ranPenalty, setRanPenalty] = useState(1); // the length penalty of the run the tree shows
   const [result, setResult] = useState<GenerateResponse | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<{ message: string; param: string | null } | null>(null);
   const [running, setRunning] = useState(false);
   const abort = useRef<AbortController | null>(null);
 
@@ -49,7 +50,7 @@ export function BeamPanel({ ids, promptText, disabled }: { ids: number[]; prompt
       );
       setResult(res);
     } catch (err) {
-      if (!isAbort(err)) setError(err instanceof ApiCallError ? err.message : String(err));
+      if (!isAbort(err)) setError(err instanceof ApiCallError ? { message: err.message, param: err.param } : { message: String(err), param: null });
     } finally {
       if (abort.current === ctrl) setRunning(false);
     }
@@ -61,11 +62,11 @@ export function BeamPanel({ ids, promptText, disabled }: { ids: number[]; prompt
       <div class="controls">
         <label>
           Beams{' '}
-          <input type="number" id="beam-num" min={2} max={8} value={numBeams} onInput={(e) => setNumBeams(Number((e.target as HTMLInputElement).value) || 2)} />
+          <input type="number" id="beam-num" min={2} max={8} value={numBeams} onInput={(e) => setNumBeams(Number((e.target as HTMLInputElement).value))} />
         </label>
         <label>
           New tokens{' '}
-          <input type="number" id="beam-max-new" min={1} max={16} value={maxNew} onInput={(e) => setMaxNew(Number((e.target as HTMLInputElement).value) || 1)} />
+          <input type="number" id="beam-max-new" min={1} max={maxNewTokens} value={maxNew} onInput={(e) => setMaxNew(Number((e.target as HTMLInputElement).value))} />
         </label>
         <label>
           Length penalty{' '}
@@ -93,13 +94,21 @@ export function BeamPanel({ ids, promptText, disabled }: { ids: number[]; prompt
         are kept (blue), the rest are pruned (grey); a hollow grey node was kept, but its line died out later. A
         hypothesis ends when it picks the end-of-text token or reaches the length limit; numbers in rings are the ranks.
       </p>
-      {error && <p class="error" role="alert">{error}</p>}
+      {error && (
+        <p class="error" role="alert" id="beam-error" data-param={error.param ?? undefined}>
+          {error.param ? `${error.param}: ` : ''}
+          {error.message}
+        </p>
+      )}
       {events.length > 0 && <BeamTree root={root} />}
       {result && (
         <ol class="hypotheses" aria-label="Finished hypotheses, best first">
           {result.sequences.map((s, i) => (
             <li key={i}>
               <span class="score">{fixed2(s.score)}</span>{' '}
+              <span class="score-sum" title="the sum of the log-probabilities of the new tokens">
+                (sum {fixed2(s.score * Math.max(1, s.ids.length - ids.length) ** ranPenalty)}, per token {fixed2(s.score * Math.max(1, s.ids.length - ids.length) ** (ranPenalty - 1))})
+              </span>{' '}
               <span class="prompt-part">{promptText}</span>
               <span class="new-part">{continuation(s.text, promptText)}</span>
             </li>

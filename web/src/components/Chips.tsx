@@ -17,9 +17,19 @@ export interface Chip {
   alternatives?: LensEntry[];
 }
 
-/** `onPick(i)`: the person clicked (or pressed Enter on) chip i. */
+/**
+ * `onPick(i)`: the person clicked (or pressed Enter on) chip i. The row is one tab stop (a roving tabindex): arrows,
+ * Home and End move between chips; a tap or focus opens a chip's details, so nothing needs hover.
+ */
 export function Chips({ chips, label, onPick }: { chips: Chip[]; label: string; onPick?: (i: number) => void }) {
   const [open, setOpen] = useState<number | null>(null);
+  const [current, setCurrent] = useState(0);
+  const stop = Math.min(current, Math.max(0, chips.length - 1));
+  const move = (el: HTMLElement, to: number): void => {
+    const next = Math.max(0, Math.min(chips.length - 1, to));
+    setCurrent(next);
+    (el.parentElement?.children[next] as HTMLElement | undefined)?.focus();
+  };
   if (chips.length === 0) return <div class="chips empty">No tokens yet: type a prompt.</div>;
   return (
     <div class="chips" role="list" aria-label={label}>
@@ -35,18 +45,31 @@ export function Chips({ chips, label, onPick }: { chips: Chip[]; label: string; 
           <span
             key={i}
             role="listitem"
-            tabIndex={0}
+            tabIndex={i === stop ? 0 : -1}
             class={`chip${partial ? ' partial' : ''}${generated ? ' generated' : ''}`}
             style={generated ? { background: probColor(c.prob!) } : undefined}
             title={title}
             data-id={c.id}
             onMouseEnter={() => setOpen(i)}
             onMouseLeave={() => setOpen(null)}
-            onFocus={() => setOpen(i)}
+            onFocus={() => {
+              setOpen(i);
+              setCurrent(i);
+            }}
             onBlur={() => setOpen(null)}
-            onClick={() => onPick?.(i)}
+            onClick={() => {
+              setOpen(i);
+              onPick?.(i);
+            }}
             onKeyDown={(e) => {
+              const el = e.currentTarget as HTMLElement;
               if (e.key === 'Enter') onPick?.(i);
+              else if (e.key === 'ArrowRight') move(el, i + 1);
+              else if (e.key === 'ArrowLeft') move(el, i - 1);
+              else if (e.key === 'Home') move(el, 0);
+              else if (e.key === 'End') move(el, chips.length - 1);
+              else return;
+              e.preventDefault();
             }}
           >
             {partial && c.bytes ? <span class="bytes">{hexBytes(c.bytes)}</span> : visible(c.text)}

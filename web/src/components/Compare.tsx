@@ -11,13 +11,23 @@ export function continuation(text: string, prompt: string): string {
   return text.startsWith(prompt) ? text.slice(prompt.length) : text;
 }
 
+/**
+ * Both scales, labelled, for every column: greedy and sampling report the sum of the chosen log-probabilities; beam
+ * search reports that sum ÷ length (length_penalty 1), so the sum is the score × length.
+ */
+export function scoreLine(beam: boolean, score: number, newTokens: number): string {
+  const n = Math.max(1, newTokens);
+  const sum = beam ? score * n : score;
+  return `sum of log-probabilities ${fixed2(sum)} · per token ${fixed2(sum / n)} (${n} tokens)`;
+}
+
 interface Column {
   title: string;
   explain: string;
   request: GenerateRequest;
 }
 
-export function Compare({ ids, promptText, knobs, disabled }: { ids: number[]; promptText: string; knobs: KnobState; disabled: boolean }) {
+export function Compare({ ids, promptText, knobs, disabled, maxNewTokens }: { ids: number[]; promptText: string; knobs: KnobState; disabled: boolean; maxNewTokens: number }) {
   const [maxNew, setMaxNew] = useState(20);
   const [beams, setBeams] = useState(4);
   const [seed, setSeed] = useState(0);
@@ -60,14 +70,14 @@ export function Compare({ ids, promptText, knobs, disabled }: { ids: number[]; p
       <div class="controls">
         <label>
           New tokens{' '}
-          <input type="number" id="compare-max-new" min={1} max={64} value={maxNew} onInput={(e) => setMaxNew(Number((e.target as HTMLInputElement).value) || 1)} />
+          <input type="number" id="compare-max-new" min={1} max={maxNewTokens} value={maxNew} onInput={(e) => setMaxNew(Number((e.target as HTMLInputElement).value))} />
         </label>
         <label>
           Beams{' '}
-          <input type="number" min={2} max={8} value={beams} onInput={(e) => setBeams(Number((e.target as HTMLInputElement).value) || 2)} />
+          <input type="number" min={2} max={8} value={beams} onInput={(e) => setBeams(Number((e.target as HTMLInputElement).value))} />
         </label>
         <label>
-          Seed <input type="number" id="compare-seed" min={0} value={seed} onInput={(e) => setSeed(Number((e.target as HTMLInputElement).value) || 0)} />
+          Seed <input type="number" id="compare-seed" min={0} step={1} value={seed} onInput={(e) => setSeed(Number((e.target as HTMLInputElement).value))} />
         </label>
         <button type="button" id="compare-run" class="primary" disabled={disabled || running || ids.length === 0} onClick={run}>
           {running ? 'Running…' : 'Compare'}
@@ -85,9 +95,7 @@ export function Compare({ ids, promptText, knobs, disabled }: { ids: number[]; p
                 <div class="compare-text">
                   <span class="prompt-part">{promptText}</span>
                   <span class="new-part">{continuation(r.sequences[0]!.text, promptText)}</span>
-                  <p class="score">
-                    {i === 1 ? 'beam score (log-prob ÷ length)' : 'sum of log-probabilities'} {fixed2(r.sequences[0]!.score)}
-                  </p>
+                  <p class="score">{scoreLine(i === 1, r.sequences[0]!.score, r.sequences[0]!.ids.length - ids.length)}</p>
                 </div>
               )}
               {r === null && running && <p class="hint">…</p>}

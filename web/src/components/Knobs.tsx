@@ -1,4 +1,6 @@
-// The sampling knobs, as sliders. Each one is a Hugging Face logits processor or warper; "off" is its neutral value.
+// The sampling knobs: a slider for moving and a typed field for an exact value (the API's range; out-of-range values
+// go to the server, whose error shows under the field). Each one is a Hugging Face logits processor or warper; "off" is its neutral value.
+import { useEffect, useState } from 'preact/hooks';
 import type { Knobs as KnobValues } from '../api.ts';
 
 export interface KnobState {
@@ -13,10 +15,13 @@ export const DEFAULT_KNOBS: KnobState = { temperature: 1, top_k: 0, top_p: 1, re
 /** The knobs as API fields: neutral values are left out. */
 export function knobFields(k: KnobState): KnobValues {
   const out: KnobValues = {};
-  if (k.temperature !== 1) out.temperature = k.temperature;
-  if (k.top_k > 0) out.top_k = k.top_k;
-  if (k.top_p < 1) out.top_p = k.top_p;
-  if (k.repetition_penalty !== 1) out.repetition_penalty = k.repetition_penalty;
+  // a value the API rejects is sent as it is (NaN as a string), so the server's error names the field
+  const bad = (v: number): boolean => !Number.isFinite(v);
+  const send = (v: number): number => (bad(v) ? (String(v) as unknown as number) : v);
+  if (k.temperature !== 1) out.temperature = send(k.temperature);
+  if (k.top_k !== 0) out.top_k = send(k.top_k);
+  if (k.top_p !== 1) out.top_p = send(k.top_p);
+  if (k.repetition_penalty !== 1) out.repetition_penalty = send(k.repetition_penalty);
   return out;
 }
 
@@ -69,7 +74,35 @@ const DEFS: KnobDef[] = [
   },
 ];
 
-export function Knobs({ value, onChange }: { value: KnobState; onChange: (k: KnobState) => void }) {
+/**
+ * A typed field for an exact value. It keeps what the person typed ("0." on the way to "0.3") and follows the slider
+ * when the value changes elsewhere; an empty or unparsable field is sent as NaN, so the server says what it wants.
+ */
+function ExactField({ id, label, value, onValue }: { id: string; label: string; value: number; onValue: (v: number) => void }) {
+  const [text, setText] = useState(String(value));
+  const parsed = text.trim() === '' ? NaN : Number(text);
+  useEffect(() => {
+    if (!Object.is(parsed, value)) setText(Number.isNaN(value) ? '' : String(value));
+  }, [value]);
+  return (
+    <input
+      type="number"
+      class="knob-exact"
+      id={id}
+      aria-label={label}
+      step="any"
+      value={text}
+      onInput={(e) => {
+        const raw = (e.target as HTMLInputElement).value;
+        setText(raw);
+        onValue(raw.trim() === '' ? NaN : Number(raw));
+      }}
+    />
+  );
+}
+
+/** `error`: the API's error for one of the knobs (its `param`), shown under that field. */
+export function Knobs({ value, onChange, error }: { value: KnobState; onChange: (k: KnobState) => void; error?: { param: string | null; message: string } | null }) {
   return (
     <fieldset class="knobs">
       <legend>Sampling knobs</legend>
@@ -89,6 +122,12 @@ export function Knobs({ value, onChange }: { value: KnobState; onChange: (k: Kno
             aria-describedby={`knob-${d.key}-help`}
             onInput={(e) => onChange({ ...value, [d.key]: Number((e.target as HTMLInputElement).value) })}
           />
+          <ExactField id={`knob-${d.key}-exact`} label={`${d.label}, exact value`} value={value[d.key]} onValue={(v) => onChange({ ...value, [d.key]: v })} />
+          {error && error.param === d.key && (
+            <span class="field-error" role="alert" id={`knob-${d.key}-error`}>
+              {error.message}
+            </span>
+          )}
           <span class="knob-help" id={`knob-${d.key}-help`}>
             {d.help}
           </span>

@@ -3,6 +3,7 @@
 // watch the guess form as the layers go by. The bottom row is the model's real prediction.
 import type { ForwardResponse } from '../api.ts';
 import { percent, probColor, visible } from '../format.ts';
+import { Legend } from './Legend.tsx';
 
 export function LogitLens({ data }: { data: ForwardResponse }) {
   const lens = data.lens ?? [];
@@ -14,6 +15,7 @@ export function LogitLens({ data }: { data: ForwardResponse }) {
         Columns are positions in the prompt; each cell is the top next-token guess after that many layers, coloured by
         its probability (hover for the runners-up). Row 0 reads the embeddings alone; the last row is the model's output.
       </p>
+      <Legend id="lens-legend" color={probColor} scale="linear" label="Probability of the top token" />
       <div class="lens-scroll" tabIndex={0}>
         <table class="lens-table">
           <thead>
