@@ -19,7 +19,7 @@ export {
   type PretrainedLoader,
   type ModelInit,
 } from './model.js';
-export { parseRandomSpec, randomConfig, randomWeights, isRandomSpec, type RandomSpec } from './random.js';
+export { parseRandomSpec, randomConfig, randomWeights, isRandomSpec, randomParameterCount, RANDOM_MAX_PARAMETERS, type RandomSpec } from './random.js';
 export {
   SafetensorsFile,
   SafetensorsError,

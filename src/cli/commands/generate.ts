@@ -108,19 +108,32 @@ export function register(program: Command): void {
       if (input_ids.length === 0) throw new UsageError('the prompt is empty: give at least one character of text');
       const single = (options.num_beams ?? 1) === 1 && (options.num_return_sequences ?? 1) === 1;
       const stream = !json && single;
-      const streamer = stream ? new TextStreamer(tokenizer, (s) => process.stdout.write(s)) : undefined;
+      // Warnings wait until generation has started (its first text) or ended: when the settings are refused, the
+      // error is printed alone, not after warnings about settings that no longer matter.
+      const warnings: string[] = [];
+      const flushWarnings = (): void => {
+        for (const w of warnings.splice(0)) process.stderr.write(`gpt2-lens: warning: ${w}\n`);
+      };
+      const streamer = stream
+        ? new TextStreamer(tokenizer, (s) => {
+            flushWarnings();
+            process.stdout.write(s);
+          })
+        : undefined;
       let out: GenerateOutput;
       try {
         out = await model.generate({
           ...options,
           input_ids,
           ...(streamer ? { streamer } : {}),
-          on_warning: (w) => process.stderr.write(`gpt2-lens: warning: ${w}\n`),
+          on_warning: (w) => void warnings.push(w),
         });
       } catch (e) {
         if (e instanceof Error && e.name === 'GenerationError') throw new UsageError(e.message);
+        flushWarnings();
         throw e;
       }
+      flushWarnings();
       const scores = sequenceScores(out);
       if (json) {
         const sequences = out.sequences.map((ids, i) => ({ ids, text: tokenizer.decode(ids), score: scores[i]! }));

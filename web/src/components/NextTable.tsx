@@ -63,7 +63,7 @@ export function Summary({ next }: { next: NextResponse }) {
 
 export function NextTable({ next, onPick, busy }: { next: NextResponse; onPick: (row: Row) => void; busy: boolean }) {
   const rows = tableRows(next);
-  const scale = Math.max(...rows.map((r) => Math.max(r.raw || 0, r.after)), 1e-9);
+  const scale = rows.reduce((m, r) => Math.max(m, r.raw || 0, r.after), 1e-9);
   return (
     <div class={`next-table${busy ? ' busy' : ''}`} aria-busy={busy}>
       <div class="next-head" aria-hidden="true">
