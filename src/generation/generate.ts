@@ -10,6 +10,7 @@
 import type { CausalLMOutput, ForwardInputs, Tensor } from '../model/types.js';
 import type { KVCache } from '../model/kv-cache.js';
 import { argmax } from '../model/topk.js';
+import { assertFiniteLogits } from '../model/non-finite.js';
 import { BeamSearchScorer, type BeamCandidate } from './beam-search.js';
 import {
   GENERATION_CONFIG_KEYS,
@@ -313,6 +314,8 @@ async function step(
     use_cache,
     num_logits_to_keep: 1,
   });
+  // NaN or Infinity would become token 0 forever: stop with where the network broke (whole sequences, no cache)
+  await assertFiniteLogits(model, { input_ids: ids, attention_mask: mask, position_ids: positions }, out.logits.data.subarray(0, ids.length * model.config.vocab_size));
   return { logits: out.logits.data, past: use_cache ? (out.past_key_values ?? null) : null };
 }
 

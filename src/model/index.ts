@@ -36,4 +36,5 @@ export {
   type ShardIndex,
 } from './safetensors.js';
 export { weightsFromSource, weightsToTensors, countParameters } from './weights.js';
+export { NonFiniteLogitsError, assertFiniteLogits, findNonFiniteLogit } from './non-finite.js';
 export { logitLens, type LogitLensOptions, type LogitLensResult, type LensTopK, type LensInputs } from './logit-lens.js';

@@ -1,6 +1,7 @@
 // What each API endpoint computes, given a checked request: tokens, the next-token table with its knobs, one
 // forward pass (attention, hidden states, the logit lens). Generation lives in ./generate.ts.
 import { logitLens } from '../model/logit-lens.js';
+import { assertFiniteLogits } from '../model/non-finite.js';
 import type { GPT2LMHeadModel } from '../model/model.js';
 import type { GPT2Tokenizer } from '../tokenizer/gpt2-tokenizer.js';
 import {
@@ -156,6 +157,7 @@ export async function next(ctx: Context, body: NextRequest): Promise<NextRespons
   const chain = knobChain(body); // before the forward pass: a bad knob fails fast
   const out = await ctx.model.forward({ input_ids: [ids], use_cache: false, num_logits_to_keep: 1 });
   const logits = out.logits.data.slice(0, ctx.model.config.vocab_size); // [V], the last position
+  await assertFiniteLogits(ctx.model, { input_ids: [ids] }, logits);
   const probs = softmaxArray(logits);
   const top: Candidate[] = topIndices(logits, n).map((id) => ({ id, token: tokenText(ctx, id), prob: probs[id]!, logit: logits[id]! }));
 

@@ -7,6 +7,7 @@ import { createServer as createHttpServer, STATUS_CODES, type IncomingMessage, t
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { GPT2LMHeadModel } from '../model/model.js';
+import { NonFiniteLogitsError } from '../model/non-finite.js';
 import type { GPT2Tokenizer } from '../tokenizer/gpt2-tokenizer.js';
 import { ApiError, CancelledError } from './errors.js';
 import {
@@ -94,7 +95,10 @@ const generateEndpoint: Handler = async (ctx, req, res, signal, queue) => {
     sse.send('done', done);
   } catch (err) {
     if (signal.aborted) return; // nobody is listening
-    const e = err instanceof ApiError ? err : new ApiError(`generation failed: ${err instanceof Error ? err.message : String(err)}`, null, 500);
+    const e =
+      err instanceof ApiError
+        ? err
+        : new ApiError(err instanceof NonFiniteLogitsError ? err.message : `generation failed: ${err instanceof Error ? err.message : String(err)}`, null, 500);
     sse.send('error', { error: { message: e.message, param: e.param } });
   } finally {
     sse.end();
@@ -181,6 +185,12 @@ export function createServer(options: ServerOptions): ExplorerServer {
           return;
         }
         const message = err instanceof Error ? err.message : String(err);
+        if (err instanceof NonFiniteLogitsError) {
+          // not a bug of the server nor of the request: the model's weights are broken; say that, as it is
+          logError(`${req.method} ${path}: ${message}`);
+          sendJson(res, 500, { error: { message, param: null } });
+          return;
+        }
         logError(`error in ${req.method} ${path.slice(0, 200)}: ${(err instanceof Error ? `${err.name}: ` : '') + message.split('\n')[0]}`);
         sendJson(res, 500, { error: { message: `internal error: ${message}`, param: null } });
       } catch (fatal) {

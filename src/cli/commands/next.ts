@@ -2,6 +2,7 @@
 // possible next token after the prompt (softmax of the last position's raw logits), best first.
 import type { Command } from 'commander';
 import { topKIndices } from '../../generation/logits-process.js';
+import { assertFiniteLogits } from '../../model/non-finite.js';
 import { softmaxArray } from '../../generation/math.js';
 import type { Candidate } from '../../server/types.js'; // a row of the table: the same JSON as the server's /api/next
 import { UsageError } from '../errors.js';
@@ -31,6 +32,7 @@ export function register(program: Command): void {
     if (input_ids.length > model.config.n_positions) throw new UsageError(`the prompt is ${input_ids.length} tokens, more than the model's n_positions (${model.config.n_positions})`);
     const out = await model.forward({ input_ids: [input_ids], num_logits_to_keep: 1, use_cache: false });
     const logits = out.logits.data; // [1, 1, vocab_size]: the last position only
+    await assertFiniteLogits(model, { input_ids: [input_ids] }, logits); // NaN would make an empty table
     const probs = softmaxArray(logits);
     const rows: Candidate[] = topKIndices(logits, top).map((id) => ({ id, token: tokenizer.decode([id]), prob: probs[id]!, logit: logits[id]! }));
     if (opts.json) {
