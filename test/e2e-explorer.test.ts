@@ -33,7 +33,7 @@ const requests: string[] = [];
 const pageErrors: string[] = [];
 
 async function api<T>(path: string, body: unknown): Promise<T> {
-  const res = await fetch(new URL(path, url), { method: 'POST', body: JSON.stringify(body) });
+  const res = await fetch(new URL(path, url), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
   assert.equal(res.status, 200);
   return (await res.json()) as T;
 }

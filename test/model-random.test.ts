@@ -1,7 +1,7 @@
 // random: models: exact shapes, determinism per seed, the label that says the weights are random.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GPT2LMHeadModel, GPT2Model, AutoModelForCausalLM, parseRandomSpec } from '../src/index.js';
+import { GPT2LMHeadModel, GPT2Model, AutoModelForCausalLM, parseRandomSpec, randomParameterCount, RANDOM_MAX_PARAMETERS } from '../src/index.js';
 
 test('random:gpt2 has the exact 124M shape and HF\'s parameter count', async () => {
   const m = await GPT2LMHeadModel.from_pretrained('random:gpt2');
@@ -42,4 +42,24 @@ test('bad random specs are clear errors', async () => {
   assert.throws(() => parseRandomSpec('random:65x2x4'), { message: 'bad random model "random:65x2x4": EMBD 65 is not divisible by HEAD 4' });
   assert.throws(() => parseRandomSpec('random:0x2x4'), { message: 'bad random model "random:0x2x4": EMBD, LAYER and HEAD must be positive' });
   await assert.rejects(GPT2LMHeadModel.from_pretrained('random:gpt3'), { message: /^bad random model "random:gpt3"/ });
+});
+
+test('random: shapes above RANDOM_MAX_PARAMETERS are refused before anything is allocated, naming the count', async () => {
+  // the count without building the model agrees with num_parameters() of the built one, and with HF's for GPT-2 XL
+  const small = await GPT2LMHeadModel.from_pretrained('random:32x2x4@7');
+  assert.equal(randomParameterCount(parseRandomSpec('random:32x2x4@7')), small.num_parameters());
+  assert.equal(randomParameterCount(parseRandomSpec('random:gpt2')), 124439808);
+  assert.equal(randomParameterCount(parseRandomSpec('random:1600x48x25')), 1557611200); // gpt2-xl's num_parameters()
+  assert.equal(RANDOM_MAX_PARAMETERS, 2_000_000_000);
+  const limit = 'above the limit of 2,000,000,000 for random models, which are built in memory (GPT-2 XL has 1,557,611,200)';
+  assert.throws(() => parseRandomSpec('random:8x100000000x1'), {
+    message: `bad random model "random:8x100000000x1": 87,200,410,264 parameters (348,801,641,056 bytes as float32), ${limit}`,
+  });
+  assert.throws(() => parseRandomSpec('random:20000x1x1'), {
+    message: `bad random model "random:20000x1x1": 5,825,920,000 parameters (23,303,680,000 bytes as float32), ${limit}`,
+  });
+  assert.throws(() => parseRandomSpec('random:99999999999999999999x1x1'), {
+    message: `bad random model "random:99999999999999999999x1x1": 1.20e+41 parameters (4.80e+41 bytes as float32), ${limit}`,
+  });
+  await assert.rejects(GPT2LMHeadModel.from_pretrained('random:8x100000000x1'), { message: /^bad random model "random:8x100000000x1": 87,200,410,264 parameters/ });
 });

@@ -2,6 +2,7 @@
 // the WebAssembly engine (or the reference path), stops cleanly on SIGTERM, and refuses bad arguments in one line.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { basename } from 'node:path';
 import { test } from 'node:test';
 import type { ModelInfo, NextResponse } from '../src/server/types.js';
 import { FIXTURE_DIR, REPO_ROOT, assertClose, readGolden, toNumber } from './helpers/fixtures.js';
@@ -46,9 +47,9 @@ for (const [name, args, backend] of [
       assert.match(s.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
       assert.match(s.stderr(), backend);
       const info = (await (await fetch(new URL('/api/model', s.url))).json()) as ModelInfo;
-      assert.equal(info.model, FIXTURE_DIR);
+      assert.equal(info.model, basename(FIXTURE_DIR), 'a folder by its base name, never a path of this machine');
       assert.equal(info.n_params, 3_382_080);
-      const res = await fetch(new URL('/api/next', s.url), { method: 'POST', body: JSON.stringify({ input_ids: golden.input_ids, top: 5 }) });
+      const res = await fetch(new URL('/api/next', s.url), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ input_ids: golden.input_ids, top: 5 }) });
       const next = (await res.json()) as NextResponse;
       assert.deepEqual(next.top.map((t) => t.id), golden.logits_summary.top5_ids[4]);
       assertClose('logits', next.top.map((t) => t.logit), golden.logits_summary.top5_logits[4]!, { atol: 1e-4 });
@@ -72,7 +73,7 @@ function cli(args: string[]): unknown {
 
 test("the API answers the CLI's own JSON: tokenize, next, generate (greedy and beam search)", { timeout: 180_000 }, async () => {
   const s = await serve(['--reference', '-q']);
-  const post = async (path: string, body: unknown): Promise<unknown> => (await fetch(new URL(path, s.url), { method: 'POST', body: JSON.stringify(body) })).json();
+  const post = async (path: string, body: unknown): Promise<unknown> => (await fetch(new URL(path, s.url), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) })).json();
   try {
     const prompt = 'Paul Erdős proved that';
     // The CLI runs first: runCli blocks this process, and an HTTP keep-alive socket left idle across it may be

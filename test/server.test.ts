@@ -66,7 +66,7 @@ before(async () => {
 after(() => server.close());
 
 async function post(path: string, body: unknown, init: RequestInit = {}): Promise<{ status: number; json: unknown; headers: Headers }> {
-  const res = await fetch(new URL(path, base), { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body), ...init });
+  const res = await fetch(new URL(path, base), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body), ...init });
   return { status: res.status, json: await res.json(), headers: res.headers };
 }
 
@@ -108,7 +108,7 @@ function parseSse(text: string): SseEvent[] {
 }
 
 async function stream(body: Record<string, unknown>): Promise<SseEvent[]> {
-  const res = await fetch(new URL('/api/generate', base), { method: 'POST', body: JSON.stringify({ ...body, stream: true }) });
+  const res = await fetch(new URL('/api/generate', base), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ ...body, stream: true }) });
   assert.equal(res.status, 200);
   assert.equal(res.headers.get('content-type'), 'text/event-stream; charset=utf-8');
   return parseSse(await res.text());
@@ -422,7 +422,7 @@ describe('POST /api/generate', () => {
     try {
       const url = new URL('/api/generate', (await srv.listen(0)).url);
       const body = { input_ids: NOTEBOOK_IDS, num_beams: 3, num_return_sequences: 3, max_new_tokens: 6, stream: true };
-      const res = await fetch(url, { method: 'POST', body: JSON.stringify(body) });
+      const res = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
       const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
       const received: { event: string; data: unknown; calls: number }[] = [];
       let buffer = '';
@@ -571,6 +571,7 @@ describe('the queue', () => {
       const a = new AbortController();
       const resA = await fetch(new URL('/api/generate', url), {
         method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
         // min_new_tokens keeps eos away: this generation can only end by its client leaving
         body: JSON.stringify({ input_ids: [50256], max_new_tokens: 1000, min_new_tokens: 1000, stream: true }),
         signal: a.signal,
@@ -586,7 +587,7 @@ describe('the queue', () => {
 
       // B waits behind A; its client leaves; it is dropped from the queue without running
       const b = new AbortController();
-      const resB = fetch(new URL('/api/next', url), { method: 'POST', body: JSON.stringify({ text: 'B' }), signal: b.signal }).catch((e: unknown) => e);
+      const resB = fetch(new URL('/api/next', url), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ text: 'B' }), signal: b.signal }).catch((e: unknown) => e);
       await until(() => slow.queue.pending === 1, 'B waits in the queue');
       b.abort();
       assert.ok((await resB) instanceof Error);
@@ -599,11 +600,11 @@ describe('the queue', () => {
       await until(() => !slow.queue.busy, 'the cancelled generation frees the queue');
       const callsAtStop = plain.calls;
       assert.ok(callsAtStop > 0);
-      const c = await fetch(new URL('/api/tokenize', url), { method: 'POST', body: JSON.stringify({ text: 'C' }) });
+      const c = await fetch(new URL('/api/tokenize', url), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ text: 'C' }) });
       assert.equal(c.status, 200);
       await new Promise((r) => setTimeout(r, 100));
       assert.equal(plain.calls, callsAtStop, 'no forward pass ran after the cancelled generation stopped');
-      const d = await fetch(new URL('/api/next', url), { method: 'POST', body: JSON.stringify({ text: 'D', top: 1 }) });
+      const d = await fetch(new URL('/api/next', url), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ text: 'D', top: 1 }) });
       assert.equal(d.status, 200);
       assert.equal(plain.calls, callsAtStop + 1);
     } finally {

@@ -15,6 +15,19 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * Whoever reads our output may stop early (`gpt2-lens vocab e | head -1`): writing then fails with EPIPE. Like Unix
+ * tools, stop at once and quietly (exit 0: the reader has what it wanted), instead of an unhandled-error stack trace.
+ */
+export function quietOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(0);
+      throw err;
+    });
+  }
+}
+
 export async function main(argv: string[] = process.argv): Promise<number> {
   const program = buildProgram();
   try {
@@ -22,7 +35,9 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
+      // help shown because a command was missing (`gpt2-lens cache`) is a usage error; `gpt2-lens help` is not
+      if (err.code === 'commander.help') return err.exitCode === 0 ? 0 : 2;
       return 2; // commander already printed its one-line message
     }
     if (err instanceof UsageError) {
@@ -40,6 +55,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 const invokedPath = process.argv[1] ? realpathSync(process.argv[1]) : '';
 if (invokedPath === realpathSync(fileURLToPath(import.meta.url))) {
+  quietOnClosedPipe();
   main().then((code) => {
     process.exitCode = code;
   });

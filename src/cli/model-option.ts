@@ -1,6 +1,7 @@
 // The --model option every command shares, and the one call that loads a model with its tokenizer.
 import { Option, type Command } from 'commander';
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { resolveModelFolder } from '../hub/index.js';
 import { GPT2LMHeadModel } from '../model/index.js';
@@ -37,12 +38,24 @@ export function addEngineOptions(command: Command): Command {
 
 const DTYPES: readonly EngineDType[] = ['fp32', 'fp16', 'int8'];
 
+/** Every engine thread is a worker with its own memory; more than a few per core only costs. */
+export const MAX_THREADS_PER_CORE = 4;
+
+/** The most --threads accepts on this machine: MAX_THREADS_PER_CORE x its cores. */
+export function maxThreads(): number {
+  return MAX_THREADS_PER_CORE * availableParallelism();
+}
+
 /** Checks the engine options; throws UsageError (exit 2) on a bad value. */
 export function parseEngineOptions(opts: EngineCliOptions): { reference: boolean; threads: number; dtype: EngineDType } {
   let threads = defaultThreads();
   if (opts.threads !== undefined) {
     threads = Number(opts.threads);
     if (!/^\d+$/.test(opts.threads) || threads < 1) throw new UsageError(`--threads must be a whole number >= 1, got "${opts.threads}"`);
+    const max = maxThreads();
+    if (threads > max) {
+      throw new UsageError(`--threads ${opts.threads} is more than this machine can use: at most ${max} (${MAX_THREADS_PER_CORE} per core, ${availableParallelism()} cores)`);
+    }
   }
   const dtype = (opts.dtype ?? 'fp32') as EngineDType;
   if (!DTYPES.includes(dtype)) throw new UsageError(`--dtype must be fp32, fp16 or int8, got "${opts.dtype}"`);

@@ -17,6 +17,7 @@ import {
   type LogitsProcessor,
 } from '../generation/logits-process.js';
 import { softmaxArray } from '../generation/math.js';
+import { assertFiniteLogits } from '../model/non-finite.js';
 import { promptIds, tokenText, type SessionContext } from './context.js';
 import { asApiError } from './generate.js';
 import type { Candidate, KnobName, NextRequest, NextResponse, ProcessedCandidate, ReportedToken } from './types.js';
@@ -71,6 +72,7 @@ export function prepareNext(ctx: SessionContext, body: NextRequest): () => Promi
   return async () => {
     const out = await ctx.model.forward({ input_ids: [ids], use_cache: false, num_logits_to_keep: 1 });
     const logits = out.logits.data.slice(0, ctx.model.config.vocab_size); // [V], the last position
+    await assertFiniteLogits(ctx.model, { input_ids: [ids] }, logits);
     const probs = softmaxArray(logits);
     const top: Candidate[] = topIndices(logits, n).map((id) => ({ id, token: tokenText(ctx, id), prob: probs[id]!, logit: logits[id]! }));
 

@@ -18,8 +18,15 @@ export type FieldSpec =
 
 export type Schema = Record<string, FieldSpec>;
 
+/**
+ * A value in a message, short. Arrays and objects are described, not serialised: a request may nest them 100,000
+ * deep, and JSON.stringify walks them recursively.
+ */
 function show(value: unknown): string {
-  const s = JSON.stringify(value);
+  const flat = (x: unknown): boolean => typeof x !== 'object' || x === null;
+  if (Array.isArray(value) && !(value.length <= 10 && value.every(flat))) return `a list of ${value.length} item${value.length === 1 ? '' : 's'}`;
+  if (typeof value === 'object' && value !== null && !Array.isArray(value) && !Object.values(value).every(flat)) return 'an object';
+  const s = JSON.stringify(value); // one level deep at most
   if (s === undefined) return String(value);
   return s.length > 40 ? `${s.slice(0, 37)}...` : s;
 }
@@ -102,7 +109,8 @@ export function validate<T>(body: unknown, schema: Schema): T {
   }
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(body)) {
-    const spec = schema[name];
+    // own properties only: "__proto__", "constructor" or "toString" are unknown fields like any other
+    const spec = Object.hasOwn(schema, name) ? schema[name] : undefined;
     if (!spec) {
       throw new ApiError(`unknown field "${name}"; this endpoint takes: ${Object.keys(schema).join(', ')}`, name);
     }

@@ -186,7 +186,7 @@ export class BeamSearchScorer {
       for (let j = 0; j < this.num_beam_hyps_to_keep; j++) best.push(sorted.pop()![0]);
     }
     const lengths = best.map((h) => h.tokens.length);
-    const sent_max_len = Math.min(Math.max(...lengths) + 1, max_length);
+    const sent_max_len = Math.min(lengths.reduce((a, b) => Math.max(a, b), 0) + 1, max_length);
     const sequences: number[][] = [];
     const indices: number[][] | null = beam_indices ? [] : null;
     for (const h of best) {

@@ -11,6 +11,7 @@ import type { CausalLMOutput, ForwardInputs, Tensor } from '../model/types.js';
 import type { KVCache } from '../model/kv-cache.js';
 import type { ForwardHooks } from '../model/hooks.js';
 import { argmax } from '../model/topk.js';
+import { assertFiniteLogits } from '../model/non-finite.js';
 import { BeamSearchScorer, type BeamCandidate } from './beam-search.js';
 import {
   GENERATION_CONFIG_KEYS,
@@ -295,16 +296,17 @@ export function prepareGeneration(model: GenerationModel, options: GenerateOptio
     cfg.max_length = cfg.max_new_tokens + T;
   }
   if (cfg.min_new_tokens !== null) cfg.min_length = cfg.min_new_tokens + T;
-  if (T >= cfg.max_length) {
-    warn(
-      `Input length of input_ids is ${T}, but \`max_length\` is set to ${cfg.max_length}. This can lead to unexpected behavior. ` +
-        'You should consider increasing `max_length` or, better yet, setting `max_new_tokens`.',
-    );
-  }
+  // Too long for the model is checked first: that error alone, not after a warning about max_length.
   const finalLength = Math.max(cfg.max_length, T + 1);
   if (finalLength > model.config.n_positions) {
     throw new GenerationError(
       `The prompt (${T} tokens) plus the new tokens (${finalLength - T}) make ${finalLength} positions, more than the model's n_positions (${model.config.n_positions}). Shorten the prompt or lower max_new_tokens.`,
+    );
+  }
+  if (T >= cfg.max_length) {
+    warn(
+      `Input length of input_ids is ${T}, but \`max_length\` is set to ${cfg.max_length}. This can lead to unexpected behavior. ` +
+        'You should consider increasing `max_length` or, better yet, setting `max_new_tokens`.',
     );
   }
   if (options.streamer && cfg.num_beams > 1) {
@@ -347,6 +349,8 @@ async function step(
     num_logits_to_keep: 1,
     ...(hooks ? { hooks } : {}),
   });
+  // NaN or Infinity would become token 0 forever: stop with where the network broke (whole sequences, no cache)
+  await assertFiniteLogits(model, { input_ids: ids, attention_mask: mask, position_ids: positions }, out.logits.data.subarray(0, ids.length * model.config.vocab_size));
   return { logits: out.logits.data, past: use_cache ? (out.past_key_values ?? null) : null };
 }
 

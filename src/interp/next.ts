@@ -2,6 +2,7 @@
 import { topKIndices } from '../generation/logits-process.js';
 import { softmaxArray } from '../generation/math.js';
 import type { ForwardHooks } from '../model/hooks.js';
+import { assertFiniteLogits } from '../model/non-finite.js';
 import type { InterventionModel, TextCodec } from './types.js';
 
 /** One row of the table: the same JSON as the server's Candidate. */
@@ -29,5 +30,6 @@ export async function nextTokens(model: InterventionModel, tokenizer: Pick<TextC
   const top = options.top ?? 10;
   if (!Number.isInteger(top) || top < 1) throw new Error(`top must be a positive integer, got ${top}`);
   const out = await model.forward({ input_ids: [input_ids], num_logits_to_keep: 1, use_cache: false, ...(options.hooks ? { hooks: options.hooks } : {}) });
+  await assertFiniteLogits(model, { input_ids: [input_ids] }, out.logits.data); // NaN would make an empty table
   return { input_ids, top: nextTokenRows(out.logits.data, top, tokenizer) };
 }

@@ -19,7 +19,7 @@ export {
   type PretrainedLoader,
   type ModelInit,
 } from './model.js';
-export { parseRandomSpec, randomConfig, randomWeights, isRandomSpec, type RandomSpec } from './random.js';
+export { parseRandomSpec, randomConfig, randomWeights, isRandomSpec, randomParameterCount, RANDOM_MAX_PARAMETERS, type RandomSpec } from './random.js';
 export {
   SafetensorsFile,
   SafetensorsError,
@@ -37,6 +37,7 @@ export {
 } from './safetensors.js';
 export { weightsFromSource, weightsToTensors, countParameters } from './weights.js';
 export { captureActivations, captureDims, CaptureError, MAX_CAPTURE_FLOATS, type CaptureJson } from './captures.js';
+export { NonFiniteLogitsError, assertFiniteLogits, findNonFiniteLogit } from './non-finite.js';
 export { logitLens, type LogitLensOptions, type LogitLensResult, type LensTopK, type LensInputs } from './logit-lens.js';
 export { moduleTree, moduleRepr, parameterCount, parameterTable, moduleJson, type ModuleNode, type ModuleJson, type ParameterInfo, type ModelClassName } from './module-tree.js';
 export { formatTensor, formatSize, pyFixed, pyExponential, pyFloatRepr, type PrintOptions } from './format-tensor.js';

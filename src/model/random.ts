@@ -32,7 +32,34 @@ export function parseRandomSpec(name: string): RandomSpec {
   const [n_embd, n_layer, n_head] = [Number(m[2]), Number(m[3]), Number(m[4])];
   if (n_embd <= 0 || n_layer <= 0 || n_head <= 0) throw new Error(`bad random model "${name}": EMBD, LAYER and HEAD must be positive`);
   if (n_embd % n_head !== 0) throw new Error(`bad random model "${name}": EMBD ${n_embd} is not divisible by HEAD ${n_head}`);
-  return { n_embd, n_layer, n_head, seed };
+  const spec = { n_embd, n_layer, n_head, seed };
+  const n = randomParameterCount(spec);
+  if (n > RANDOM_MAX_PARAMETERS) {
+    throw new Error(
+      `bad random model "${name}": ${grouped(n)} parameters (${grouped(4 * n)} bytes as float32), above the limit of ` +
+        `${grouped(RANDOM_MAX_PARAMETERS)} for random models, which are built in memory (GPT-2 XL has 1,557,611,200)`,
+    );
+  }
+  return spec;
+}
+
+/** The most parameters a random: model may have: 8 GB of float32 weights, a little above GPT-2 XL's 1.56B. */
+export const RANDOM_MAX_PARAMETERS = 2_000_000_000;
+
+/** The parameter count of a random spec's model (the LM head tied to wte, counted once), without building it. */
+export function randomParameterCount(spec: RandomSpec): number {
+  const c = randomConfig(spec);
+  const C = c.n_embd;
+  const I = innerDim(c);
+  // per block: ln_1, c_attn [C, 3C], attn.c_proj [C, C], ln_2, c_fc [C, I], mlp.c_proj [I, C], with their biases
+  const block = 2 * C + (3 * C * C + 3 * C) + (C * C + C) + 2 * C + (C * I + I) + (I * C + C);
+  return c.vocab_size * C + c.n_positions * C + c.n_layer * block + 2 * C;
+}
+
+/** 1234567 → "1,234,567"; beyond 2^53, 1.23e+24. */
+function grouped(n: number): string {
+  if (!Number.isSafeInteger(n)) return n.toExponential(2);
+  return String(n).replace(/\B(?=(\d{3})+$)/g, ',');
 }
 
 /** The config of a random spec: GPT-2's defaults (real vocabulary, 1024 positions) with the spec's shape. */

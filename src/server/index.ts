@@ -1,15 +1,19 @@
 // The explorer's server (`gpt2-lens serve`): the web page from web/dist and a JSON API over one model loaded at
 // start. Plain node:http; every model job waits its turn in one queue; a client that goes away cancels its job.
-// What the API computes is the browser-safe ExplorerSession (src/explorer); this file is its HTTP/SSE transport.
+// What the API computes is the browser-safe ExplorerSession (src/explorer); this file is its HTTP/SSE transport,
+// with the checks of who may use it (./guard.ts).
 //
 //   const server = createServer({ model, tokenizer });
 //   const { url } = await server.listen(8080, '127.0.0.1');
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createHttpServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { GPT2LMHeadModel } from '../model/model.js';
+import { NonFiniteLogitsError } from '../model/non-finite.js';
 import type { GPT2Tokenizer } from '../tokenizer/gpt2-tokenizer.js';
 import { ApiError, CancelledError } from './errors.js';
 import { ExplorerSession, type PreparedRequest } from '../explorer/session.js';
+import { acceptedHosts, checkHost, checkJsonContentType, checkOrigin, parseAllowedHosts, publicModelName } from './guard.js';
 import { EventStream, readJsonBody, sendError, sendJson } from './http.js';
 import { JobQueue } from './queue.js';
 import { defaultWebRoot, serveStatic } from './static.js';
@@ -28,10 +32,17 @@ export interface ServerOptions {
   limits?: Partial<ServerLimits>;
   /** the folder of the built page (default: the package's web/dist) */
   webRoot?: string;
-  /** the model's name in /api/model (default model.name_or_path) */
+  /** the model's name in /api/model (default model.name_or_path); a folder is shown by its base name only */
   modelName?: string;
+  /**
+   * Host names accepted in the Host header besides localhost, 127.0.0.1, [::1] and the address listened on
+   * (`--allowed-hosts`): what a browser on the LAN types to reach this machine, e.g. `mybox.local`, `192.168.1.5`.
+   */
+  allowedHosts?: readonly string[];
   /** one line per request (method, path, status, milliseconds); default: silent */
   log?: (line: string) => void;
+  /** one line per unexpected error (a 500, a request that could not be answered); default: `log` */
+  logError?: (line: string) => void;
 }
 
 export interface ExplorerServer {
@@ -40,6 +51,8 @@ export interface ExplorerServer {
   /** the queue model jobs wait in (one runs at a time) */
   readonly queue: JobQueue;
   readonly limits: ServerLimits;
+  /** the host names accepted in the Host header (set when listening; see ./guard.ts) */
+  readonly acceptedHosts: ReadonlySet<string>;
   /** starts listening (port 0 picks a free port); resolves with the address and the page's URL */
   listen(port?: number, host?: string): Promise<{ port: number; host: string; url: string }>;
   /** stops accepting connections and closes the open ones */
@@ -47,6 +60,13 @@ export interface ExplorerServer {
 }
 
 type Handler = (session: ExplorerSession, req: IncomingMessage, res: ServerResponse, signal: AbortSignal, queue: JobQueue) => Promise<void>;
+
+/** An error's message for a client: a model with broken weights says so as it is; anything else is a failure. */
+function failure(err: unknown, what: string): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof NonFiniteLogitsError) return new ApiError(err.message, null, 500);
+  return new ApiError(`${what} failed: ${err instanceof Error ? err.message : String(err)}`, null, 500);
+}
 
 /**
  * An endpoint over the session: the body read and checked (a 400 before anything runs), then the job, inside the
@@ -68,7 +88,7 @@ function endpoint(method: string): Handler {
       sse.send('done', done);
     } catch (err) {
       if (signal.aborted) return; // nobody is listening
-      const e = err instanceof ApiError ? err : new ApiError(`generation failed: ${err instanceof Error ? err.message : String(err)}`, null, 500);
+      const e = failure(err, 'generation');
       sse.send('error', { error: { message: e.message, param: e.param } });
     } finally {
       sse.end();
@@ -90,65 +110,119 @@ export function createServer(options: ServerOptions): ExplorerServer {
     model: options.model,
     tokenizer: options.tokenizer,
     limits: options.limits,
-    modelName: options.modelName ?? options.model.name_or_path,
+    modelName: publicModelName(options.modelName ?? options.model.name_or_path),
     yieldTurn: () => new Promise<void>((resolve) => setImmediate(resolve)),
   });
   const limits: ServerLimits = session.limits;
+  const allowedHosts = parseAllowedHosts(options.allowedHosts ?? []);
   const queue = new JobQueue(limits.max_queue);
   const webRoot = options.webRoot ?? defaultWebRoot();
   const log = options.log;
 
-  const http = createHttpServer((req, res) => {
-    const started = Date.now();
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const path = url.pathname;
-    // A client that goes away (closed tab, aborted fetch) cancels its job: dropped from the queue, or stopped.
-    const controller = new AbortController();
-    res.on('close', () => {
-      if (!res.writableFinished) controller.abort(new CancelledError());
-      log?.(`${req.method} ${path} ${res.statusCode}${res.writableFinished ? '' : ' (cancelled)'} ${Date.now() - started} ms`);
-    });
+  let accepted = acceptedHosts('127.0.0.1', allowedHosts);
+  /** One line in the log for an unexpected error (never a stack trace for a client to provoke). */
+  const logError = (line: string): void => (options.logError ?? log)?.(line);
 
+  async function handle(req: IncomingMessage, res: ServerResponse, path: string, signal: AbortSignal): Promise<void> {
+    const method = req.method ?? '';
+    checkHost(req.headers, accepted);
+    checkOrigin(method, req.headers);
     if (!path.startsWith('/api/')) {
       if (!serveStatic(webRoot, req, res, path)) sendJson(res, 404, { error: { message: `not found: ${path}`, param: null } });
       return;
     }
-    const route = ROUTES[path];
-    if (!route) {
-      sendJson(res, 404, { error: { message: `no such endpoint: ${req.method} ${path} (see docs/api.md)`, param: null } });
-      return;
-    }
-    if (req.method !== route.method) {
+    const route = Object.hasOwn(ROUTES, path) ? ROUTES[path] : undefined;
+    if (!route) throw new ApiError(`no such endpoint: ${method} ${path} (see docs/api.md)`, null, 404);
+    if (method !== route.method) {
       res.setHeader('Allow', route.method);
-      sendJson(res, 405, { error: { message: `${path} takes ${route.method}, not ${req.method}`, param: null } });
-      return;
+      throw new ApiError(`${path} takes ${route.method}, not ${method}`, null, 405);
     }
-    route.handler(session, req, res, controller.signal, queue).catch((err: unknown) => {
-      if (controller.signal.aborted || res.headersSent) {
-        if (!res.writableEnded) res.end();
-        return;
-      }
-      if (err instanceof ApiError) {
-        if (err.message.startsWith('the request body is larger')) res.setHeader('Connection', 'close');
-        sendError(res, err);
-        return;
-      }
-      log?.(`error in ${path}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-      sendJson(res, 500, { error: { message: `internal error: ${err instanceof Error ? err.message : String(err)}`, param: null } });
+    if (route.method === 'POST') checkJsonContentType(req.headers, `POST ${path}`);
+    await route.handler(session, req, res, signal, queue);
+  }
+
+  const http = createHttpServer((req, res) => {
+    const started = Date.now();
+    // The path as sent, without query or fragment; no URL parsing that could throw on "//[" or a bad host.
+    const target = req.url ?? '/';
+    const cut = target.search(/[?#]/);
+    const path = cut >= 0 ? target.slice(0, cut) : target;
+    // A client that goes away (closed tab, aborted fetch) cancels its job: dropped from the queue, or stopped.
+    const controller = new AbortController();
+    req.on('error', () => controller.abort(new CancelledError()));
+    res.on('error', () => controller.abort(new CancelledError()));
+    res.on('close', () => {
+      if (!res.writableFinished) controller.abort(new CancelledError());
+      log?.(`${req.method} ${path.slice(0, 200)} ${res.statusCode}${res.writableFinished ? '' : ' (cancelled)'} ${Date.now() - started} ms`);
     });
+    const work = path.startsWith('/')
+      ? handle(req, res, path, controller.signal)
+      : Promise.reject(new ApiError(`bad request target ${JSON.stringify(target.slice(0, 60))}: it must be a path starting with /`));
+    work.catch((err: unknown) => {
+      try {
+        if (controller.signal.aborted || res.headersSent) {
+          if (!res.writableEnded) res.end();
+          return;
+        }
+        if (err instanceof ApiError) {
+          // a body we did not read (a refused request) is drained, or the connection closed, before the next one
+          if (!req.complete) {
+            res.setHeader('Connection', 'close');
+            req.resume();
+          }
+          sendError(res, err);
+          return;
+        }
+        const message = err instanceof Error ? err.message : String(err);
+        if (err instanceof NonFiniteLogitsError) {
+          // not a bug of the server nor of the request: the model's weights are broken; say that, as it is
+          logError(`${req.method} ${path}: ${message}`);
+          sendJson(res, 500, { error: { message, param: null } });
+          return;
+        }
+        logError(`error in ${req.method} ${path.slice(0, 200)}: ${(err instanceof Error ? `${err.name}: ` : '') + message.split('\n')[0]}`);
+        sendJson(res, 500, { error: { message: `internal error: ${message}`, param: null } });
+      } catch (fatal) {
+        // answering failed too (a socket gone bad): give up on this request, never on the server
+        logError(`error answering ${req.method} ${path.slice(0, 200)}: ${fatal instanceof Error ? fatal.message : String(fatal)}`);
+        res.destroy();
+      }
+    });
+  });
+
+  // A request node's parser refuses (a bad request line, a header too large, random bytes) never reaches the
+  // handler: answer it here, in the usual JSON, and close the connection.
+  http.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    const s = socket as Socket;
+    if (err.code !== 'ECONNRESET' && s.writable && s.bytesWritten === 0) {
+      const status = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+      const why = status === 431 ? 'its headers are larger than this server accepts' : status === 408 ? 'it took too long to arrive' : `it is not valid HTTP (${err.code ?? err.message})`;
+      const body = JSON.stringify({ error: { message: `bad request: ${why}`, param: null } });
+      s.end(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    }
+    s.destroySoon();
   });
 
   return {
     http,
     queue,
     limits,
+    get acceptedHosts() {
+      return accepted;
+    },
     listen(port = 8080, host = '127.0.0.1') {
       return new Promise((resolve, reject) => {
         http.once('error', reject);
         http.listen(port, host, () => {
           http.off('error', reject);
+          accepted = acceptedHosts(host, allowedHosts);
           const addr = http.address() as AddressInfo;
-          const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+          // every interface: the page's URL uses loopback, a name this server accepts (a browser sends 0.0.0.0 as Host)
+          const local = addr.address === '0.0.0.0' ? '127.0.0.1' : addr.address === '::' ? '::1' : addr.address;
+          const shown = addr.family === 'IPv6' ? `[${local}]` : local;
           resolve({ port: addr.port, host: addr.address, url: `http://${shown}:${addr.port}/` });
         });
       });

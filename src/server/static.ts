@@ -82,6 +82,10 @@ export function serveStatic(root: string, req: IncomingMessage, res: ServerRespo
     ...SECURITY_HEADERS,
   });
   if (req.method === 'HEAD') res.end();
-  else createReadStream(file).pipe(res);
+  else {
+    const stream = createReadStream(file);
+    stream.on('error', () => res.destroy()); // the file went away after stat: end this response, not the server
+    stream.pipe(res);
+  }
   return true;
 }

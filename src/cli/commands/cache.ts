@@ -14,7 +14,7 @@ export function formatCacheTable(cacheDir: string, repos: CachedRepo[]): string 
     r.incomplete > 0 ? `${r.incomplete} unfinished` : '',
   ]);
   const header = ['REPO ID', 'SIZE ON DISK', 'FILES', 'REFS', 'SNAPSHOTS', ''];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const widths = header.map((h, i) => rows.reduce((w, r) => Math.max(w, r[i]!.length), h.length));
   const line = (cells: string[]) => cells.map((c, i) => (i === 1 || i === 2 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   const total = repos.reduce((s, r) => s + r.sizeOnDisk, 0);
   return [line(header), ...rows.map(line), '', `${repos.length} repo(s), ${formatBytes(total)} in ${cacheDir}`].join('\n') + '\n';

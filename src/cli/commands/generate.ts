@@ -104,7 +104,18 @@ export function register(program: Command): void {
       if (ablation && !json) process.stderr.write(`gpt2-lens: ${ablation.label}\n`);
       const single = (options.num_beams ?? 1) === 1 && (options.num_return_sequences ?? 1) === 1;
       const stream = !json && single;
-      const streamer = stream ? new TextStreamer(tokenizer, (s) => process.stdout.write(s)) : undefined;
+      // Warnings wait until generation has started (its first text) or ended: when the settings are refused, the
+      // error is printed alone, not after warnings about settings that no longer matter.
+      const warnings: string[] = [];
+      const flushWarnings = (): void => {
+        for (const w of warnings.splice(0)) process.stderr.write(`gpt2-lens: warning: ${w}\n`);
+      };
+      const streamer = stream
+        ? new TextStreamer(tokenizer, (s) => {
+            flushWarnings();
+            process.stdout.write(s);
+          })
+        : undefined;
       let out: GenerateOutput;
       try {
         out = await model.generate({
@@ -112,13 +123,15 @@ export function register(program: Command): void {
           input_ids,
           ...(streamer ? { streamer } : {}),
           ...(ablation ? { hooks: ablation.hooks } : {}),
-          on_warning: (w) => process.stderr.write(`gpt2-lens: warning: ${w}\n`),
+          on_warning: (w) => void warnings.push(w),
         });
       } catch (e) {
         // a bad option is a usage error (exit 2); a bad value in the model's generation_config.json is not
         if (e instanceof GenerationError && e.source === 'options') throw new UsageError(e.message);
+        flushWarnings();
         throw e;
       }
+      flushWarnings();
       const scores = sequenceScores(out);
       if (json) {
         const sequences = out.sequences.map((ids, i) => ({ ids, text: tokenizer.decode(ids), score: scores[i]! }));

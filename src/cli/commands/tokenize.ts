@@ -47,7 +47,8 @@ export function formatTable(text: string, spans: TokenSpan[]): string {
     const source = text.slice(s.start, s.end);
     return s.text.includes('\ufffd') && !source.includes('\ufffd') ? `${visibleText(s.text)} (part of ${visibleText(source)})` : visibleText(s.text);
   });
-  const col = Math.max(5, ...shown.map(width));
+  let col = 5; // a loop, not Math.max(...spread): a long text has more tokens than a call takes arguments
+  for (const s of shown) col = Math.max(col, width(s));
   lines.push(`${'#'.padStart(5)}  ${'id'.padStart(6)}  ${'token'.padEnd(col)}  ${'start-end'.padEnd(11)}  bytes`);
   spans.forEach((s, i) => {
     const tokenCol = shown[i]! + ' '.repeat(col - width(shown[i]!));
