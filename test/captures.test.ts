@@ -157,7 +157,7 @@ test('a request over the float limit fails before the forward pass, naming the t
 });
 
 async function post(body: unknown): Promise<{ status: number; json: unknown }> {
-  const res = await fetch(new URL('/api/forward', base), { method: 'POST', body: JSON.stringify(body) });
+  const res = await fetch(new URL('/api/forward', base), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
   return { status: res.status, json: await res.json() };
 }
 

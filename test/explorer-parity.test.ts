@@ -128,7 +128,7 @@ test('errors: the same message, field and status over both transports', async ()
   const cases: [string, (api: ExplorerApi, events: unknown[]) => Promise<unknown>, string, string | null, number][] = [
     ['tokenize without text', (api) => api.tokenize({} as never), '"text" is missing', 'text', 400],
     ['next: top_p out of range', (api) => api.next({ text: 'a', top_p: 1.5 }), '"top_p" must be <= 1, got 1.5', 'top_p', 400],
-    ['next: unknown field', (api) => api.next({ text: 'a', top_q: 1 } as never), 'unknown field "top_q"; this endpoint takes: text, input_ids, top, temperature, top_k, top_p, min_p, repetition_penalty', 'top_q', 400],
+    ['next: unknown field', (api) => api.next({ text: 'a', top_q: 1 } as never), 'unknown field "top_q"; this endpoint takes: text, input_ids, top, ids, temperature, top_k, top_p, min_p, repetition_penalty', 'top_q', 400],
     ['next: both prompts', (api) => api.next({ text: 'a', input_ids: [1] }), 'give either "text" or "input_ids", not both', 'input_ids', 400],
     ['forward: too long', (api) => api.forward({ input_ids: Array.from({ length: 17 }, () => 1) }), "the prompt has 17 tokens, above this server's limit of 16 for this endpoint", 'input_ids', 400],
     ['generate: HF rule', (api) => api.generate({ text: 'a', num_return_sequences: 2 }), 'Greedy methods without beam search do not support `num_return_sequences` different than 1 (got 2).', 'num_return_sequences', 400],

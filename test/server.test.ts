@@ -273,7 +273,7 @@ describe('POST /api/next', () => {
       checked++;
     }
     assert.equal(checked, ids.length);
-    const json = await fetch(new URL('/api/next', base), { method: 'POST', body: JSON.stringify({ text: 'a', ids: [50257] }) });
+    const json = await fetch(new URL('/api/next', base), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ text: 'a', ids: [50257] }) });
     assert.deepEqual(await json.json(), { error: { message: '"ids[0]" must be <= 50256, got 50257', param: 'ids' } });
   });
 
@@ -460,7 +460,7 @@ describe('POST /api/generate', () => {
 
 describe('validation: 400 with the message and the field', () => {
   const cases: [path: string, body: unknown, message: string, param: string | null][] = [
-    ['/api/next', { text: 'a', foo: 1 }, 'unknown field "foo"; this endpoint takes: text, input_ids, top, temperature, top_k, top_p, min_p, repetition_penalty', 'foo'],
+    ['/api/next', { text: 'a', foo: 1 }, 'unknown field "foo"; this endpoint takes: text, input_ids, top, ids, temperature, top_k, top_p, min_p, repetition_penalty', 'foo'],
     ['/api/forward', { text: 'a', attention: true }, 'unknown field "attention"; this endpoint takes: text, input_ids, attentions, hidden_states, lens, lens_top, capture', 'attention'],
     ['/api/tokenize', { text: 'a', ids: [1] }, 'unknown field "ids"; this endpoint takes: text', 'ids'],
     ['/api/tokenize', {}, '"text" is missing', 'text'],
