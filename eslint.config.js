@@ -20,7 +20,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/tokenizer/**/*.ts', 'src/model/**/*.ts', 'src/generation/**/*.ts', 'src/engine/**/*.ts', 'src/index.ts'],
+    files: ['src/tokenizer/**/*.ts', 'src/model/**/*.ts', 'src/generation/**/*.ts', 'src/engine/**/*.ts', 'src/index.ts', 'src/hub/names.ts'],
     ignores: ['src/**/node*.ts', 'src/**/*.node.ts'],
     rules: {
       'no-restricted-imports': ['error', { paths: nodeBuiltins.map((name) => ({ name, message: 'The core is browser-safe: no Node built-ins (put file/network code in an adapter).' })) }],

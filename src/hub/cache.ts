@@ -9,21 +9,8 @@
 import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 
-export const COMMIT_HASH = /^[0-9a-f]{40}$/;
-export const SHA256_HEX = /^[0-9a-f]{64}$/;
-
-/** huggingface_hub's validate_repo_id: `name` or `namespace/name`, word characters, `-` and `.`, no `--` or `..`. */
-export function validateRepoId(repoId: string): void {
-  const ok =
-    /^([\w.-]+\/)?[\w.-]{1,96}$/.test(repoId) && !repoId.includes('--') && !repoId.includes('..') && !repoId.endsWith('.git') &&
-    repoId.split('/').every((part) => !/^[-.]|[-.]$/.test(part));
-  if (!ok) {
-    throw new Error(
-      `"${repoId}" is not a Hugging Face repo id (expected "name" or "namespace/name", e.g. "openai-community/gpt2") ` +
-        'nor an existing local folder',
-    );
-  }
-}
+import { COMMIT_HASH } from './names.js';
+export { COMMIT_HASH, SHA256_HEX, validateRepoId } from './names.js';
 
 /** `openai-community/gpt2` -> `models--openai-community--gpt2` */
 export function repoFolderName(repoId: string): string {

@@ -10,6 +10,7 @@ import { Compare } from './components/Compare.tsx';
 import { DEFAULT_KNOBS, Knobs, knobFields, type KnobState } from './components/Knobs.tsx';
 import { LogitLens } from './components/LogitLens.tsx';
 import { alternativesOf, NextTable, Summary, type Row } from './components/NextTable.tsx';
+import { IS_SITE } from './site/flags.ts';
 
 type Tab = 'next' | 'beam' | 'attention' | 'lens' | 'compare';
 const TABS: { id: Tab; label: string }[] = [
@@ -64,8 +65,13 @@ export function App() {
   const stepping = useRef(false);
 
   useEffect(() => {
-    api.model().then(setInfo, (err) => setFatal(`Cannot reach the gpt2-lens server: ${message(err)}`));
+    api.model().then(setInfo, (err) => setFatal(IS_SITE ? `The model did not answer: ${message(err)}` : `Cannot reach the gpt2-lens server: ${message(err)}`));
   }, []);
+
+  // A stable hook for tests and automation: the model is loaded and the first table is drawn.
+  useEffect(() => {
+    if (info && next) document.body.dataset.ready = 'true';
+  }, [info, next]);
 
   // The prompt's tokens, as the person types. A new prompt starts step mode afresh.
   useDebouncedRequest(
@@ -212,7 +218,11 @@ export function App() {
       {info?.random && (
         <div class="banner" role="status" id="random-banner">
           These weights are <strong>random</strong> ({info.model}): the mechanics are real, but the text means nothing.
-          Start with <code>--model openai-community/gpt2</code> for real GPT-2.
+          {IS_SITE ? (
+            <>Load <code>openai-community/gpt2</code> above for real GPT-2.</>
+          ) : (
+            <>Start with <code>--model openai-community/gpt2</code> for real GPT-2.</>
+          )}
         </div>
       )}
 
@@ -262,7 +272,7 @@ export function App() {
         ))}
       </nav>
 
-      <section class="panel" role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
+      <section class="panel" role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`} data-view={tab}>
         {tab === 'next' && (
           <div class="next-view">
             <Knobs value={knobs} onChange={setKnobs} />
@@ -309,8 +319,10 @@ export function App() {
         {tab === 'compare' && <Compare ids={ids} promptText={text} knobs={knobs} disabled={!tokens} />}
       </section>
       <footer class="foot">
-        Everything here is computed by the gpt2-lens server on this machine; the page loads nothing from elsewhere. Same semantics as Hugging Face
-        transformers.
+        {IS_SITE
+          ? 'Everything here is computed in this browser; the page talks to no one but the Hub address you chose. '
+          : 'Everything here is computed by the gpt2-lens server on this machine; the page loads nothing from elsewhere. '}
+        Same semantics as Hugging Face transformers.
       </footer>
     </main>
   );

@@ -79,6 +79,8 @@ export function NextTable({ next, onPick, busy }: { next: NextResponse; onPick: 
               type="button"
               class={`row${r.removedBy ? ' removed' : ''}`}
               data-id={r.id}
+              data-token-id={r.id}
+              data-prob={r.after}
               onClick={() => onPick(r)}
               aria-disabled={busy}
               title={`id ${r.id}: click to append this token`}
