@@ -66,7 +66,12 @@ export function SiteShell() {
     void ensureIsolation().then((iso) => {
       setIsolation(iso);
       refreshCache();
-      if (initial.model) void start(RANDOM_SPEC.test(initial.model) ? { kind: 'random', spec: initial.model } : hubChoice(initial.model, initial.endpoint), iso);
+      if (!initial.model) return;
+      try {
+        void start(RANDOM_SPEC.test(initial.model) ? { kind: 'random', spec: initial.model } : hubChoice(initial.model, initial.endpoint), iso);
+      } catch (err) {
+        setPhase({ kind: 'error', message: err instanceof Error ? err.message : String(err) }); // a bad endpoint in the URL
+      }
     });
   }, []);
 
