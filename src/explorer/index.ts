@@ -8,5 +8,5 @@ export { HttpExplorerClient } from './http-client.js';
 export { WorkerExplorerClient } from './worker-client.js';
 export { createExplorerHost } from './host.js';
 export { serveExplorer, sessionFromInit } from './worker.js';
-export type { InitMessage, RequestMessage, CancelMessage, ToWorker, FromWorker, MessageEndpoint, TokenizerFiles } from './protocol.js';
+export type { InitMessage, RequestMessage, CancelMessage, ToWorker, FromWorker, MessageEndpoint, TokenizerFiles, WorkerRuntime } from './protocol.js';
 export type * from './types.js';

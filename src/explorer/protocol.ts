@@ -11,6 +11,7 @@
 //
 // `status` is the HTTP status `serve` answers the same error with (400 a bad request, 404 no such method, 503 busy,
 // 500 a failure), or 0 when a stream had already begun (over HTTP: an `event: error` after a 200).
+import type { EngineDType } from '../engine/engine.js';
 import type { PretrainedFiles } from '../model/model.js';
 import type { TokenizerConfig } from '../tokenizer/gpt2-tokenizer.js';
 import type { ExplorerMethod } from './session.js';
@@ -29,6 +30,21 @@ export interface InitMessage {
   /** the name model() reports (default: the spec or files' name_or_path) */
   modelName?: string;
   limits?: Partial<ServerLimits>;
+  /**
+   * Run forward passes in the WebAssembly engine (default: the readable reference path): its dtype, and its thread
+   * count (> 1 needs a cross-origin isolated page: the threads are Web Workers over one SharedArrayBuffer).
+   */
+  engine?: { dtype?: EngineDType; threads?: number };
+}
+
+/** What computes the session in the worker, from its ready message. */
+export interface WorkerRuntime {
+  /** the model's backend, e.g. "wasm simd (fp16, 4 threads)" or "reference" */
+  backend: string;
+  /** bytes of weights packed in the engine's memory (0 on the reference path) */
+  engineBytes: number;
+  /** the engine's whole WebAssembly memory (weights, caches, scratch) */
+  memoryBytes: number;
 }
 
 export interface RequestMessage {
@@ -47,7 +63,7 @@ export interface CancelMessage {
 export type ToWorker = InitMessage | RequestMessage | CancelMessage;
 
 export type FromWorker =
-  | { type: 'ready'; info: ModelInfo }
+  | { type: 'ready'; info: ModelInfo; runtime?: WorkerRuntime }
   | { type: 'init-error'; message: string }
   | { type: 'event'; id: number; event: 'token' | 'beam'; body: unknown }
   | { type: 'result'; id: number; body: unknown }

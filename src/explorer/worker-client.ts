@@ -5,7 +5,7 @@
 //   const client = await WorkerExplorerClient.start(new Worker(url, { type: 'module' }), { type: 'init', model: 'random:gpt2', tokenizer });
 //   await client.next({ text: 'Hello' });
 import { ApiCallError, type ExplorerApi, type StreamHandlers } from './api.js';
-import type { FromWorker, InitMessage, MessageEndpoint, RequestMessage } from './protocol.js';
+import type { FromWorker, InitMessage, MessageEndpoint, RequestMessage, WorkerRuntime } from './protocol.js';
 import type { ExplorerMethod } from './session.js';
 import type {
   BeamEvent,
@@ -36,6 +36,8 @@ export class WorkerExplorerClient implements ExplorerApi {
   private readonly pending = new Map<number, Pending>();
   /** the model's description, from the worker's ready message */
   info: ModelInfo | null = null;
+  /** what computes the model in the worker (backend, engine memory), from the ready message */
+  runtime: WorkerRuntime | null = null;
 
   constructor(private readonly port: MessageEndpoint) {
     port.addEventListener('message', (e) => this.receive(e.data as FromWorker));
@@ -52,6 +54,7 @@ export class WorkerExplorerClient implements ExplorerApi {
         const m = e.data as FromWorker;
         if (m.type === 'ready') {
           client.info = m.info;
+          client.runtime = m.runtime ?? null;
           resolve(client);
         } else if (m.type === 'init-error') reject(new ApiCallError(`the explorer worker could not load the model: ${m.message}`, null, 500));
       });

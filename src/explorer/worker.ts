@@ -5,10 +5,12 @@
 // and talk to it through WorkerExplorerClient (./worker-client.ts). The first message loads the model (from its
 // files' bytes, or a random: spec) and the tokenizer; every later one is a request of ./protocol.ts.
 // In a dedicated worker it starts by itself; elsewhere (Node's worker_threads) call serveExplorer with the port.
+import { useWasmBackend } from '../engine/backend.js';
+import { browserWorkerSpawner } from '../engine/threads.js';
 import { GPT2LMHeadModel } from '../model/model.js';
 import { GPT2Tokenizer } from '../tokenizer/gpt2-tokenizer.js';
 import { createExplorerHost } from './host.js';
-import type { FromWorker, InitMessage, MessageEndpoint, TokenizerFiles, ToWorker } from './protocol.js';
+import type { FromWorker, InitMessage, MessageEndpoint, TokenizerFiles, ToWorker, WorkerRuntime } from './protocol.js';
 import { ExplorerSession } from './session.js';
 
 function tokenizerFrom(files: TokenizerFiles): GPT2Tokenizer {
@@ -18,9 +20,21 @@ function tokenizerFrom(files: TokenizerFiles): GPT2Tokenizer {
 
 /** Loads the session an init message describes. */
 export async function sessionFromInit(init: InitMessage): Promise<ExplorerSession> {
+  return (await loadInit(init)).session;
+}
+
+/** The session, and what computes it (the page says what the model costs in memory). */
+async function loadInit(init: InitMessage): Promise<{ session: ExplorerSession; runtime: WorkerRuntime }> {
   const model = await GPT2LMHeadModel.from_pretrained(init.model);
+  let runtime: WorkerRuntime = { backend: model.backend.name, engineBytes: 0, memoryBytes: 0 };
+  if (init.engine) {
+    const threads = init.engine.threads ?? 1;
+    const backend = await useWasmBackend(model, { dtype: init.engine.dtype ?? 'fp32', threads, ...(threads > 1 ? { spawn: browserWorkerSpawner() } : {}) });
+    runtime = { backend: backend.name, engineBytes: backend.engine.weightBytes, memoryBytes: backend.engine.memory.buffer.byteLength };
+  }
   const tokenizer = tokenizerFrom(init.tokenizer);
-  return new ExplorerSession({ model, tokenizer, limits: init.limits, ...(init.modelName ? { modelName: init.modelName } : {}) });
+  const session = new ExplorerSession({ model, tokenizer, limits: init.limits, ...(init.modelName ? { modelName: init.modelName } : {}) });
+  return { session, runtime };
 }
 
 /** Serves the protocol on `port`: the first message must be init; requests before the model is ready wait for it. */
@@ -32,10 +46,10 @@ export function serveExplorer(port: MessageEndpoint): void {
     const m = e.data as ToWorker;
     if (m?.type === 'init') {
       if (handle) return post({ type: 'init-error', message: 'the explorer worker is already initialized' });
-      sessionFromInit(m).then(
-        (session) => {
+      loadInit(m).then(
+        ({ session, runtime }) => {
           handle = createExplorerHost(session, post);
-          post({ type: 'ready', info: session.model() });
+          post({ type: 'ready', info: session.model(), runtime });
           for (const q of early.splice(0)) handle(q);
         },
         (err: unknown) => post({ type: 'init-error', message: err instanceof Error ? err.message : String(err) }),

@@ -10,50 +10,8 @@ import { copyFileSync, existsSync, type Dirent, lstatSync, mkdirSync, readdirSyn
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { HubError, downloadCommand } from './errors.js';
 
-export const COMMIT_HASH = /^[0-9a-f]{40}$/;
-export const SHA256_HEX = /^[0-9a-f]{64}$/;
-
-/**
- * huggingface_hub's validate_repo_id (utils/_validators.py): `name` or `namespace/name`, word characters, `-` and
- * `.`, each part starting and ending with a word character, the name at most 96 characters, no `--` or `..`, not
- * ending in `.git`. (Python's `\w` is Unicode; the Hub only accepts ASCII names, and so do we.) Checked before any
- * path is built from the id.
- */
-export function validateRepoId(repoId: string): void {
-  const bad = (why: string): never => {
-    throw new HubError(`${JSON.stringify(repoId)} is not a Hugging Face repo id: ${why} (expected "name" or "namespace/name", e.g. "openai-community/gpt2")`, 'InvalidRepoId');
-  };
-  if (typeof repoId !== 'string' || repoId.length === 0) bad('it is empty');
-  if (repoId.split('/').length > 2) bad('it has more than one "/"');
-  if (!/^(\w(?:[\w.-]*\w)?\/)?\w(?:[\w.-]{0,94}\w)?$/.test(repoId)) {
-    bad('use letters, digits, "-", "_" and "." only; each part starts and ends with a letter or digit; the name is at most 96 characters');
-  }
-  if (repoId.includes('--') || repoId.includes('..')) bad('it contains "--" or ".."');
-  if (repoId.endsWith('.git')) bad('it ends with ".git"');
-}
-
-/**
- * A revision is a branch, a tag, a commit hash or a ref such as `refs/pr/1`: it may contain `/`, but it becomes a
- * path under refs/ in the cache, so no empty part, no `.` or `..` part, no leading `/`, no backslash and no control
- * character (NUL included). Checked before any path is built from it.
- */
-export function validateRevision(revision: string): void {
-  const bad = (why: string): never => {
-    throw new HubError(
-      `revision ${JSON.stringify(revision)} is not valid: ${why}. A revision is a branch ("main"), a tag ("v1.0"), a 40-character commit hash or a ref such as "refs/pr/1"`,
-      'InvalidRevision',
-    );
-  };
-  if (typeof revision !== 'string' || revision.length === 0) bad('it is empty');
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(revision)) bad('it contains a control character');
-  if (revision.includes('\\')) bad('it contains a backslash');
-  if (revision.startsWith('/')) bad('it is an absolute path');
-  const parts = revision.split('/');
-  if (parts.some((p) => p === '')) bad('it has an empty part (a "//" or a trailing "/")');
-  if (parts.some((p) => p === '..')) bad('".." is not allowed in a revision');
-  if (parts.some((p) => p === '.')) bad('"." is not allowed as a part of a revision');
-}
+import { COMMIT_HASH, validateRevision } from './names.js';
+export { COMMIT_HASH, SHA256_HEX, validateRepoId, validateRevision } from './names.js';
 
 /** `openai-community/gpt2` -> `models--openai-community--gpt2` */
 export function repoFolderName(repoId: string): string {

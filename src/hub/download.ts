@@ -44,6 +44,7 @@ import {
   type FetchFn,
   type RetryPolicy,
 } from './http.js';
+import { hubFileUrl, normalizeEtag } from './names.js';
 import { acquireLock, type LockOptions } from './lock.js';
 import type { ProgressCallback } from './progress.js';
 
@@ -100,16 +101,7 @@ interface Metadata {
   location: string;
 }
 
-/** etag normalisation as huggingface_hub does it: drop a W/ prefix and the quotes. */
-export function normalizeEtag(etag: string): string {
-  return etag.replace(/^W\//, '').replace(/^"+|"+$/g, '');
-}
-
-/** `{endpoint}/{repo_id}/resolve/{revision}/{filename}`, the revision and filename URL-encoded as huggingface_hub does. */
-export function hubFileUrl(endpoint: string, repoId: string, revision: string, filename: string): string {
-  const file = filename.split('/').map(encodeURIComponent).join('/');
-  return `${endpoint}/${repoId}/resolve/${encodeURIComponent(revision)}/${file}`;
-}
+export { normalizeEtag, hubFileUrl } from './names.js';
 
 interface Resolved {
   env: Env;

@@ -5,7 +5,10 @@
 //     small files: 200, ETag "<git blob sha1>", X-Repo-Commit, Content-Length
 //     LFS files:   302 Location <cdn>/cdn/<sha256>, X-Linked-Etag "<sha256>", X-Linked-Size, X-Repo-Commit
 //     errors:      X-Error-Code RepoNotFound / GatedRepo / RevisionNotFound / EntryNotFound, as the Hub sends them
-//   GET /cdn/<sha256>  the LFS bytes (Range: bytes=N- -> 206)
+//   GET /cdn/<sha256>  the LFS bytes (Range: bytes=N- or bytes=N-M -> 206)
+//   GET /{org}/{name}/raw/{revision}/{file}   a file stored in git, or an LFS file's pointer (version, oid, size)
+// Every answer carries the Hub's CORS headers (any origin, the headers a page may read: X-Repo-Commit, ETag,
+// X-Linked-Etag, X-Linked-Size, Content-Range, ...), and OPTIONS preflights are answered, so a page can use it.
 // Revisions: the commit, "main", the tag "v1.0" and "refs/pr/1" (sent URL-encoded, refs%2Fpr%2F1, as the Hub
 // expects); `hub.extraRevisions` makes it answer any other name too, as a hostile or broken mirror could.
 import { createHash } from 'node:crypto';
@@ -136,6 +139,18 @@ export function gitBlobSha1(b: Uint8Array): string {
   return createHash('sha1').update(`blob ${b.byteLength}\0`).update(b).digest('hex');
 }
 
+/** The CORS headers the Hub sends on resolve, raw and CDN answers (read by the static site in a browser). */
+export const HUB_CORS_HEADERS: Readonly<Record<string, string>> = {
+  'access-control-allow-origin': '*',
+  'access-control-expose-headers':
+    'X-Repo-Commit, X-Request-Id, X-Error-Code, X-Error-Message, X-Total-Count, ETag, Link, Accept-Ranges, Content-Range, X-Linked-Size, X-Linked-ETag, X-Xet-Hash',
+};
+
+/** A Git LFS pointer, as the Hub's raw/ URL answers for an LFS file. */
+export function lfsPointer(bytes: Uint8Array): string {
+  return `version https://git-lfs.github.com/spec/v1\noid sha256:${sha256Hex(bytes)}\nsize ${bytes.byteLength}\n`;
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class FakeHub {
@@ -205,11 +220,15 @@ export class FakeHub {
       sent: 0,
     };
     this.requests.push(rec);
+    for (const [k, v] of Object.entries(HUB_CORS_HEADERS)) res.setHeader(k, v);
     const answer = (status: number, headers: Record<string, string> = {}): void => {
       rec.status = status;
       res.writeHead(status, headers);
       res.end();
     };
+    if (req.method === 'OPTIONS') {
+      return answer(204, { 'access-control-allow-headers': 'range, authorization, accept', 'access-control-allow-methods': 'GET, HEAD, OPTIONS', 'access-control-max-age': '600' });
+    }
 
     const cdn = /^\/cdn\/([0-9a-f]{64})$/.exec(url.pathname);
     if (cdn) {
@@ -221,8 +240,10 @@ export class FakeHub {
       return this.sendBody(req, res, rec, lfs.bytes, lfs.name, { 'content-disposition': `inline; filename="${lfs.name}";` });
     }
 
-    const m = /^\/(.+?)\/resolve\/([^/]+)\/(.+)$/.exec(url.pathname);
+    const m = /^\/(.+?)\/(resolve|raw)\/([^/]+)\/(.+)$/.exec(url.pathname);
     if (!m) return answer(404);
+    const raw = m[2] === 'raw';
+    m.splice(2, 1);
     const repoId = decodeURIComponent(m[1]!);
     const revision = decodeURIComponent(m[2]!);
     const file = decodeURIComponent(m[3]!);
@@ -243,6 +264,10 @@ export class FakeHub {
     const bytes = repo.files[file];
     if (!bytes) return answer(404, { 'x-error-code': 'EntryNotFound', 'x-error-message': 'Entry not found', 'x-repo-commit': FAKE_COMMIT });
 
+    if (raw) {
+      const body = repo.lfs.includes(file) ? new TextEncoder().encode(lfsPointer(bytes)) : bytes;
+      return this.sendBody(req, res, rec, body, `raw/${file}`, { 'x-repo-commit': FAKE_COMMIT });
+    }
     if (repo.lfs.includes(file)) {
       const sha = sha256Hex(bytes);
       return answer(302, {
@@ -268,19 +293,22 @@ export class FakeHub {
   private async sendBody(req: IncomingMessage, res: ServerResponse, rec: RecordedRequest, bytes: Uint8Array, file: string, headers: Record<string, string>): Promise<void> {
     let body = bytes;
     let status = 200;
-    const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+    const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
     if (range) {
       const start = Number(range[1]);
-      if (start >= bytes.byteLength) {
+      const end = range[2] ? Math.min(Number(range[2]), bytes.byteLength - 1) : bytes.byteLength - 1;
+      if (start >= bytes.byteLength || end < start) {
         rec.status = 416;
         res.writeHead(416, { 'content-range': `bytes */${bytes.byteLength}` });
         return void res.end();
       }
-      body = bytes.subarray(start);
+      body = bytes.subarray(start, end + 1);
       status = 206;
-      headers['content-range'] = `bytes ${start}-${bytes.byteLength - 1}/${bytes.byteLength}`;
+      headers['content-range'] = `bytes ${start}-${end}/${bytes.byteLength}`;
     }
-    const rule = req.method === 'GET' ? this.takeRule(file, 'GET', ['drop', 'corrupt', 'extra']) : undefined;
+    // drop/corrupt/extra rules hit downloads, not a probe for the headers (a closed range such as bytes=0-0)
+    const probe = range !== null && range[2] !== '';
+    const rule = req.method === 'GET' && !probe ? this.takeRule(file, 'GET', ['drop', 'corrupt', 'extra']) : undefined;
     if (rule?.kind === 'corrupt') {
       body = Uint8Array.from(body);
       body[body.byteLength >> 1]! ^= 0xff;

@@ -12,6 +12,7 @@ import { LogitLens } from './components/LogitLens.tsx';
 import { Walk } from './components/Walk.tsx';
 import { downloadJson, readUrlState, writeUrlState } from './url-state.ts';
 import { alternativesOf, NextTable, Summary, type Row } from './components/NextTable.tsx';
+import { IS_SITE } from './site/flags.ts';
 
 type Tab = 'next' | 'beam' | 'attention' | 'lens' | 'compare' | 'walk';
 const TABS: { id: Tab; label: string }[] = [
@@ -89,8 +90,13 @@ export function App() {
   if (tab === 'walk') walkSeen.current = true;
 
   useEffect(() => {
-    api.model().then(setInfo, (err) => setFatal(`Cannot reach the gpt2-lens server: ${message(err)}`));
+    api.model().then(setInfo, (err) => setFatal(IS_SITE ? `The model did not answer: ${message(err)}` : `Cannot reach the gpt2-lens server: ${message(err)}`));
   }, []);
+
+  // A stable hook for tests and automation: the model is loaded and the first table is drawn.
+  useEffect(() => {
+    if (info && next) document.body.dataset.ready = 'true';
+  }, [info, next]);
 
   // The prompt's tokens, as the person types. A new prompt starts step mode afresh.
   useDebouncedRequest(
@@ -308,7 +314,11 @@ export function App() {
       {info?.random && (
         <div class="banner" role="status" id="random-banner">
           These weights are <strong>random</strong> ({modelLabel(info.model)}): the mechanics are real, but the text means nothing.
-          Start with <code>--model openai-community/gpt2</code> for real GPT-2.
+          {IS_SITE ? (
+            <>Load <code>openai-community/gpt2</code> above for real GPT-2.</>
+          ) : (
+            <>Start with <code>--model openai-community/gpt2</code> for real GPT-2.</>
+          )}
         </div>
       )}
 
@@ -389,8 +399,10 @@ export function App() {
         ))}
       </div>
       <footer class="foot">
-        Everything here is computed by the gpt2-lens server on this machine; the page loads nothing from elsewhere. Same semantics as Hugging Face
-        transformers.
+        {IS_SITE
+          ? 'Everything here is computed in this browser; the page talks to no one but the Hub address you chose. '
+          : 'Everything here is computed by the gpt2-lens server on this machine; the page loads nothing from elsewhere. '}
+        Same semantics as Hugging Face transformers.
       </footer>
     </main>
   );

@@ -1,0 +1,380 @@
+// The Hugging Face Hub from the browser, for the static site: a model repo's files downloaded from the Hub's resolve
+// URLs, verified, kept in the Cache API by endpoint, repo, commit and file, and read back on the next visit with
+// no network at all. The rules the Node client follows (repo ids, URLs, etags) come from src/hub/names.ts.
+//
+// What a page can read of the Hub's answers is what its CORS headers expose: X-Repo-Commit, ETag, X-Linked-Etag,
+// X-Linked-Size, Content-Range, Content-Length. A browser follows redirects by itself and shows only the last
+// answer, so for an LFS file (the Hub answers 302 to its CDN) the X-Linked-* headers of the redirect are out of
+// reach; the file's sha256 and size then come from its Git LFS pointer, `{endpoint}/{repo}/raw/{commit}/{file}`.
+//
+//   1. cache first: refs/<revision> -> commit -> snapshot manifest -> every file: done, no request
+//   2. GET resolve/<revision>/config.json: X-Repo-Commit (the commit every other file is fetched at) + ETag
+//   3. each file: GET resolve/<commit>/<file> with Range: bytes=0-0 (size from Content-Range, git sha1 ETag), or
+//      when it redirected (LFS), its pointer from raw/<commit>/<file> (sha256, size)
+//   4. GET the bytes into one buffer of the announced size, resuming a cut (or an earlier visit's part, kept in
+//      the cache) with Range: bytes=N-; check the size and the sha256 (LFS) or git blob sha1 (others)
+import { COMMIT_HASH, SHA256_HEX, hubFileUrl, normalizeEtag, parseLfsPointer, validateRepoId } from '../../../src/hub/names.ts';
+
+export const DEFAULT_ENDPOINT = 'https://huggingface.co';
+export const DEFAULT_REPO = 'openai-community/gpt2';
+
+/** The files a GPT-2 repo gives the page: the required ones, and those used when present. */
+export const REQUIRED_FILES = ['config.json', 'vocab.json', 'merges.txt', 'model.safetensors'] as const;
+export const OPTIONAL_FILES = ['generation_config.json', 'tokenizer_config.json', 'special_tokens_map.json'] as const;
+
+const CACHE_NAME = 'gpt2-lens-hub-v1';
+/** the cache's keys are URLs under the page's own origin that are never fetched */
+const KEY_ROOT = '__gpt2-lens-cache__';
+
+export interface HubSource {
+  endpoint: string;
+  repo: string;
+  revision: string;
+}
+
+export interface DownloadProgress {
+  file: string;
+  /** bytes of all files so far, and in all */
+  loaded: number;
+  total: number;
+  /** bytes that were already there (kept from an interrupted download) when this file started */
+  resumedFrom: number;
+  /** over the last few seconds */
+  bytesPerSecond: number;
+  /** null until a speed is known */
+  secondsLeft: number | null;
+}
+
+export class HubDownloadError extends Error {
+  override name = 'HubDownloadError';
+}
+
+/** A file as the Hub describes it. */
+interface FileMeta {
+  file: string;
+  /** sha256 (LFS files) or git blob sha1 (files stored in git) */
+  etag: string;
+  size: number;
+  lfs: boolean;
+  /** where the bytes are: the resolve URL at the commit, or the CDN URL the Hub redirected to */
+  url: string;
+}
+
+interface SnapshotManifest {
+  commit: string;
+  /** file -> its etag and size, or null when the repo has no such (optional) file */
+  files: Record<string, { etag: string; size: number } | null>;
+}
+
+/** The loaded repo: each present file's bytes, the commit, and whether any byte came from the network. */
+export interface HubFiles {
+  commit: string;
+  files: Record<string, ArrayBuffer>;
+  fromCache: boolean;
+}
+
+/** The endpoint as the page keeps it: an http(s) URL without a trailing slash, or an error a person can act on. */
+export function normalizeEndpoint(endpoint: string): string {
+  let u: URL;
+  try {
+    u = new URL(endpoint.trim());
+  } catch {
+    throw new HubDownloadError(`"${endpoint}" is not a URL; the Hub's address is like ${DEFAULT_ENDPOINT}`);
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new HubDownloadError(`the Hub's address must be http(s), not ${u.protocol}`);
+  return u.href.replace(/\/+$/, '');
+}
+
+function cacheKey(kind: 'ref' | 'snapshot' | 'file' | 'partial', src: HubSource, ...parts: string[]): string {
+  const path = [KEY_ROOT, kind, encodeURIComponent(src.endpoint), ...src.repo.split('/'), ...parts.map(encodeURIComponent)].join('/');
+  return new URL(path, location.origin).href;
+}
+
+function openCache(): Promise<Cache> {
+  if (typeof caches === 'undefined') throw new HubDownloadError('this browser gives the page no Cache API (a page served over plain http from another host than localhost?)');
+  return caches.open(CACHE_NAME);
+}
+
+function hexOf(buf: ArrayBuffer): string {
+  return Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** git's blob id: sha1("blob <size>\0" + content), the Hub's ETag for a file stored in git. */
+export async function gitBlobSha1(bytes: Uint8Array): Promise<string> {
+  const head = new TextEncoder().encode(`blob ${bytes.byteLength}\0`);
+  const all = new Uint8Array(head.byteLength + bytes.byteLength);
+  all.set(head);
+  all.set(bytes, head.byteLength);
+  return hexOf(await crypto.subtle.digest('SHA-1', all));
+}
+
+/** Checks `bytes` against what the Hub said: the size, and the sha256 (LFS) or the git blob sha1. */
+export async function verify(meta: Pick<FileMeta, 'file' | 'etag' | 'size'>, bytes: Uint8Array): Promise<void> {
+  if (bytes.byteLength !== meta.size) throw new HubDownloadError(`${meta.file}: got ${bytes.byteLength} bytes, the Hub announced ${meta.size}`);
+  if (SHA256_HEX.test(meta.etag)) {
+    const digest = hexOf(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+    if (digest !== meta.etag) {
+      throw new HubDownloadError(`checksum mismatch for ${meta.file}: the Hub says sha256 ${meta.etag}, the downloaded bytes hash to ${digest}; the file was refused (not kept)`);
+    }
+  } else if (COMMIT_HASH.test(meta.etag)) {
+    const digest = await gitBlobSha1(bytes);
+    if (digest !== meta.etag) throw new HubDownloadError(`checksum mismatch for ${meta.file}: the Hub says git blob ${meta.etag}, the bytes hash to ${digest}; the file was refused (not kept)`);
+  }
+}
+
+/** A failed Hub answer as a sentence (the Hub's X-Error-Code / X-Error-Message when CORS lets us read them). */
+function hubError(res: Response, src: HubSource, file: string): HubDownloadError {
+  const code = res.headers.get('x-error-code');
+  const msg = res.headers.get('x-error-message');
+  const detail = msg ? `: ${msg}` : '';
+  if (code === 'RepoNotFound' || res.status === 401) return new HubDownloadError(`repository ${src.repo} was not found on ${src.endpoint} (HTTP ${res.status}${detail}); check the id, e.g. "${DEFAULT_REPO}" (private and gated repos cannot be opened here)`);
+  if (code === 'RevisionNotFound') return new HubDownloadError(`revision "${src.revision}" does not exist in ${src.repo} (HTTP ${res.status})`);
+  if (res.status === 404) return new HubDownloadError(`${file} does not exist in ${src.repo} at revision "${src.revision}" (HTTP 404)`);
+  return new HubDownloadError(`${src.endpoint} answered HTTP ${res.status}${detail} for ${file} of ${src.repo}`);
+}
+
+async function hubFetch(url: string, init: RequestInit, what: string): Promise<Response> {
+  try {
+    // no cookies, no credentials: the page only reads public repos, and the CDN must not see anything of ours
+    return await fetch(url, { ...init, credentials: 'omit', cache: 'no-store' });
+  } catch (err) {
+    if (init.signal?.aborted) throw init.signal.reason ?? err;
+    throw new HubDownloadError(`cannot reach ${new URL(url).origin} for ${what} (${err instanceof Error ? err.message : String(err)}); check the connection and the Hub address`);
+  }
+}
+
+/** The total size in a Content-Range header (`bytes 0-0/1234`), or null. */
+function rangeTotal(h: string | null): number | null {
+  const m = /\/(\d+)\s*$/.exec(h ?? '');
+  return m ? Number(m[1]) : null;
+}
+
+/** Steps 2-3: what the Hub says about `file` at `revision`; null when an optional file is absent. */
+async function fileMeta(src: HubSource, revision: string, file: string, commit: string | null, signal: AbortSignal): Promise<{ meta: FileMeta; commit: string } | null> {
+  const url = hubFileUrl(src.endpoint, src.repo, revision, file);
+  const res = await hubFetch(url, { headers: { Range: 'bytes=0-0' }, signal }, file);
+  await res.body?.cancel().catch(() => undefined);
+  if (res.status === 404 && res.headers.get('x-error-code') === 'EntryNotFound') return null;
+  if (!res.ok) throw hubError(res, src, file);
+  const repoCommit = res.headers.get('x-repo-commit');
+  const at = repoCommit ?? commit;
+  if (!at || !COMMIT_HASH.test(at)) {
+    throw new HubDownloadError(`${src.endpoint} did not answer like the Hugging Face Hub (no readable X-Repo-Commit for ${file}); check the Hub address`);
+  }
+  const linked = res.headers.get('x-linked-etag');
+  const rawEtag = linked ?? res.headers.get('etag');
+  const etag = rawEtag ? normalizeEtag(rawEtag) : '';
+  const size = Number(res.headers.get('x-linked-size') ?? rangeTotal(res.headers.get('content-range')) ?? (res.status === 200 ? res.headers.get('content-length') : null));
+  if (res.redirected || linked) {
+    // LFS: the bytes are on the CDN; the sha256 and size come from the headers if readable, else the LFS pointer
+    let sha = SHA256_HEX.test(etag) && linked ? etag : '';
+    let lfsSize = linked ? size : NaN;
+    if (!sha || !Number.isSafeInteger(lfsSize)) {
+      const p = await hubFetch(hubFileUrl(src.endpoint, src.repo, at, file, 'raw'), { signal }, `${file}'s LFS pointer`);
+      if (!p.ok) throw hubError(p, src, file);
+      const pointer = parseLfsPointer(await p.text());
+      if (!pointer) throw new HubDownloadError(`${src.endpoint}/${src.repo}/raw/${at}/${file} is not a Git LFS pointer; cannot check ${file}'s sha256`);
+      sha = pointer.sha256;
+      lfsSize = pointer.size;
+    }
+    return { meta: { file, etag: sha, size: lfsSize, lfs: true, url: res.redirected ? res.url : hubFileUrl(src.endpoint, src.repo, at, file) }, commit: at };
+  }
+  if (!Number.isSafeInteger(size) || size < 0) throw new HubDownloadError(`${src.endpoint} sent no size (Content-Range or Content-Length) for ${file} of ${src.repo}`);
+  if (!COMMIT_HASH.test(etag)) throw new HubDownloadError(`${src.endpoint} sent no usable ETag for ${file} of ${src.repo} (got ${JSON.stringify(rawEtag)})`);
+  return { meta: { file, etag, size, lfs: false, url: hubFileUrl(src.endpoint, src.repo, at, file) }, commit: at };
+}
+
+/** Speed over a sliding window of the last few seconds, for the progress bar. */
+class Speedometer {
+  private samples: { t: number; bytes: number }[] = [];
+  add(bytes: number): number {
+    const t = performance.now();
+    this.samples.push({ t, bytes });
+    while (this.samples.length > 2 && t - this.samples[0]!.t > 3000) this.samples.shift();
+    const first = this.samples[0]!;
+    const dt = (t - first.t) / 1000;
+    return dt > 0.05 ? (bytes - first.bytes) / dt : 0;
+  }
+}
+
+/**
+ * Step 4: the bytes of `meta`, verified. A cut connection is resumed with Range (up to 3 times); when the download
+ * stops for good (cancel, network gone), what arrived is kept in the cache and the next try resumes from it.
+ */
+async function downloadFile(cache: Cache, src: HubSource, meta: FileMeta, signal: AbortSignal, onBytes: (n: number, resumedFrom: number) => void): Promise<Uint8Array> {
+  const partialKey = cacheKey('partial', src, meta.etag);
+  const buf = new Uint8Array(meta.size);
+  let have = 0;
+  const kept = await cache.match(partialKey);
+  if (kept) {
+    const part = new Uint8Array(await kept.arrayBuffer());
+    if (part.byteLength < meta.size) {
+      buf.set(part);
+      have = part.byteLength;
+    }
+    await cache.delete(partialKey);
+  }
+  const resumedFrom = have;
+  onBytes(have, resumedFrom);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      if (have < meta.size) {
+        const res = await hubFetch(meta.url, { headers: have > 0 ? { Range: `bytes=${have}-` } : {}, signal }, meta.file);
+        if (res.status === 200 && have > 0) have = 0; // the server ignored Range: the whole file again
+        else if (res.status !== 200 && res.status !== 206) {
+          await res.body?.cancel().catch(() => undefined);
+          throw hubError(res, src, meta.file);
+        }
+        const reader = res.body!.getReader();
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          if (have + value.byteLength > meta.size) throw new HubDownloadError(`${meta.file}: the Hub sent more than the ${meta.size} bytes it announced`);
+          buf.set(value, have);
+          have += value.byteLength;
+          onBytes(have, resumedFrom);
+        }
+      }
+      if (have < meta.size) throw new HubDownloadError(`the connection closed after ${have} of ${meta.size} bytes of ${meta.file}`);
+      break;
+    } catch (err) {
+      const cut = !signal.aborted && !(err instanceof HubDownloadError && !/connection closed/.test(err.message));
+      if (cut && attempt < 3) continue; // resume from `have`
+      if (have > 0 && have < meta.size) await cache.put(partialKey, new Response(buf.subarray(0, have)));
+      if (signal.aborted) throw signal.reason ?? err;
+      if (err instanceof HubDownloadError) throw err;
+      throw new HubDownloadError(`downloading ${meta.file} failed: ${err instanceof Error ? err.message : String(err)} (${have} of ${meta.size} bytes kept: try again to resume)`);
+    }
+  }
+  await verify(meta, buf);
+  return buf;
+}
+
+/** Step 1: the repo's files from the cache alone, or null when anything is missing. */
+export async function loadCached(src: HubSource): Promise<HubFiles | null> {
+  const cache = await openCache();
+  let commit = COMMIT_HASH.test(src.revision) ? src.revision : null;
+  if (!commit) {
+    const ref = await cache.match(cacheKey('ref', src, src.revision));
+    commit = ref ? (await ref.text()).trim() : null;
+  }
+  if (!commit || !COMMIT_HASH.test(commit)) return null;
+  const snap = await cache.match(cacheKey('snapshot', src, commit));
+  if (!snap) return null;
+  const manifest = (await snap.json()) as SnapshotManifest;
+  const files: Record<string, ArrayBuffer> = {};
+  for (const [file, entry] of Object.entries(manifest.files)) {
+    if (!entry) continue;
+    const hit = await cache.match(cacheKey('file', src, commit, file));
+    if (!hit) return null;
+    const bytes = await hit.arrayBuffer();
+    if (bytes.byteLength !== entry.size) return null;
+    files[file] = bytes;
+  }
+  return { commit, files, fromCache: true };
+}
+
+/**
+ * The repo's files: from the cache when it has them all, else from the Hub (each file verified, then kept).
+ * `onProgress` follows the bytes; `signal` cancels (what arrived of the file in flight is kept for a resume).
+ */
+export async function loadHubFiles(src: HubSource, onProgress: (p: DownloadProgress) => void, signal: AbortSignal): Promise<HubFiles> {
+  validateRepoId(src.repo);
+  const cached = await loadCached(src);
+  if (cached) return cached;
+  const cache = await openCache();
+
+  const first = await fileMeta(src, src.revision, 'config.json', null, signal);
+  if (!first) throw new HubDownloadError(`${src.repo} has no config.json at revision "${src.revision}": is it a model repo?`);
+  const commit = first.commit;
+  const metas: FileMeta[] = [first.meta];
+  const manifest: SnapshotManifest = { commit, files: { 'config.json': { etag: first.meta.etag, size: first.meta.size } } };
+  for (const file of [...REQUIRED_FILES.filter((f) => f !== 'config.json'), ...OPTIONAL_FILES]) {
+    const m = await fileMeta(src, commit, file, commit, signal);
+    if (!m) {
+      if ((REQUIRED_FILES as readonly string[]).includes(file)) {
+        throw new HubDownloadError(`${src.repo} has no ${file} at revision "${src.revision}": the page needs ${REQUIRED_FILES.join(', ')} (a GPT-2 repo in safetensors)`);
+      }
+      manifest.files[file] = null;
+      continue;
+    }
+    metas.push(m.meta);
+    manifest.files[file] = { etag: m.meta.etag, size: m.meta.size };
+  }
+
+  const total = metas.reduce((s, m) => s + m.size, 0);
+  let before = 0;
+  const speed = new Speedometer();
+  const files: Record<string, ArrayBuffer> = {};
+  for (const meta of metas) {
+    const key = cacheKey('file', src, commit, meta.file);
+    const hit = await cache.match(key);
+    let bytes: Uint8Array;
+    if (hit && Number(hit.headers.get('content-length') ?? -1) === meta.size && hit.headers.get('x-etag') === meta.etag) {
+      bytes = new Uint8Array(await hit.arrayBuffer());
+    } else {
+      bytes = await downloadFile(cache, src, meta, signal, (n, resumedFrom) => {
+        const loaded = before + n;
+        const bps = speed.add(loaded);
+        onProgress({ file: meta.file, loaded, total, resumedFrom, bytesPerSecond: bps, secondsLeft: bps > 0 ? (total - loaded) / bps : null });
+      });
+      await cache.put(key, new Response(bytes as Uint8Array<ArrayBuffer>, { headers: { 'content-length': String(meta.size), 'x-etag': meta.etag, 'content-type': 'application/octet-stream' } }));
+    }
+    before += meta.size;
+    files[meta.file] = bytes.buffer as ArrayBuffer;
+  }
+  await cache.put(cacheKey('snapshot', src, commit), new Response(JSON.stringify(manifest), { headers: { 'content-type': 'application/json' } }));
+  if (!COMMIT_HASH.test(src.revision)) await cache.put(cacheKey('ref', src, src.revision), new Response(commit));
+  return { commit, files, fromCache: false };
+}
+
+/** One cached model: where from, which commit, how many bytes. */
+export interface CachedModel {
+  endpoint: string;
+  repo: string;
+  commit: string;
+  bytes: number;
+  /** bytes kept from downloads that did not finish */
+  partialBytes: number;
+}
+
+/** What the cache holds, by endpoint, repo and commit (parts of unfinished downloads counted apart). */
+export async function listCached(): Promise<CachedModel[]> {
+  if (typeof caches === 'undefined') return [];
+  const cache = await openCache();
+  const out = new Map<string, CachedModel>();
+  for (const req of await cache.keys()) {
+    const parts = new URL(req.url).pathname.split('/').slice(1);
+    if (parts[0] !== KEY_ROOT) continue;
+    const kind = parts[1];
+    if (kind !== 'file' && kind !== 'partial') continue;
+    const endpoint = decodeURIComponent(parts[2] ?? '');
+    // file: repo parts, commit, file; partial: repo parts, etag
+    const tail = kind === 'file' ? 2 : 1;
+    const repo = parts.slice(3, parts.length - tail).join('/');
+    const commit = kind === 'file' ? decodeURIComponent(parts[parts.length - 2]!) : '';
+    const res = await cache.match(req);
+    const n = Number(res?.headers.get('content-length') ?? 0) || (res ? (await res.arrayBuffer()).byteLength : 0);
+    const id = `${endpoint} ${repo} ${commit}`;
+    const m = out.get(id) ?? { endpoint, repo, commit, bytes: 0, partialBytes: 0 };
+    if (kind === 'file') m.bytes += n;
+    else m.partialBytes += n;
+    out.set(id, m);
+  }
+  return [...out.values()];
+}
+
+/** Deletes everything the cache holds for `repo` on `endpoint` (every commit, refs and unfinished parts). */
+export async function deleteCached(endpoint: string, repo: string): Promise<number> {
+  if (typeof caches === 'undefined') return 0;
+  const cache = await openCache();
+  const src = { endpoint, repo, revision: '' };
+  let n = 0;
+  for (const req of await cache.keys()) {
+    for (const kind of ['ref', 'snapshot', 'file', 'partial'] as const) {
+      const prefix = cacheKey(kind, src).replace(/\/$/, '') + '/';
+      if (req.url.startsWith(prefix) && (await cache.delete(req))) n++;
+    }
+  }
+  return n;
+}

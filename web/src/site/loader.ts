@@ -1,0 +1,119 @@
+// Starting the static site's model: its files (from the Hub, the visitor's own files, or none for random:) become
+// an init message for a dedicated Web Worker running src/explorer/worker.ts, which loads the model into the
+// WebAssembly engine and answers the explorer's API. The weights' buffer is transferred to the worker, not copied.
+import type { EngineDType } from '../../../src/engine/engine.ts';
+import type { PretrainedFiles } from '../../../src/model/model.ts';
+import type { InitMessage, TokenizerFiles } from '../../../src/explorer/protocol.ts';
+import { WorkerExplorerClient } from '../../../src/explorer/worker-client.ts';
+import type { TokenizerConfig } from '../../../src/tokenizer/gpt2-tokenizer.ts';
+import vocabUrl from '../../../assets/gpt2/vocab.json?url';
+import mergesUrl from '../../../assets/gpt2/merges.txt?url';
+import { loadHubFiles, type DownloadProgress, type HubSource } from './hub-browser.ts';
+
+export type ModelChoice = { kind: 'hub'; src: HubSource } | { kind: 'random'; spec: string } | { kind: 'files'; files: File[] };
+
+export interface Loaded {
+  client: WorkerExplorerClient;
+  worker: Worker;
+  /** bytes of the weights file (0 for random:) */
+  fileBytes: number;
+  /** whether the files came from the browser's cache (Hub models) */
+  fromCache: boolean;
+  /** the commit the Hub files are at */
+  commit: string | null;
+  /** a note about the files (e.g. the bundled tokenizer was used) */
+  note: string | null;
+}
+
+const text = (b: ArrayBuffer): string => new TextDecoder().decode(b);
+const json = (b: ArrayBuffer, name: string): unknown => {
+  try {
+    return JSON.parse(text(b));
+  } catch (err) {
+    throw new Error(`${name} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+};
+
+/** GPT-2's own vocabulary, shipped with the page (assets/gpt2): random: models and files without a tokenizer. */
+async function bundledTokenizer(): Promise<TokenizerFiles> {
+  const [vocab, merges] = await Promise.all([fetch(vocabUrl).then((r) => r.json() as Promise<Record<string, number>>), fetch(mergesUrl).then((r) => r.text())]);
+  return { vocab, merges };
+}
+
+/** The tokenizer from a repo's files: vocab.json + merges.txt, or tokenizer.json; settings from tokenizer_config.json. */
+function tokenizerFrom(files: Record<string, ArrayBuffer>): TokenizerFiles | null {
+  const config = (files['tokenizer_config.json'] ? json(files['tokenizer_config.json'], 'tokenizer_config.json') : {}) as TokenizerConfig;
+  // special_tokens_map.json names the special tokens when tokenizer_config.json does not (older repos), as the Node loader reads it
+  if (files['special_tokens_map.json']) {
+    const map = json(files['special_tokens_map.json'], 'special_tokens_map.json') as Partial<Record<'bos_token' | 'eos_token' | 'unk_token' | 'pad_token', TokenizerConfig['bos_token']>>;
+    for (const key of ['bos_token', 'eos_token', 'unk_token', 'pad_token'] as const) if (config[key] === undefined && map[key] !== undefined) config[key] = map[key];
+  }
+  if (files['vocab.json'] && files['merges.txt']) return { vocab: json(files['vocab.json'], 'vocab.json') as Record<string, number>, merges: text(files['merges.txt']), config };
+  if (files['tokenizer.json']) return { tokenizer_json: json(files['tokenizer.json'], 'tokenizer.json'), config };
+  return null;
+}
+
+function modelFiles(files: Record<string, ArrayBuffer>, name: string): PretrainedFiles {
+  if (!files['config.json']) throw new Error('config.json is missing: pick the model folder\'s config.json with its weights');
+  if (!files['model.safetensors']) throw new Error('model.safetensors is missing: the page reads safetensors weights (not pytorch_model.bin)');
+  return {
+    config: json(files['config.json'], 'config.json'),
+    ...(files['generation_config.json'] ? { generation_config: json(files['generation_config.json'], 'generation_config.json') } : {}),
+    weights: files['model.safetensors'],
+    name_or_path: name,
+  };
+}
+
+/** The files a visitor picked or dropped, by name (a folder's path is dropped: only the file name counts). */
+export async function readPicked(list: File[]): Promise<Record<string, ArrayBuffer>> {
+  const out: Record<string, ArrayBuffer> = {};
+  for (const f of list) out[f.name] = await f.arrayBuffer();
+  return out;
+}
+
+/** Loads `choice` into a new explorer worker. `onProgress` follows a Hub download; `signal` cancels it. */
+export async function loadModel(choice: ModelChoice, engine: { dtype: EngineDType; threads: number }, onProgress: (p: DownloadProgress) => void, signal: AbortSignal): Promise<Loaded> {
+  let model: InitMessage['model'];
+  let tokenizer: TokenizerFiles;
+  let modelName: string;
+  let fileBytes = 0;
+  let fromCache = false;
+  let commit: string | null = null;
+  let note: string | null = null;
+  const transfer: Transferable[] = [];
+  if (choice.kind === 'random') {
+    model = choice.spec;
+    modelName = choice.spec;
+    tokenizer = await bundledTokenizer();
+  } else {
+    let files: Record<string, ArrayBuffer>;
+    if (choice.kind === 'hub') {
+      const got = await loadHubFiles(choice.src, onProgress, signal);
+      files = got.files;
+      fromCache = got.fromCache;
+      commit = got.commit;
+      modelName = choice.src.repo;
+    } else {
+      files = await readPicked(choice.files);
+      modelName = 'your files';
+    }
+    model = modelFiles(files, modelName);
+    fileBytes = files['model.safetensors']!.byteLength;
+    const tok = tokenizerFrom(files);
+    if (!tok) note = 'No tokenizer files were given (vocab.json + merges.txt, or tokenizer.json): using GPT-2\'s own vocabulary.';
+    tokenizer = tok ?? (await bundledTokenizer());
+    transfer.push(files['model.safetensors']!);
+  }
+  signal.throwIfAborted();
+  const worker = new Worker(new URL('../../../src/explorer/worker.ts', import.meta.url), { type: 'module', name: 'gpt2-lens explorer' });
+  try {
+    const failed = new Promise<never>((_, reject) =>
+      worker.addEventListener('error', (e) => reject(new Error(`the explorer worker failed to start: ${e.message || 'its script did not load'}`)), { once: true }),
+    );
+    const client = await Promise.race([WorkerExplorerClient.start(worker, { type: 'init', model, tokenizer, modelName, engine }, transfer), failed]);
+    return { client, worker, fileBytes, fromCache, commit, note };
+  } catch (err) {
+    worker.terminate();
+    throw err;
+  }
+}
