@@ -48,6 +48,27 @@
   return <f32>load<i8>(p);
 }
 
+// ---- multiply-add ------------------------------------------------------------------------------------------------
+
+/**
+ * acc + a * b, 4 lanes. Built twice (scripts/build-wasm.ts): with relaxed SIMD this is one fused multiply-add
+ * (f32x4.relaxed_madd: fused where the CPU has FMA, so rounded once), otherwise a mul then an add (rounded twice,
+ * the plain-SIMD kernels' exact arithmetic). Every kernel's dot products go through here.
+ */
+// @ts-ignore: decorator
+@inline function madd(a: v128, b: v128, acc: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
+  return f32x4.add(acc, f32x4.mul(a, b));
+}
+
+/** 4 weights at byte address p, as f32x4 (the LM head's blocked kernel reads rows 4 at a time). */
+// @ts-ignore: decorator
+@inline function w4<T>(p: usize): v128 {
+  if (sizeof<T>() == 4) return v128.load(p);
+  if (sizeof<T>() == 2) return h2f(v128.load16x4_s(p));
+  return f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(i16x8.extend_low_i8x16_s(v128.load32_zero(p))));
+}
+
 // ---- gelu_new ----------------------------------------------------------------------------------------------------
 
 // tanh as a clamped rational function (the [13/6] minimax fit Eigen uses): |error| < 4e-7 over all floats.
@@ -80,9 +101,10 @@
 
 // ---- matmul: y[M, N] (=, gelu, +=) x[M, K] @ W[K, N] + b ---------------------------------------------------------
 
-const MODE_STORE: i32 = 0; // y = x @ W + b
-const MODE_GELU: i32 = 1; // y = gelu_new(x @ W + b)
-const MODE_ADD: i32 = 2; // y += x @ W + b (the residual add)
+// Exported as globals: src/engine/wasm/module.ts's MODE must equal them (test/engine-kernels.test.ts checks).
+export const MODE_STORE: i32 = 0; // y = x @ W + b
+export const MODE_GELU: i32 = 1; // y = gelu_new(x @ W + b)
+export const MODE_ADD: i32 = 2; // y += x @ W + b (the residual add)
 
 // Writes the 8 finished columns (lo, hi) of one output row; `n` of them are real (n < 8 only in the last panel).
 // @ts-ignore: decorator
@@ -148,17 +170,17 @@ const MODE_ADD: i32 = 2; // y += x @ W + b (the residual add)
     const lo = wlo<T>(wk);
     const hi = whi<T>(wk);
     let s = v128.load32_splat(xk);
-    a0 = f32x4.add(a0, f32x4.mul(s, lo));
-    b0 = f32x4.add(b0, f32x4.mul(s, hi));
+    a0 = madd(s, lo, a0);
+    b0 = madd(s, hi, b0);
     s = v128.load32_splat(xk + xs);
-    a1 = f32x4.add(a1, f32x4.mul(s, lo));
-    b1 = f32x4.add(b1, f32x4.mul(s, hi));
+    a1 = madd(s, lo, a1);
+    b1 = madd(s, hi, b1);
     s = v128.load32_splat(xk + 2 * xs);
-    a2 = f32x4.add(a2, f32x4.mul(s, lo));
-    b2 = f32x4.add(b2, f32x4.mul(s, hi));
+    a2 = madd(s, lo, a2);
+    b2 = madd(s, hi, b2);
     s = v128.load32_splat(xk + 3 * xs);
-    a3 = f32x4.add(a3, f32x4.mul(s, lo));
-    b3 = f32x4.add(b3, f32x4.mul(s, hi));
+    a3 = madd(s, lo, a3);
+    b3 = madd(s, hi, b3);
     wk += rowBytes;
     xk += 4;
   }
@@ -187,24 +209,24 @@ const MODE_ADD: i32 = 2; // y += x @ W + b (the residual add)
   const end = wp + <usize>K * rowBytes;
   while (wk < end4) {
     let s = v128.load32_splat(xk);
-    a0 = f32x4.add(a0, f32x4.mul(s, wlo<T>(wk)));
-    b0 = f32x4.add(b0, f32x4.mul(s, whi<T>(wk)));
+    a0 = madd(s, wlo<T>(wk), a0);
+    b0 = madd(s, whi<T>(wk), b0);
     s = v128.load32_splat(xk, 4);
-    a1 = f32x4.add(a1, f32x4.mul(s, wlo<T>(wk + rowBytes)));
-    b1 = f32x4.add(b1, f32x4.mul(s, whi<T>(wk + rowBytes)));
+    a1 = madd(s, wlo<T>(wk + rowBytes), a1);
+    b1 = madd(s, whi<T>(wk + rowBytes), b1);
     s = v128.load32_splat(xk, 8);
-    a2 = f32x4.add(a2, f32x4.mul(s, wlo<T>(wk + 2 * rowBytes)));
-    b2 = f32x4.add(b2, f32x4.mul(s, whi<T>(wk + 2 * rowBytes)));
+    a2 = madd(s, wlo<T>(wk + 2 * rowBytes), a2);
+    b2 = madd(s, whi<T>(wk + 2 * rowBytes), b2);
     s = v128.load32_splat(xk, 12);
-    a3 = f32x4.add(a3, f32x4.mul(s, wlo<T>(wk + 3 * rowBytes)));
-    b3 = f32x4.add(b3, f32x4.mul(s, whi<T>(wk + 3 * rowBytes)));
+    a3 = madd(s, wlo<T>(wk + 3 * rowBytes), a3);
+    b3 = madd(s, whi<T>(wk + 3 * rowBytes), b3);
     wk += 4 * rowBytes;
     xk += 16;
   }
   while (wk < end) {
     const s = v128.load32_splat(xk);
-    a0 = f32x4.add(a0, f32x4.mul(s, wlo<T>(wk)));
-    b0 = f32x4.add(b0, f32x4.mul(s, whi<T>(wk)));
+    a0 = madd(s, wlo<T>(wk), a0);
+    b0 = madd(s, whi<T>(wk), b0);
     wk += rowBytes;
     xk += 4;
   }
@@ -373,24 +395,109 @@ export function quant_rows(x: usize, M: i32, K: i32, xq: usize): void {
   return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
 }
 
-/** out[m * outStride + v] = h[m, :] . W[v, :] (* scale[v] for i8) for m < M and rows v in [v0, v1). */
+/**
+ * The LM head over many rows: 4 rows of h (L1-resident) against 2 rows of W, 8 accumulators, each loaded W vector
+ * used 4 times and each h vector twice. Writes out[(m0 + i) * outStride + v + j] = h[m0 + i] . W[v + j] * s_j for
+ * i < 4, j < 2 (j = 1 only when `two`; then w1 is the second row).
+ */
+// @ts-ignore: decorator
+@noinline function kernel4x2<T>(h: usize, hs: usize, w0: usize, w1: usize, C: i32, out: usize, os: usize, s0: f32, s1: f32, two: bool): void {
+  let a0 = f32x4.splat(0), b0 = f32x4.splat(0);
+  let a1 = f32x4.splat(0), b1 = f32x4.splat(0);
+  let a2 = f32x4.splat(0), b2 = f32x4.splat(0);
+  let a3 = f32x4.splat(0), b3 = f32x4.splat(0);
+  const C4 = C & ~3;
+  const h1 = h + hs, h2 = h + 2 * hs, h3 = h + 3 * hs;
+  for (let c = 0; c < C4; c += 4) {
+    const o: usize = <usize>c << 2;
+    const x = w4<T>(w0 + <usize>c * sizeof<T>());
+    const y = w4<T>(w1 + <usize>c * sizeof<T>());
+    let hv = v128.load(h + o);
+    a0 = madd(hv, x, a0);
+    b0 = madd(hv, y, b0);
+    hv = v128.load(h1 + o);
+    a1 = madd(hv, x, a1);
+    b1 = madd(hv, y, b1);
+    hv = v128.load(h2 + o);
+    a2 = madd(hv, x, a2);
+    b2 = madd(hv, y, b2);
+    hv = v128.load(h3 + o);
+    a3 = madd(hv, x, a3);
+    b3 = madd(hv, y, b3);
+  }
+  let r00 = hsum(a0), r01 = hsum(b0), r10 = hsum(a1), r11 = hsum(b1);
+  let r20 = hsum(a2), r21 = hsum(b2), r30 = hsum(a3), r31 = hsum(b3);
+  for (let c = C4; c < C; c++) {
+    const o: usize = <usize>c << 2;
+    const x = wone<T>(w0 + <usize>c * sizeof<T>());
+    const y = wone<T>(w1 + <usize>c * sizeof<T>());
+    r00 += load<f32>(h + o) * x; r01 += load<f32>(h + o) * y;
+    r10 += load<f32>(h1 + o) * x; r11 += load<f32>(h1 + o) * y;
+    r20 += load<f32>(h2 + o) * x; r21 += load<f32>(h2 + o) * y;
+    r30 += load<f32>(h3 + o) * x; r31 += load<f32>(h3 + o) * y;
+  }
+  store<f32>(out, r00 * s0);
+  store<f32>(out + os, r10 * s0);
+  store<f32>(out + 2 * os, r20 * s0);
+  store<f32>(out + 3 * os, r30 * s0);
+  if (two) {
+    store<f32>(out, r01 * s1, 4);
+    store<f32>(out + os, r11 * s1, 4);
+    store<f32>(out + 2 * os, r21 * s1, 4);
+    store<f32>(out + 3 * os, r31 * s1, 4);
+  }
+}
+
+/** Vocabulary rows per tile of the blocked LM head: 64 rows of W (192 KB in fp32 at C = 768) stay in L2 while every 4-row block of h passes over them. */
+const HEAD_TILE: i32 = 64;
+
+/**
+ * out[m * outStride + v] = h[m, :] . W[v, :] (* scale[v] for i8) for m < M and rows v in [v0, v1).
+ * From 4 rows on (prompts, all-position logits, the logit lens, batches) the rows of h go in blocks of 4 through
+ * kernel4x2 over tiles of HEAD_TILE vocabulary rows: W is read from memory once for all rows (not once per row),
+ * and the rows of h from L1. Fewer than 4 rows (and the M % 4 rows left over) take one dot product per (row, v).
+ */
 function dotRowsT<T>(h: usize, M: i32, C: i32, W: usize, scale: usize, out: usize, outStride: i32, v0: i32, v1: i32): void {
+  const rowBytes: usize = <usize>C * sizeof<T>();
+  const hs: usize = <usize>C << 2;
+  const os: usize = <usize>outStride << 2;
+  const M4 = M & ~3;
+  if (M4 > 0) {
+    for (let vt = v0; vt < v1; vt += HEAD_TILE) {
+      const ve = min(v1, vt + HEAD_TILE);
+      for (let m = 0; m < M4; m += 4) {
+        for (let v = vt; v < ve; v += 2) {
+          const two = v + 1 < ve;
+          const s0: f32 = sizeof<T>() == 1 ? load<f32>(scale + (<usize>v << 2)) : 1;
+          const s1: f32 = sizeof<T>() == 1 && two ? load<f32>(scale + (<usize>(v + 1) << 2)) : 1;
+          const w0 = W + <usize>v * rowBytes;
+          kernel4x2<T>(h + <usize>m * hs, hs, w0, two ? w0 + rowBytes : w0, C, out + <usize>m * os + (<usize>v << 2), os, s0, s1, two);
+        }
+      }
+    }
+    if (M4 == M) return;
+  }
+  dotRowsRest<T>(h, M4, M, C, W, scale, out, outStride, v0, v1);
+}
+
+/** dotRowsT's rows [m0, M): one dot product (4 accumulators) per (row, vocabulary row). */
+function dotRowsRest<T>(h: usize, m0: i32, M: i32, C: i32, W: usize, scale: usize, out: usize, outStride: i32, v0: i32, v1: i32): void {
   const rowBytes: usize = <usize>C * sizeof<T>();
   const C16 = C & ~15;
   for (let v = v0; v < v1; v++) {
     const wr = W + <usize>v * rowBytes;
     const s: f32 = sizeof<T>() == 1 ? load<f32>(scale + (<usize>v << 2)) : 1;
-    for (let m = 0; m < M; m++) {
+    for (let m = m0; m < M; m++) {
       const hr = h + (<usize>m * <usize>C << 2);
       let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
       let c = 0;
       for (; c < C16; c += 16) {
         const wp = wr + <usize>c * sizeof<T>();
         const hp = hr + (<usize>c << 2);
-        a0 = f32x4.add(a0, f32x4.mul(v128.load(hp), wlo<T>(wp)));
-        a1 = f32x4.add(a1, f32x4.mul(v128.load(hp, 16), whi<T>(wp)));
-        a2 = f32x4.add(a2, f32x4.mul(v128.load(hp, 32), wlo<T>(wp + 8 * sizeof<T>())));
-        a3 = f32x4.add(a3, f32x4.mul(v128.load(hp, 48), whi<T>(wp + 8 * sizeof<T>())));
+        a0 = madd(v128.load(hp), wlo<T>(wp), a0);
+        a1 = madd(v128.load(hp, 16), whi<T>(wp), a1);
+        a2 = madd(v128.load(hp, 32), wlo<T>(wp + 8 * sizeof<T>()), a2);
+        a3 = madd(v128.load(hp, 48), whi<T>(wp + 8 * sizeof<T>()), a3);
       }
       let acc = hsum(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
       for (; c < C; c++) acc += load<f32>(hr + (<usize>c << 2)) * wone<T>(wr + <usize>c * sizeof<T>());
@@ -615,24 +722,42 @@ export function attention(qkv: usize, B: i32, T: i32, C: i32, nh: i32, kc: usize
 
 // ---- the thread pool: one op at a time, run by every thread on its slice ------------------------------------------
 //
-// Control block (i32 words at `ctrl`): [0] seq, bumped by the main thread to start an op; [1] done, the number of
-// workers finished with it; [2] op; [3] threads that compute (main included); [4] spins before a worker sleeps in
-// atomic.wait; [5] threads in the pool (main included); [6] 1 if the main thread may block in atomic.wait
-// (Node; not a browser's main thread); [8..] the op's arguments. Thread 0 is the caller of dispatch(); workers 1..n-1 sit in worker_loop().
+// Control block (CTRL_WORDS i32 words at `ctrl`; the word indices below): CTRL_SEQ, bumped by the main thread to
+// start an op; CTRL_DONE, the number of workers finished with it; CTRL_OP; CTRL_THREADS, threads that compute
+// (main included); CTRL_SPINS, polls before a worker sleeps in atomic.wait; CTRL_POOL, threads in the pool (main
+// included); CTRL_MAY_WAIT, 1 if the main thread may block in atomic.wait (Node; not a browser's main thread);
+// CTRL_ARGS.., the op's arguments. Thread 0 is the caller of dispatch(); workers 1..n-1 sit in worker_loop().
+// The op codes and word indices are exported as globals: src/engine/wasm/module.ts's OP and CTRL must equal them
+// (test/engine-kernels.test.ts checks).
 
-const OP_MATMUL: i32 = 1;
-const OP_DOT_ROWS: i32 = 2;
-const OP_ATTENTION: i32 = 3;
-const OP_STREAM: i32 = 4;
-const OP_EXIT: i32 = 9;
+export const OP_MATMUL: i32 = 1;
+export const OP_DOT_ROWS: i32 = 2;
+export const OP_ATTENTION: i32 = 3;
+export const OP_STREAM: i32 = 4;
+export const OP_EXIT: i32 = 9;
 
+export const CTRL_SEQ: i32 = 0;
+export const CTRL_DONE: i32 = 1;
+export const CTRL_OP: i32 = 2;
+export const CTRL_THREADS: i32 = 3;
+export const CTRL_SPINS: i32 = 4;
+export const CTRL_POOL: i32 = 5;
+export const CTRL_MAY_WAIT: i32 = 6;
+export const CTRL_ARGS: i32 = 8;
+export const CTRL_WORDS: i32 = 32;
+
+/** Byte address of control word i. */
+// @ts-ignore: decorator
+@inline function word(ctrl: usize, i: i32): usize {
+  return ctrl + (<usize>i << 2);
+}
 // @ts-ignore: decorator
 @inline function arg(ctrl: usize, i: i32): i32 {
-  return load<i32>(ctrl + 32 + (<usize>i << 2));
+  return load<i32>(word(ctrl, CTRL_ARGS + i));
 }
 // @ts-ignore: decorator
 @inline function argf(ctrl: usize, i: i32): f32 {
-  return load<f32>(ctrl + 32 + (<usize>i << 2));
+  return load<f32>(word(ctrl, CTRL_ARGS + i));
 }
 
 // @ts-ignore: decorator
@@ -641,8 +766,8 @@ const OP_EXIT: i32 = 9;
 }
 
 function runOp(ctrl: usize, idx: i32): void {
-  const op = load<i32>(ctrl, 8);
-  const nt = load<i32>(ctrl, 12);
+  const op = load<i32>(word(ctrl, CTRL_OP));
+  const nt = load<i32>(word(ctrl, CTRL_THREADS));
   if (op == OP_MATMUL) {
     // dt, x, M, K, w, N, scale, bias, y, mode, tmp (K * 8 floats + 128 bytes per thread), xq
     const N = arg(ctrl, 5);
@@ -666,32 +791,33 @@ function runOp(ctrl: usize, idx: i32): void {
     const blocks = <i32>(<u32>arg(ctrl, 1) >> 6);
     const lo = sliceLo(blocks, idx, nt);
     const hi = sliceLo(blocks, idx + 1, nt);
-    store<f32>(ctrl + 32 + (<usize>(8 + idx) << 2), stream_sum(<usize>arg(ctrl, 0) + (<usize>lo << 6), <usize>(hi - lo) << 6));
+    store<f32>(word(ctrl, CTRL_ARGS + 8 + idx), stream_sum(<usize>arg(ctrl, 0) + (<usize>lo << 6), <usize>(hi - lo) << 6));
   }
 }
 
 /** Runs the op described in the control block on every thread (this one is thread 0) and returns when all are done. */
 export function dispatch(ctrl: usize): void {
-  const nt = load<i32>(ctrl, 12);
+  const nt = load<i32>(word(ctrl, CTRL_THREADS));
   if (nt <= 1) {
     runOp(ctrl, 0); // the workers are not woken at all
     return;
   }
-  const workers = load<i32>(ctrl, 20) - 1;
-  atomic.store<i32>(ctrl + 4, 0);
-  atomic.add<i32>(ctrl, 1);
-  atomic.notify(ctrl, workers);
+  const workers = load<i32>(word(ctrl, CTRL_POOL)) - 1;
+  const done = word(ctrl, CTRL_DONE);
+  atomic.store<i32>(done, 0);
+  atomic.add<i32>(word(ctrl, CTRL_SEQ), 1);
+  atomic.notify(word(ctrl, CTRL_SEQ), workers);
   runOp(ctrl, 0);
   // Spin: the other threads finish their slices about when this one does. Where this thread may block (Node's main
   // thread, a worker; word 6 = 1), stop spinning after a while and sleep until the last worker notifies, so that
   // on a busy machine the spinning does not steal the core a late worker needs.
-  let spins = load<i32>(ctrl, 16);
-  const mayWait = load<i32>(ctrl, 24) != 0;
-  let done = atomic.load<i32>(ctrl + 4);
-  while (done < workers) {
+  let spins = load<i32>(word(ctrl, CTRL_SPINS));
+  const mayWait = load<i32>(word(ctrl, CTRL_MAY_WAIT)) != 0;
+  let finished = atomic.load<i32>(done);
+  while (finished < workers) {
     if (spins > 0) spins--;
-    else if (mayWait) atomic.wait<i32>(ctrl + 4, done, 1000000); // 1 ms at most: a notify may come before the wait
-    done = atomic.load<i32>(ctrl + 4);
+    else if (mayWait) atomic.wait<i32>(done, finished, 1000000); // 1 ms at most: a notify may come before the wait
+    finished = atomic.load<i32>(done);
   }
 }
 
@@ -703,19 +829,21 @@ export function dispatch(ctrl: usize): void {
 export function worker_loop(ctrl: usize, idx: i32): void {
   let seen = 0;
   while (true) {
-    let s = atomic.load<i32>(ctrl);
-    let spins = load<i32>(ctrl, 16);
+    const seq = word(ctrl, CTRL_SEQ);
+    let s = atomic.load<i32>(seq);
+    let spins = load<i32>(word(ctrl, CTRL_SPINS));
     while (s == seen) {
       if (spins > 0) spins--;
-      else atomic.wait<i32>(ctrl, seen, -1);
-      s = atomic.load<i32>(ctrl);
+      else atomic.wait<i32>(seq, seen, -1);
+      s = atomic.load<i32>(seq);
     }
     seen = s;
-    if (load<i32>(ctrl, 8) == OP_EXIT) return;
+    if (load<i32>(word(ctrl, CTRL_OP)) == OP_EXIT) return;
     // A pool may run an op on fewer threads (word 3) than it has (word 5): the others sit it out, but every
     // worker reports each op done, so the sequence never moves on past a worker.
-    if (idx < load<i32>(ctrl, 12)) runOp(ctrl, idx);
-    if (atomic.add<i32>(ctrl + 4, 1) == load<i32>(ctrl, 20) - 2) atomic.notify(ctrl + 4, 1); // the last one wakes the main thread
+    if (idx < load<i32>(word(ctrl, CTRL_THREADS))) runOp(ctrl, idx);
+    const done = word(ctrl, CTRL_DONE);
+    if (atomic.add<i32>(done, 1) == load<i32>(word(ctrl, CTRL_POOL)) - 2) atomic.notify(done, 1); // the last one wakes the main thread
   }
 }
 
