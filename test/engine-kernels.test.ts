@@ -149,7 +149,7 @@ test('matmul against x @ W + b (store, gelu_new, add) on odd shapes, every dtype
 
 test('dot_rows (LM head) against h @ Wᵀ: 1-9 rows (blocked 4x2 and single rows), vocab split across tiles and slices', async () => {
   const C = 37;
-  const V = 131; // over two 64-row tiles, odd
+  const V = 131; // over several 32-row tiles, odd
   const E = randn(V * C, 0.5);
   const worst: Record<string, number> = {};
   for (const simd of SIMDS) {
@@ -171,7 +171,8 @@ test('dot_rows (LM head) against h @ Wᵀ: 1-9 rows (blocked 4x2 and single rows
         const stride = V + 3;
         const out = alloc(M * stride * 4);
         if (dtype === 'int8' && M < 8) k.quant_rows(hp, M, C, hq);
-        for (const [v0, v1] of [[0, 13], [13, 77], [77, V]] as const) k.dot_rows(DTYPE_CODE[dtype], hp, M, C, W, scale, out, stride, v0, v1, hq);
+        const tmp = alloc(k.dot_rows_tmp_bytes(C));
+        for (const [v0, v1] of [[0, 13], [13, 77], [77, V]] as const) k.dot_rows(DTYPE_CODE[dtype], hp, M, C, W, scale, out, stride, v0, v1, hq, tmp);
         const got = f32(out, M * stride);
         let err = 0;
         for (let m = 0; m < M; m++) {

@@ -144,7 +144,7 @@ export class WasmEngine {
   private readonly blocks: Block[];
   private readonly ln_f: { g: number; b: number };
   private scratch: { ptr: number; bytes: number } | null = null;
-  /** per thread, K * 8 floats for widening an fp16/int8 panel to f32 (the largest K), then 128 bytes of accumulators */
+  /** per thread, K * 8 floats for widening an fp16/int8 panel to f32 (the largest K), then 128 bytes of accumulators; also dot_rows' scratch */
   private readonly panelTmp: number;
   /** int8: rows of x quantised to i16 (kernels.ts: quant_rows), for up to 8 rows */
   private readonly xq: number;
@@ -184,7 +184,8 @@ export class WasmEngine {
     this.ln_f = init.ln_f;
     this.weightBytes = init.weightBytes;
     const Kmax = Math.max(init.config.n_embd, init.config.n_inner ?? 4 * init.config.n_embd);
-    this.panelTmp = this.arena.alloc(this.threads * (Kmax * 32 + 128));
+    // matmul slices it per thread by K * 32 + 128 bytes, dot_rows by dot_rows_tmp_bytes(n_embd): room for the larger
+    this.panelTmp = this.arena.alloc(this.threads * Math.max(Kmax * 32 + 128, this.k.dot_rows_tmp_bytes(init.config.n_embd)));
     this.xq = this.arena.alloc(64 + 8 * (Kmax + 1) * 2);
   }
 
@@ -442,7 +443,7 @@ export class WasmEngine {
         rows = buf.rows;
       }
       if (this.dtype === 'int8' && B * keep < 8) this.k.quant_rows(rows, B * keep, C, this.xq); // for the integer dot products
-      this.run(OP.DOT_ROWS, [dt, rows, B * keep, C, this.head.ptr, this.head.scale, buf.logits, V, V, this.xq]);
+      this.run(OP.DOT_ROWS, [dt, rows, B * keep, C, this.head.ptr, this.head.scale, buf.logits, V, V, this.xq, this.panelTmp]);
       result.logits = this.f32(buf.logits, B * keep * V).slice();
     }
     return result;
@@ -464,7 +465,7 @@ export class WasmEngine {
     this.f32(buf.x, rows * C).set(hidden);
     this.k.layernorm(buf.x, rows, C, this.ln_f.g, this.ln_f.b, eps, buf.h);
     if (this.dtype === 'int8' && rows < 8) this.k.quant_rows(buf.h, rows, C, this.xq); // for the integer dot products
-    this.run(OP.DOT_ROWS, [DTYPE_CODE[this.dtype], buf.h, rows, C, this.head.ptr, this.head.scale, buf.logits, V, V, this.xq]);
+    this.run(OP.DOT_ROWS, [DTYPE_CODE[this.dtype], buf.h, rows, C, this.head.ptr, this.head.scale, buf.logits, V, V, this.xq, this.panelTmp]);
     return this.f32(buf.logits, rows * V).slice();
   }
 

@@ -396,83 +396,111 @@ export function quant_rows(x: usize, M: i32, K: i32, xq: usize): void {
 }
 
 /**
- * The LM head over many rows: 4 rows of h (L1-resident) against 2 rows of W, 8 accumulators, each loaded W vector
- * used 4 times and each h vector twice. Writes out[(m0 + i) * outStride + v + j] = h[m0 + i] . W[v + j] * s_j for
- * i < 4, j < 2 (j = 1 only when `two`; then w1 is the second row).
+ * The LM head over many rows: 4 rows of h (L1-resident) against 2 rows of W (f32), c in [0, C4), 8 accumulators;
+ * each loaded W vector is used 4 times and each h vector twice. Leaves the 8 accumulators (row i, vocabulary row j
+ * at acc + 32i + 16j) for the caller to sum: with only the loop in this never-inlined function V8 keeps all 8 in
+ * registers (see kernel4x8).
  */
 // @ts-ignore: decorator
-@noinline function kernel4x2<T>(h: usize, hs: usize, w0: usize, w1: usize, C: i32, out: usize, os: usize, s0: f32, s1: f32, two: bool): void {
+@noinline function kernel4x2(h: usize, hs: usize, w0: usize, w1: usize, C4: i32, acc: usize): void {
   let a0 = f32x4.splat(0), b0 = f32x4.splat(0);
   let a1 = f32x4.splat(0), b1 = f32x4.splat(0);
   let a2 = f32x4.splat(0), b2 = f32x4.splat(0);
   let a3 = f32x4.splat(0), b3 = f32x4.splat(0);
-  const C4 = C & ~3;
-  const h1 = h + hs, h2 = h + 2 * hs, h3 = h + 3 * hs;
-  for (let c = 0; c < C4; c += 4) {
-    const o: usize = <usize>c << 2;
-    const x = w4<T>(w0 + <usize>c * sizeof<T>());
-    const y = w4<T>(w1 + <usize>c * sizeof<T>());
-    let hv = v128.load(h + o);
+  let p0 = h;
+  let q0 = w0;
+  let q1 = w1;
+  const end = w0 + (<usize>C4 << 2);
+  while (q0 < end) {
+    const x = v128.load(q0);
+    const y = v128.load(q1);
+    let hv = v128.load(p0);
     a0 = madd(hv, x, a0);
     b0 = madd(hv, y, b0);
-    hv = v128.load(h1 + o);
+    hv = v128.load(p0 + hs);
     a1 = madd(hv, x, a1);
     b1 = madd(hv, y, b1);
-    hv = v128.load(h2 + o);
+    hv = v128.load(p0 + 2 * hs);
     a2 = madd(hv, x, a2);
     b2 = madd(hv, y, b2);
-    hv = v128.load(h3 + o);
+    hv = v128.load(p0 + 3 * hs);
     a3 = madd(hv, x, a3);
     b3 = madd(hv, y, b3);
+    p0 += 16;
+    q0 += 16;
+    q1 += 16;
   }
-  let r00 = hsum(a0), r01 = hsum(b0), r10 = hsum(a1), r11 = hsum(b1);
-  let r20 = hsum(a2), r21 = hsum(b2), r30 = hsum(a3), r31 = hsum(b3);
-  for (let c = C4; c < C; c++) {
-    const o: usize = <usize>c << 2;
-    const x = wone<T>(w0 + <usize>c * sizeof<T>());
-    const y = wone<T>(w1 + <usize>c * sizeof<T>());
-    r00 += load<f32>(h + o) * x; r01 += load<f32>(h + o) * y;
-    r10 += load<f32>(h1 + o) * x; r11 += load<f32>(h1 + o) * y;
-    r20 += load<f32>(h2 + o) * x; r21 += load<f32>(h2 + o) * y;
-    r30 += load<f32>(h3 + o) * x; r31 += load<f32>(h3 + o) * y;
-  }
-  store<f32>(out, r00 * s0);
-  store<f32>(out + os, r10 * s0);
-  store<f32>(out + 2 * os, r20 * s0);
-  store<f32>(out + 3 * os, r30 * s0);
-  if (two) {
-    store<f32>(out, r01 * s1, 4);
-    store<f32>(out + os, r11 * s1, 4);
-    store<f32>(out + 2 * os, r21 * s1, 4);
-    store<f32>(out + 3 * os, r31 * s1, 4);
+  v128.store(acc, a0);
+  v128.store(acc, b0, 16);
+  v128.store(acc, a1, 32);
+  v128.store(acc, b1, 48);
+  v128.store(acc, a2, 64);
+  v128.store(acc, b2, 80);
+  v128.store(acc, a3, 96);
+  v128.store(acc, b3, 112);
+}
+
+/**
+ * Rows [m0, m0 + 4) of h against f32 rows [v, ve) of F (row stride C floats; F's row v is vocabulary row v + vOff),
+ * pairs of rows through kernel4x2, the C % 4 tail in scalars; out[(m0 + i) * outStride + v + vOff] = dot * scale.
+ */
+function head4Rows(h: usize, m0: i32, C: i32, F: usize, v: i32, ve: i32, vOff: i32, scaled: bool, scale: usize, out: usize, outStride: i32, acc: usize): void {
+  const hs: usize = <usize>C << 2;
+  const C4 = C & ~3;
+  const hb = h + <usize>m0 * hs;
+  for (; v < ve; v += 2) {
+    const two = v + 1 < ve;
+    const w0 = F + <usize>v * hs;
+    const w1 = two ? w0 + hs : w0;
+    kernel4x2(hb, hs, w0, w1, C4, acc);
+    const nj: i32 = two ? 2 : 1;
+    for (let j = 0; j < nj; j++) {
+      const vv = v + vOff + j;
+      const wj = j == 0 ? w0 : w1;
+      const s: f32 = scaled ? load<f32>(scale + (<usize>vv << 2)) : 1;
+      for (let i = 0; i < 4; i++) {
+        let r = hsum(v128.load(acc + (<usize>(i * 2 + j) << 4)));
+        const hr = hb + <usize>i * hs;
+        for (let c = C4; c < C; c++) r += load<f32>(hr + (<usize>c << 2)) * load<f32>(wj + (<usize>c << 2));
+        store<f32>(out + ((<usize>(m0 + i) * <usize>outStride + <usize>vv) << 2), r * s);
+      }
+    }
   }
 }
 
-/** Vocabulary rows per tile of the blocked LM head: 64 rows of W (192 KB in fp32 at C = 768) stay in L2 while every 4-row block of h passes over them. */
-const HEAD_TILE: i32 = 64;
+/** Vocabulary rows per tile of the blocked LM head: 32 rows of W (96 KB in f32 at C = 768) stay in L2 while every 4-row block of h passes over them. */
+const HEAD_TILE: i32 = 32;
 
 /**
  * out[m * outStride + v] = h[m, :] . W[v, :] (* scale[v] for i8) for m < M and rows v in [v0, v1).
  * From 4 rows on (prompts, all-position logits, the logit lens, batches) the rows of h go in blocks of 4 through
  * kernel4x2 over tiles of HEAD_TILE vocabulary rows: W is read from memory once for all rows (not once per row),
- * and the rows of h from L1. Fewer than 4 rows (and the M % 4 rows left over) take one dot product per (row, v).
+ * and the rows of h from L1. fp16 / int8 tiles are widened to f32 once (into tmp: HEAD_TILE * C floats + 128 bytes
+ * of accumulators). Fewer than 4 rows (and the M % 4 rows left over) take one dot product per (row, v).
  */
-function dotRowsT<T>(h: usize, M: i32, C: i32, W: usize, scale: usize, out: usize, outStride: i32, v0: i32, v1: i32): void {
+function dotRowsT<T>(h: usize, M: i32, C: i32, W: usize, scale: usize, out: usize, outStride: i32, v0: i32, v1: i32, tmp: usize): void {
   const rowBytes: usize = <usize>C * sizeof<T>();
-  const hs: usize = <usize>C << 2;
-  const os: usize = <usize>outStride << 2;
   const M4 = M & ~3;
+  const acc = tmp + (<usize>(HEAD_TILE * C) << 2);
   if (M4 > 0) {
     for (let vt = v0; vt < v1; vt += HEAD_TILE) {
       const ve = min(v1, vt + HEAD_TILE);
-      for (let m = 0; m < M4; m += 4) {
-        for (let v = vt; v < ve; v += 2) {
-          const two = v + 1 < ve;
-          const s0: f32 = sizeof<T>() == 1 ? load<f32>(scale + (<usize>v << 2)) : 1;
-          const s1: f32 = sizeof<T>() == 1 && two ? load<f32>(scale + (<usize>(v + 1) << 2)) : 1;
-          const w0 = W + <usize>v * rowBytes;
-          kernel4x2<T>(h + <usize>m * hs, hs, w0, two ? w0 + rowBytes : w0, C, out + <usize>m * os + (<usize>v << 2), os, s0, s1, two);
+      if (sizeof<T>() == 4) {
+        for (let m = 0; m < M4; m += 4) head4Rows(h, m, C, W, vt, ve, 0, false, scale, out, outStride, acc);
+      } else {
+        // widen the tile's rows to f32 once, for every block of h
+        const C8 = C & ~7;
+        for (let v = vt; v < ve; v++) {
+          const src = W + <usize>v * rowBytes;
+          const dst = tmp + (<usize>((v - vt) * C) << 2);
+          let c = 0;
+          for (; c < C8; c += 8) {
+            v128.store(dst + (<usize>c << 2), wlo<T>(src + <usize>c * sizeof<T>()));
+            v128.store(dst + (<usize>c << 2), whi<T>(src + <usize>c * sizeof<T>()), 16);
+          }
+          for (; c < C; c++) store<f32>(dst + (<usize>c << 2), wone<T>(src + <usize>c * sizeof<T>()));
         }
+        for (let m = 0; m < M4; m += 4) head4Rows(h, m, C, tmp, 0, ve - vt, vt, sizeof<T>() == 1, scale, out, outStride, acc);
       }
     }
     if (M4 == M) return;
@@ -542,12 +570,20 @@ function dotRowsI8(hq: usize, M: i32, C: i32, W: usize, scale: usize, out: usize
 /** Rows of h at or beyond this many take the f32 path of the int8 LM head (quant_rows holds at most 8). */
 const HEAD_I16_ROWS: i32 = 8;
 
-/** out[m * outStride + v] = h[m, :] . W[v, :] (* scale[v] for i8); int8 with M < 8 reads hq (quant_rows of h). */
-export function dot_rows(dt: i32, h: usize, M: i32, C: i32, W: usize, scale: usize, out: usize, outStride: i32, v0: i32, v1: i32, hq: usize): void {
-  if (dt == 0) dotRowsT<f32>(h, M, C, W, scale, out, outStride, v0, v1);
-  else if (dt == 1) dotRowsT<u16>(h, M, C, W, scale, out, outStride, v0, v1);
+/**
+ * out[m * outStride + v] = h[m, :] . W[v, :] (* scale[v] for i8); int8 with M < 8 reads hq (quant_rows of h).
+ * tmp: this thread's scratch, HEAD_TILE * C floats + 128 bytes (dot_rows_tmp_bytes).
+ */
+export function dot_rows(dt: i32, h: usize, M: i32, C: i32, W: usize, scale: usize, out: usize, outStride: i32, v0: i32, v1: i32, hq: usize, tmp: usize): void {
+  if (dt == 0) dotRowsT<f32>(h, M, C, W, scale, out, outStride, v0, v1, tmp);
+  else if (dt == 1) dotRowsT<u16>(h, M, C, W, scale, out, outStride, v0, v1, tmp);
   else if (M < HEAD_I16_ROWS) dotRowsI8(hq, M, C, W, scale, out, outStride, v0, v1);
-  else dotRowsT<i8>(h, M, C, W, scale, out, outStride, v0, v1);
+  else dotRowsT<i8>(h, M, C, W, scale, out, outStride, v0, v1, tmp);
+}
+
+/** Bytes of dot_rows' per-thread scratch for rows of C: a widened tile and the accumulators. */
+export function dot_rows_tmp_bytes(C: i32): i32 {
+  return HEAD_TILE * C * 4 + 128;
 }
 
 // ---- embeddings: x[m] = wte[ids[m]] + wpe[pos[m]] ------------------------------------------------------------------
@@ -776,10 +812,11 @@ function runOp(ctrl: usize, idx: i32): void {
     matmul(arg(ctrl, 0), arg(ctrl, 1), arg(ctrl, 2), arg(ctrl, 3), arg(ctrl, 4), N, arg(ctrl, 6), arg(ctrl, 7), arg(ctrl, 8), arg(ctrl, 9),
       sliceLo(np, idx, nt), sliceLo(np, idx + 1, nt), tmp, arg(ctrl, 11));
   } else if (op == OP_DOT_ROWS) {
-    // dt, h, M, C, W, scale, out, outStride, V, hq
+    // dt, h, M, C, W, scale, out, outStride, V, hq, tmp (dot_rows_tmp_bytes(C) per thread)
     const V = arg(ctrl, 8);
+    const tmp = <usize>arg(ctrl, 10) + <usize>idx * <usize>dot_rows_tmp_bytes(arg(ctrl, 3));
     dot_rows(arg(ctrl, 0), arg(ctrl, 1), arg(ctrl, 2), arg(ctrl, 3), arg(ctrl, 4), arg(ctrl, 5), arg(ctrl, 6), arg(ctrl, 7),
-      sliceLo(V, idx, nt), sliceLo(V, idx + 1, nt), arg(ctrl, 9));
+      sliceLo(V, idx, nt), sliceLo(V, idx + 1, nt), arg(ctrl, 9), tmp);
   } else if (op == OP_ATTENTION) {
     // qkv, B, T, C, nh, kc, vc, cap, past, mask, scale, out, scores (past + T floats per thread), probs (or 0)
     const pairs = arg(ctrl, 1) * arg(ctrl, 4);
