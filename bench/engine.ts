@@ -1,4 +1,4 @@
-// npm run bench -- engine [--quick] [--threads N] [--simd auto|relaxed|plain]: the WebAssembly engine on random:gpt2
+// npm run bench -- engine [--quick] [--threads=N] [--simd=auto|relaxed|plain]: the WebAssembly engine on random:gpt2
 // (RANDOM weights, the exact 124M shape). In one run: this machine's memory bandwidth (a plain SIMD sum over the
 // engine's weights) and the decode ceiling it implies (bandwidth / weight bytes), decode tokens/s at batch 1 and 4
 // on 1 and N threads (and a batch-4 step's cost over a batch-1 step's), prefill of 8 and 128 tokens (the 128-token
@@ -111,12 +111,12 @@ async function build(dtypes: readonly EngineDType[], threads: number, simd: Kern
 
 export async function run(flags: string[]): Promise<void> {
   const quick = flags.includes('--quick');
-  const ti = flags.indexOf('--threads');
-  const N = ti >= 0 ? Number(flags[ti + 1]) : Math.max(2, defaultThreads());
+  // --flag=value: bench/main.ts takes every argument without a leading '-' for a benchmark's name
+  const value = (name: string): string | undefined => flags.find((f) => f.startsWith(`${name}=`))?.slice(name.length + 1);
+  const N = value('--threads') !== undefined ? Number(value('--threads')) : Math.max(2, defaultThreads());
   const reps = quick ? 2 : 3;
   const steps = quick ? 8 : 16;
-  const si = flags.indexOf('--simd');
-  const simd = (si >= 0 ? flags[si + 1] : 'auto') as KernelSimd | 'auto';
+  const simd = (value('--simd') ?? 'auto') as KernelSimd | 'auto';
   console.log(`model: random:gpt2 (RANDOM weights, the 124M shape); engine threads 1 and ${N} (machine: ${defaultThreads()} cores)`);
   console.log('speeds: best of a few repeats (the machine may be shared); each is also a ratio to the ceiling measured just before it\n');
 
