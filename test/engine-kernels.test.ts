@@ -286,3 +286,28 @@ test('kv_append + attention against a softmax reference: 2 rows, 3 heads of 5, p
     console.log(`${simd}: attention worst |error| ${err.toExponential(2)}, probabilities ${pErr.toExponential(2)}`);
   }
 });
+
+test('stream_sum (the bandwidth probe) and quant_rows against the reference', async () => {
+  for (const simd of SIMDS) {
+    const { k, alloc, f32, put } = await harness(simd);
+    const a = randn(16 * 37);
+    const got = k.stream_sum(put(a), a.length * 4);
+    const want = a.reduce((s, v) => s + v, 0);
+    assert.ok(Math.abs(got - want) < 1e-4, `${simd} stream_sum ${got} vs ${want}`);
+    // quant_rows: per row, scale = max|x| / 32767 and x / scale rounded to i16 (an odd K gets a zero pad)
+    const M = 3;
+    const K = 37;
+    const x = randn(M * K, 2);
+    const xq = alloc(64 + M * (K + 1) * 2);
+    k.quant_rows(put(x), M, K, xq);
+    const scales = f32(xq, M);
+    for (let m = 0; m < M; m++) {
+      const row = x.subarray(m * K, (m + 1) * K);
+      const s = Math.fround(row.reduce((mx, v) => Math.max(mx, Math.abs(v)), 0) / 32767);
+      assert.ok(Math.abs(scales[m]! - s) <= 1e-7 * s, `${simd} row ${m} scale`);
+      const q = new Int16Array(scales.buffer, xq + 64 + m * (K + 1) * 2, K + 1);
+      for (let c = 0; c < K; c++) assert.ok(Math.abs(q[c]! - row[c]! / scales[m]!) <= 0.5 + 1e-3, `${simd} row ${m} entry ${c}`);
+      assert.equal(q[K], 0, 'the pad entry');
+    }
+  }
+});
