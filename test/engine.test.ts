@@ -325,8 +325,8 @@ test('an untied lm_head is used for the logits, wte for the embeddings', async (
   engine.dispose();
 });
 
-test('2 threads give bit-for-bit the logits of 1 thread (fp32 and int8)', async () => {
-  for (const dtype of ['fp32', 'int8'] as const) {
+test('2 threads give bit-for-bit the logits of 1 thread (fp32, fp16 and int8; 12 rows through the blocked LM head, vocabulary split unevenly)', async () => {
+  for (const dtype of ['fp32', 'fp16', 'int8'] as const) {
     const one = await WasmEngine.create(odd, oddWeights, { dtype });
     const two = await WasmEngine.create(odd, oddWeights, { dtype, threads: 2, spawn: nodeWorkerSpawner() });
     try {
