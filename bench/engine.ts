@@ -1,12 +1,15 @@
-// npm run bench -- engine [--quick] [--threads N]: the WebAssembly engine on random:gpt2 (RANDOM weights, the
-// exact 124M shape). In one run: this machine's memory bandwidth (a plain SIMD sum over the engine's weights) and
-// the decode ceiling it implies (bandwidth / weight bytes), decode tokens/s at batch 1 and 4 on 1 and N threads,
-// prefill of 8 and 128 tokens, fp16 and int8, their accuracy against fp32, and memory (peak RSS).
+// npm run bench -- engine [--quick] [--threads=N] [--simd=auto|relaxed|plain]: the WebAssembly engine on random:gpt2
+// (RANDOM weights, the exact 124M shape). In one run: this machine's memory bandwidth (a plain SIMD sum over the
+// engine's weights) and the decode ceiling it implies (bandwidth / weight bytes), decode tokens/s at batch 1 and 4
+// on 1 and N threads (and a batch-4 step's cost over a batch-1 step's), prefill of 8 and 128 tokens (the 128-token
+// pass's matmul GFLOP/s; all-position logits over last-position logits), fp16 and int8, their accuracy against
+// fp32, and memory (peak RSS). The kernels' build (relaxed SIMD with fused multiply-add, or plain) is printed.
 // Every speed is the best of a few repeats (the machine is shared), and is also given as a ratio to the ceiling
 // measured in the same run.
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { WasmEngine, type EngineDType } from '../src/engine/engine.js';
+import type { KernelSimd } from '../src/engine/wasm/module.js';
 import { defaultThreads, nodeWorkerSpawner } from '../src/node/threads.js';
 import { parseRandomSpec, randomConfig, randomWeights } from '../src/model/random.js';
 
@@ -52,10 +55,18 @@ function decode(engine: WasmEngine, B: number, steps: number, repeats: number): 
   return (steps * 1000) / bestMs; // steps per second (each step makes B tokens)
 }
 
-function prefill(engine: WasmEngine, T: number, repeats: number): number {
+/** Wall ms of a T-token forward without cache; `keep` 1 = last-position logits, 0 = every position's. */
+function prefill(engine: WasmEngine, T: number, repeats: number, keep = 1): number {
   const ids = Array.from({ length: T }, (_, i) => (i * 131 + 7) % 50257);
   const pos = ids.map((_, i) => i);
-  return best(repeats, () => engine.forward({ ids, positions: pos, mask: null, batch: 1, cache: null, keep: 1 }));
+  return best(repeats, () => engine.forward({ ids, positions: pos, mask: null, batch: 1, cache: null, keep }));
+}
+
+/** FLOPs of the Conv1D matmuls of a T-token forward (2 per multiply-add): c_attn, attn.c_proj, c_fc, mlp.c_proj per layer. */
+function matmulFlops(engine: WasmEngine, T: number): number {
+  const { n_embd: C, n_layer: L } = engine.config;
+  const F = engine.config.n_inner ?? 4 * C;
+  return 2 * T * L * (C * 3 * C + C * C + 2 * C * F);
 }
 
 /** Logits of fp32 and another engine on a few prompts: max |difference| and top-1 agreement. */
@@ -84,7 +95,7 @@ function accuracy(a: WasmEngine, b: WasmEngine, prompts: number[][]): { maxDiff:
 }
 
 /** Builds engines of the given dtypes from one set of random:gpt2 weights; the JS weights die when this returns. */
-async function build(dtypes: readonly EngineDType[], threads: number): Promise<WasmEngine[]> {
+async function build(dtypes: readonly EngineDType[], threads: number, simd: KernelSimd | 'auto'): Promise<WasmEngine[]> {
   const config = randomConfig(parseRandomSpec('random:gpt2'));
   let t0 = performance.now();
   const weights = randomWeights(config, 0);
@@ -92,7 +103,7 @@ async function build(dtypes: readonly EngineDType[], threads: number): Promise<W
   const engines: WasmEngine[] = [];
   for (const dtype of dtypes) {
     t0 = performance.now();
-    engines.push(await WasmEngine.create(config, weights, { dtype, threads, spawn: nodeWorkerSpawner() }));
+    engines.push(await WasmEngine.create(config, weights, { dtype, threads, spawn: nodeWorkerSpawner(), simd }));
     console.log(`[${dtype}] engine built in ${(performance.now() - t0).toFixed(0)} ms: ${(engines.at(-1)!.weightBytes / MB).toFixed(1)} MB of weights; RSS ${rssMB()} MB`);
   }
   return engines;
@@ -100,22 +111,25 @@ async function build(dtypes: readonly EngineDType[], threads: number): Promise<W
 
 export async function run(flags: string[]): Promise<void> {
   const quick = flags.includes('--quick');
-  const ti = flags.indexOf('--threads');
-  const N = ti >= 0 ? Number(flags[ti + 1]) : Math.max(2, defaultThreads());
+  // --flag=value: bench/main.ts takes every argument without a leading '-' for a benchmark's name
+  const value = (name: string): string | undefined => flags.find((f) => f.startsWith(`${name}=`))?.slice(name.length + 1);
+  const N = value('--threads') !== undefined ? Number(value('--threads')) : Math.max(2, defaultThreads());
   const reps = quick ? 2 : 3;
   const steps = quick ? 8 : 16;
+  const simd = (value('--simd') ?? 'auto') as KernelSimd | 'auto';
   console.log(`model: random:gpt2 (RANDOM weights, the 124M shape); engine threads 1 and ${N} (machine: ${defaultThreads()} cores)`);
   console.log('speeds: best of a few repeats (the machine may be shared); each is also a ratio to the ceiling measured just before it\n');
 
   // fp32 first, alone, for memory: the JS weights and the engine's copy exist together only while loading.
-  const [fp32] = await build(['fp32'], N);
+  const [fp32] = await build(['fp32'], N, simd);
+  console.log(`kernels: ${fp32!.simd} SIMD${fp32!.simd === 'relaxed' ? ' (fused multiply-add)' : ''}`);
   const peak = peakMB();
   await gc();
   const steady = process.memoryUsage().rss / MB;
   const wMB = fp32!.weightBytes / MB;
   console.log(`memory: peak RSS while loading ${peak.toFixed(0)} MB = ${(peak / wMB).toFixed(2)}x the weight bytes (the JS weights + the engine's copy); ` +
     `after the JS weights are dropped ${steady.toFixed(0)} MB = ${(steady / wMB).toFixed(2)}x\n`);
-  const [fp16, int8] = await build(['fp16', 'int8'], N);
+  const [fp16, int8] = await build(['fp16', 'int8'], N, simd);
   await gc();
   const engines = { fp32: fp32!, fp16: fp16!, int8: int8! };
 
@@ -135,14 +149,24 @@ export async function run(flags: string[]): Promise<void> {
       const ceiling = bw / engine.weightBytes;
       const d4 = decode(engine, 4, steps, reps);
       const p8 = prefill(engine, 8, reps);
-      const p128 = prefill(engine, 128, quick ? 1 : 2);
+      // last-position and all-position logits interleaved, best of each
+      let p128 = Infinity;
+      let p128all = Infinity;
+      for (let r = 0; r < (quick ? 2 : 3); r++) {
+        p128 = Math.min(p128, prefill(engine, 128, 1));
+        p128all = Math.min(p128all, prefill(engine, 128, 1, 0));
+      }
+      const gflops = matmulFlops(engine, 128) / (p128 / 1000) / 1e9; // the whole pass's time: a lower bound for the matmuls alone
       results[`${dtype}/${n}`] = { d1, ceiling };
       console.log(
         `${dtype} ${n} thread${n > 1 ? 's' : ' '}: bandwidth ${(bw / 1e9).toFixed(1)} GB/s -> ceiling ${ceiling.toFixed(1)} tok/s | ` +
-          `decode b1 ${d1.toFixed(1)} tok/s (${((100 * d1) / ceiling).toFixed(0)}% of ceiling), b4 ${(4 * d4).toFixed(1)} tok/s | ` +
-          `prefill 8: ${p8.toFixed(1)} ms, 128: ${p128.toFixed(0)} ms`,
+          `decode b1 ${d1.toFixed(1)} tok/s (${((100 * d1) / ceiling).toFixed(0)}% of ceiling), b4 ${(4 * d4).toFixed(1)} tok/s (a b4 step = ${(d1 / d4).toFixed(2)}x a b1 step) | ` +
+          `prefill 8: ${p8.toFixed(1)} ms, 128: ${p128.toFixed(0)} ms (matmuls >= ${gflops.toFixed(1)} GFLOP/s), all-position logits ${p128all.toFixed(0)} ms = ${(p128all / p128).toFixed(2)}x`,
       );
-      rows.push(`| ${dtype} | ${n} | ${(bw / 1e9).toFixed(1)} | ${ceiling.toFixed(1)} | ${d1.toFixed(1)} | ${((100 * d1) / ceiling).toFixed(0)}% | ${(4 * d4).toFixed(1)} | ${p8.toFixed(1)} | ${p128.toFixed(0)} |`);
+      rows.push(
+        `| ${dtype} | ${n} | ${(bw / 1e9).toFixed(1)} | ${ceiling.toFixed(1)} | ${d1.toFixed(1)} | ${((100 * d1) / ceiling).toFixed(0)}% | ${(4 * d4).toFixed(1)} | ${(d1 / d4).toFixed(2)} | ` +
+          `${p8.toFixed(1)} | ${p128.toFixed(0)} | ${gflops.toFixed(1)} | ${(p128all / p128).toFixed(2)} |`,
+      );
     }
     engine.setActiveThreads(N);
   }
@@ -154,8 +178,9 @@ export async function run(flags: string[]): Promise<void> {
     console.log(`  ${dtype}: max |logit difference| ${a.maxDiff.toExponential(2)}, top-1 agreement ${a.agree}/${a.total}`);
   }
 
-  console.log('\n| dtype | threads | GB/s | ceiling tok/s | decode b1 tok/s | of ceiling | decode b4 tok/s | prefill 8 ms | prefill 128 ms |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  console.log(`\nkernels: ${fp32!.simd} SIMD`);
+  console.log('| dtype | threads | GB/s | ceiling tok/s | decode b1 tok/s | of ceiling | decode b4 tok/s | b4 step / b1 step | prefill 8 ms | prefill 128 ms | 128 matmul GFLOP/s | all / last logits 128 |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of rows) console.log(r);
   const f1 = results['fp32/1']!;
   const fN = results[`fp32/${N}`]!;

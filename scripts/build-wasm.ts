@@ -1,5 +1,7 @@
 // npm run build:wasm: compiles the engine's AssemblyScript kernels (src/engine/wasm/assembly/kernels.ts) to
-// WebAssembly with 128-bit SIMD, twice: for an ordinary memory (one thread) and for a shared memory (threads).
+// WebAssembly with 128-bit SIMD, four times: for an ordinary memory (one thread) and for a shared memory (threads),
+// each with plain SIMD (mul then add) and with relaxed SIMD (kernels.ts's madd is f32x4.relaxed_madd: a fused
+// multiply-add where the CPU has one). The engine picks the relaxed build where the runtime validates it.
 // The bytes are written as base64 into src/engine/wasm/kernels.generated.ts (gitignored), which the engine
 // imports, so the same code runs from src/ under tsx, from dist/ after tsc, and in a browser bundle.
 // Nothing is rebuilt when the generated file is newer than the kernels and this script.
@@ -27,13 +29,18 @@ mkdirSync(buildDir, { recursive: true });
 
 // 65536 pages = 4 GiB, wasm32's whole address space; the engine creates a memory no larger than it needs.
 const common = ['-O3', '--noAssert', '--runtime', 'stub', '--enable', 'simd', '--enable', 'threads', '--importMemory', '--maximumMemory', '65536'];
-const variants = { single: [], shared: ['--sharedMemory'] } as const;
+const variants = {
+  single: [],
+  shared: ['--sharedMemory'],
+  single_relaxed: ['--enable', 'relaxed-simd'],
+  shared_relaxed: ['--sharedMemory', '--enable', 'relaxed-simd'],
+} as const;
 const bytes: Record<string, string> = {};
 for (const [name, extra] of Object.entries(variants)) {
   const out = join(buildDir, `kernels-${name}.wasm`);
   execFileSync(process.execPath, [asc, source, '-o', out, ...common, ...extra], { stdio: 'inherit' });
   bytes[name] = readFileSync(out).toString('base64');
-  console.log(`build:wasm: ${name} memory: ${readFileSync(out).length} bytes`);
+  console.log(`build:wasm: ${name}: ${readFileSync(out).length} bytes`);
 }
 
 writeFileSync(
@@ -42,6 +49,9 @@ writeFileSync(
     `/** The kernels compiled for an ordinary (unshared) imported memory: one thread. */\n` +
     `export const KERNELS_SINGLE_BASE64 = '${bytes.single}';\n` +
     `/** The kernels compiled for a shared imported memory: worker threads. */\n` +
-    `export const KERNELS_SHARED_BASE64 = '${bytes.shared}';\n`,
+    `export const KERNELS_SHARED_BASE64 = '${bytes.shared}';\n` +
+    `/** The same two with relaxed SIMD (fused multiply-add). */\n` +
+    `export const KERNELS_SINGLE_RELAXED_BASE64 = '${bytes.single_relaxed}';\n` +
+    `export const KERNELS_SHARED_RELAXED_BASE64 = '${bytes.shared_relaxed}';\n`,
 );
 console.log(`build:wasm: wrote ${generated.slice(root.length)}`);

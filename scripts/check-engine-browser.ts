@@ -38,7 +38,7 @@ async function main() {
   two.forward({ ...args, cache, keep: 1 });
   for (let s = 0; s < 4; s++) two.forward({ ids: [s + 7], positions: [8 + s], mask: null, batch: 1, cache, keep: 1 });
   two.dispose();
-  return { crossOriginIsolated: globalThis.crossOriginIsolated, maxDiff, threadsBitEqual: same, cacheLength: cache.length };
+  return { crossOriginIsolated: globalThis.crossOriginIsolated, simd: one.simd, maxDiff, threadsBitEqual: same, cacheLength: cache.length };
 }
 main().then((r) => { globalThis.result = r; }, (e) => { globalThis.result = { error: String(e && e.stack || e) }; });
 `;

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { FIXTURE_DIR, assertClose, flat, fixturePath, readBinRef, readGolden } from './helpers/fixtures.js';
+import { FIXTURE_DIR, assertClose, expectCases, flat, fixturePath, readBinRef, readGolden } from './helpers/fixtures.js';
 import { GPT2LMHeadModel, GPT2Model, KVCache, type Tensor } from '../src/index.js';
 import '../src/node/model.js';
 
@@ -61,7 +61,7 @@ test('config of the fixture: n_layer 2, n_head 4, n_embd 64, tied head', () => {
   assert.equal(lm.is_random, false);
 });
 
-for (const [ci, c] of golden.cases.entries()) {
+for (const [ci, c] of expectCases(golden.cases, 'golden-forward.json cases').entries()) {
   test(`golden forward case ${ci} (${JSON.stringify(c.text)}): hidden states, attentions, logits`, async () => {
     const T = c.input_ids.length;
     const out = await base.forward({ input_ids: [c.input_ids], output_hidden_states: true, output_attentions: true });

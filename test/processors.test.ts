@@ -2,7 +2,7 @@
 // their softmax probabilities (1e-5) and processed scores, for single processors and for HF's generate chains.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assertClose, readBinRef, readGolden, toNumber } from './helpers/fixtures.js';
+import { assertClose, expectCases, readBinRef, readGolden, toNumber } from './helpers/fixtures.js';
 import {
   EpsilonLogitsWarper,
   EtaLogitsWarper,
@@ -33,7 +33,7 @@ interface Golden {
 
 const golden = readGolden<Golden>('golden-processors.json');
 const V = 50257;
-const vectors = golden.vectors.map((v) => {
+const vectors = expectCases(golden.vectors, 'golden-processors.json vectors').map((v) => {
   const all = readBinRef(v.logits);
   return { input_ids: v.input_ids, logits: all.slice(v.logits.row * V, (v.logits.row + 1) * V) };
 });
@@ -76,7 +76,7 @@ function check(label: string, scores: Float32Array, want: Result): void {
   }
 }
 
-for (const s of golden.single) {
+for (const s of expectCases(golden.single, 'golden-processors.json single')) {
   test(`${s.processor}(${JSON.stringify(s.kwargs)}) matches HF on ${s.results.length} vectors`, () => {
     s.results.forEach((want, vi) => {
       const v = vectors[vi]!;
@@ -87,7 +87,7 @@ for (const s of golden.single) {
   });
 }
 
-for (const c of golden.chains) {
+for (const c of expectCases(golden.chains, 'golden-processors.json chains')) {
   test(`chain "${c.description}": HF's processors in HF's order, same survivors`, () => {
     const cfg = resolveGenerationConfig({}, c.generate_kwargs);
     c.results.forEach((want, vi) => {

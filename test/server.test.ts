@@ -13,7 +13,7 @@ import { AutoTokenizer } from '../src/node/tokenizer.js';
 import type { GPT2Tokenizer } from '../src/tokenizer/index.js';
 import { createServer, type ExplorerServer } from '../src/server/index.js';
 import type { BeamEvent, ForwardResponse, GenerateResponse, ModelInfo, NextResponse, TokenEvent, TokenizeResponse } from '../src/server/types.js';
-import { FIXTURE_DIR, assertClose, flat, readBinRef, readGolden, toNumber } from './helpers/fixtures.js';
+import { FIXTURE_DIR, assertClose, expectCases, flat, readBinRef, readGolden, toNumber } from './helpers/fixtures.js';
 
 /** The real model, counting its forward passes (each one synchronous work, as the reference backend's are). */
 class CountingModel extends GPT2LMHeadModel {
@@ -180,7 +180,7 @@ describe('POST /api/tokenize', () => {
 
   test('ids equal the golden tokenizer, and the bytes rebuild the text, partial characters included', async () => {
     const golden = readGolden<{ cases: { text: string; ids: number[] }[] }>('golden-tokenizer.json');
-    const cases = golden.cases.filter((c) => c.ids.length > 0 && c.ids.length <= LIMITS.max_prompt_tokens);
+    const cases = expectCases(golden.cases, 'golden-tokenizer.json cases').filter((c) => c.ids.length > 0 && c.ids.length <= LIMITS.max_prompt_tokens);
     assert.ok(cases.some((c) => /\p{Extended_Pictographic}/u.test(c.text)), 'the sample holds an emoji');
     for (const c of cases) {
       const r = await ok<TokenizeResponse>('/api/tokenize', { text: c.text });
@@ -198,7 +198,7 @@ describe('POST /api/tokenize', () => {
 });
 
 describe('POST /api/next', () => {
-  const forwardCases = readGolden<{ cases: ForwardCase[] }>('golden-forward.json').cases;
+  const forwardCases = expectCases(readGolden<{ cases: ForwardCase[] }>('golden-forward.json').cases, 'golden-forward.json cases');
 
   test("the raw table is HF's softmax of the last position's logits", async () => {
     for (const c of forwardCases) {
@@ -285,7 +285,7 @@ describe('POST /api/next', () => {
 });
 
 describe('POST /api/forward', () => {
-  const forwardCases = readGolden<{ cases: ForwardCase[] }>('golden-forward.json').cases;
+  const forwardCases = expectCases(readGolden<{ cases: ForwardCase[] }>('golden-forward.json').cases, 'golden-forward.json cases');
 
   test("attentions and hidden states equal HF's, per layer and head", async () => {
     for (const c of forwardCases.filter((x) => x.input_ids.length <= LIMITS.max_forward_tokens)) {

@@ -8,7 +8,7 @@
 // worker threads (threads.ts); the caller's thread computes its own slice, so forward() stays synchronous.
 import { DTYPE_BYTES, DTYPE_CODE, type EngineDType, packPanels, packRows, panelBytes } from './pack.js';
 import type { WorkerHandle, WorkerSpawner } from './threads.js';
-import { instantiateKernels, kernelModule, type KernelExports, MAX_PAGES, MODE, OP } from './wasm/module.js';
+import { CTRL, instantiateKernels, kernelModule, type KernelExports, type KernelSimd, MAX_PAGES, MODE, OP, resolveSimd } from './wasm/module.js';
 import type { GPT2Config, GPT2Weights } from '../model/types.js';
 
 export type { EngineDType } from './pack.js';
@@ -24,6 +24,8 @@ export interface EngineOptions {
   spins?: number;
   /** may the calling thread sleep in Atomics.wait while workers finish? (default: yes, except a browser's main thread) */
   mainThreadMayWait?: boolean;
+  /** kernels with relaxed-SIMD fused multiply-add, or plain SIMD; `auto` (default): relaxed where the runtime has it */
+  simd?: KernelSimd | 'auto';
 }
 
 /** A Conv1D in engine memory: byte addresses of its packed weight, column scales (int8) and padded bias. */
@@ -151,6 +153,8 @@ export class WasmEngine {
   readonly config: GPT2Config;
   readonly dtype: EngineDType;
   readonly threads: number;
+  /** the kernels' build: relaxed SIMD (fused multiply-add) or plain SIMD */
+  readonly simd: KernelSimd;
   /** bytes of weights held in engine memory */
   readonly weightBytes: number;
   readonly memory: WebAssembly.Memory;
@@ -164,7 +168,7 @@ export class WasmEngine {
   private readonly blocks: Block[];
   private readonly ln_f: { g: number; b: number };
   private scratch: { ptr: number; bytes: number } | null = null;
-  /** per thread, K * 8 floats for widening an fp16/int8 panel to f32 (the largest K), then 128 bytes of accumulators */
+  /** per thread, K * 8 floats for widening an fp16/int8 panel to f32 (the largest K), then 128 bytes of accumulators; also dot_rows' scratch */
   private readonly panelTmp: number;
   /** int8: rows of x quantised to i16 (kernels.ts: quant_rows), for up to 8 rows */
   private readonly xq: number;
@@ -186,7 +190,9 @@ export class WasmEngine {
     blocks: Block[];
     ln_f: { g: number; b: number };
     weightBytes: number;
+    simd: KernelSimd;
   }) {
+    this.simd = init.simd;
     this.config = init.config;
     this.dtype = init.dtype;
     this.threads = init.threads;
@@ -202,7 +208,8 @@ export class WasmEngine {
     this.ln_f = init.ln_f;
     this.weightBytes = init.weightBytes;
     const Kmax = Math.max(init.config.n_embd, init.config.n_inner ?? 4 * init.config.n_embd);
-    this.panelTmp = this.arena.alloc(this.threads * (Kmax * 32 + 128));
+    // matmul slices it per thread by K * 32 + 128 bytes, dot_rows by dot_rows_tmp_bytes(n_embd): room for the larger
+    this.panelTmp = this.arena.alloc(this.threads * Math.max(Kmax * 32 + 128, this.k.dot_rows_tmp_bytes(init.config.n_embd)));
     this.xq = this.arena.alloc(64 + 8 * (Kmax + 1) * 2);
   }
 
@@ -210,6 +217,7 @@ export class WasmEngine {
   static async create(config: GPT2Config, weights: GPT2Weights, options: EngineOptions = {}): Promise<WasmEngine> {
     const dtype = options.dtype ?? 'fp32';
     if (!(dtype in DTYPE_BYTES)) throw new Error(`engine: unknown dtype "${String(dtype)}"; expected fp32, fp16 or int8`);
+    const simd = resolveSimd(options.simd);
     const threads = options.threads ?? 1;
     if (!Number.isInteger(threads) || threads < 1) throw new Error(`engine: threads must be a positive integer, got ${threads}`);
     if (threads > 1 && !options.spawn) throw new Error('engine: threads > 1 needs a worker spawner (gpt2-lens/node: nodeWorkerSpawner; browsers: browserWorkerSpawner)');
@@ -234,7 +242,7 @@ export class WasmEngine {
       throw new Error(`engine: cannot allocate ${(initial / 16).toFixed(0)} MiB of WebAssembly memory: ${(e as Error).message}`, { cause: e });
     }
     const arena = new Arena(memory, PAGE); // page 0 stays free: address 0 is never a valid buffer
-    const ctrl = arena.alloc(128);
+    const ctrl = arena.alloc(CTRL.WORDS * 4);
 
     let weightBytes = 0;
     const f32At = (ptr: number, n: number): Float32Array => new Float32Array(memory.buffer, ptr, n);
@@ -280,13 +288,13 @@ export class WasmEngine {
     );
     const ln_f = ln(weights.ln_f);
 
-    const module = await kernelModule(shared);
+    const module = await kernelModule(shared, simd);
     const kernels = await instantiateKernels(module, memory);
-    const ctl = new Int32Array(memory.buffer, ctrl, 32);
-    ctl[3] = threads; // threads computing
-    ctl[4] = options.spins ?? 20000;
-    ctl[5] = threads; // threads in the pool
-    ctl[6] = (options.mainThreadMayWait ?? !isBrowserMainThread()) ? 1 : 0;
+    const ctl = new Int32Array(memory.buffer, ctrl, CTRL.WORDS);
+    ctl[CTRL.THREADS] = threads; // threads computing
+    ctl[CTRL.SPINS] = options.spins ?? 20000;
+    ctl[CTRL.POOL] = threads; // threads in the pool
+    ctl[CTRL.MAY_WAIT] = (options.mainThreadMayWait ?? !isBrowserMainThread()) ? 1 : 0;
     const workers: WorkerHandle[] = [];
     for (let idx = 1; idx < threads; idx++) workers.push(options.spawn!({ module, memory, ctrl, idx }));
     try {
@@ -295,7 +303,7 @@ export class WasmEngine {
       for (const w of workers) w.terminate();
       throw e;
     }
-    return new WasmEngine({ config, dtype, threads, memory, kernels, arena, ctrl, workers, wte, head, wpe, blocks, ln_f, weightBytes });
+    return new WasmEngine({ config, dtype, threads, memory, kernels, arena, ctrl, workers, wte, head, wpe, blocks, ln_f, weightBytes, simd });
   }
 
   /** A new KV cache for `batch` rows and up to `capacity` positions (default n_positions). */
@@ -333,10 +341,10 @@ export class WasmEngine {
 
   /** Posts one op to every thread (see kernels.ts: dispatch) and waits for all of them. */
   private run(op: number, args: number[], floatArg = -1): void {
-    const ctl = this.i32(this.ctrl, 32);
-    ctl[2] = op;
-    for (let i = 0; i < args.length; i++) ctl[8 + i] = args[i]!;
-    if (floatArg >= 0) new Float32Array(ctl.buffer, this.ctrl, 32)[8 + floatArg] = args[floatArg]!;
+    const ctl = this.i32(this.ctrl, CTRL.WORDS);
+    ctl[CTRL.OP] = op;
+    for (let i = 0; i < args.length; i++) ctl[CTRL.ARGS + i] = args[i]!;
+    if (floatArg >= 0) new Float32Array(ctl.buffer, this.ctrl, CTRL.WORDS)[CTRL.ARGS + floatArg] = args[floatArg]!;
     this.k.dispatch(this.ctrl);
   }
 
@@ -488,7 +496,7 @@ export class WasmEngine {
         rows = buf.rows;
       }
       if (this.dtype === 'int8' && B * keep < 8) this.k.quant_rows(rows, B * keep, C, this.xq); // for the integer dot products
-      this.run(OP.DOT_ROWS, [dt, rows, B * keep, C, this.head.ptr, this.head.scale, buf.logits, V, V, this.xq]);
+      this.run(OP.DOT_ROWS, [dt, rows, B * keep, C, this.head.ptr, this.head.scale, buf.logits, V, V, this.xq, this.panelTmp]);
       result.logits = this.f32(buf.logits, B * keep * V).slice();
     }
     return result;
@@ -557,19 +565,19 @@ export class WasmEngine {
     this.f32(buf.x, rows * C).set(hidden);
     this.k.layernorm(buf.x, rows, C, this.ln_f.g, this.ln_f.b, eps, buf.h);
     if (this.dtype === 'int8' && rows < 8) this.k.quant_rows(buf.h, rows, C, this.xq); // for the integer dot products
-    this.run(OP.DOT_ROWS, [DTYPE_CODE[this.dtype], buf.h, rows, C, this.head.ptr, this.head.scale, buf.logits, V, V, this.xq]);
+    this.run(OP.DOT_ROWS, [DTYPE_CODE[this.dtype], buf.h, rows, C, this.head.ptr, this.head.scale, buf.logits, V, V, this.xq, this.panelTmp]);
     return this.f32(buf.logits, rows * V).slice();
   }
 
   /** Threads that compute from now on: 1..threads (the others stay idle); benchmarks compare 1 and N this way. */
   setActiveThreads(n: number): void {
     if (!Number.isInteger(n) || n < 1 || n > this.threads) throw new Error(`engine: active threads must be 1..${this.threads}, got ${n}`);
-    this.i32(this.ctrl, 32)[3] = n;
+    this.i32(this.ctrl, CTRL.WORDS)[CTRL.THREADS] = n;
   }
 
   /** Threads that compute now (see setActiveThreads). */
   get activeThreads(): number {
-    return this.i32(this.ctrl, 32)[3]!;
+    return this.i32(this.ctrl, CTRL.WORDS)[CTRL.THREADS]!;
   }
 
   /**
@@ -609,11 +617,11 @@ export class WasmEngine {
     if (this.disposed) return;
     this.disposed = true;
     if (this.threads > 1) {
-      const ctl = this.i32(this.ctrl, 32);
-      ctl[2] = OP.EXIT;
-      Atomics.store(ctl, 1, 0);
-      Atomics.add(ctl, 0, 1);
-      Atomics.notify(ctl, 0);
+      const ctl = this.i32(this.ctrl, CTRL.WORDS);
+      ctl[CTRL.OP] = OP.EXIT;
+      Atomics.store(ctl, CTRL.DONE, 0);
+      Atomics.add(ctl, CTRL.SEQ, 1);
+      Atomics.notify(ctl, CTRL.SEQ);
     }
     for (const w of this.workers) w.terminate();
   }

@@ -1,12 +1,26 @@
 // Node's side of the engine's threads: workers from node:worker_threads (an eval'd copy of threads.ts's
 // WORKER_BODY), and defaults of every core. Exported from 'gpt2-lens/node'.
 import { availableParallelism } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { ForwardBackend } from '../model/backend.js';
 import type { GPT2Config, GPT2Weights } from '../model/types.js';
 import { WasmBackend } from '../engine/backend.js';
 import type { EngineOptions } from '../engine/engine.js';
 import { WORKER_BODY, type WorkerSpawner } from '../engine/threads.js';
+import { relaxedSimdSupported } from '../engine/wasm/module.js';
+
+/**
+ * Turns on WebAssembly relaxed SIMD where the runtime has it behind a flag (Node 20: `--experimental-wasm-relaxed-simd`;
+ * V8 reads the flag when it validates or compiles a module, so setting it at run time works as long as it happens
+ * before the kernels compile). The engine's kernels then use fused multiply-add (wasm/module.ts: resolveSimd).
+ * Called when this module loads; returns whether relaxed SIMD is available now.
+ */
+export function enableRelaxedSimd(): boolean {
+  if (!relaxedSimdSupported()) setFlagsFromString('--experimental-wasm-relaxed-simd');
+  return relaxedSimdSupported();
+}
+enableRelaxedSimd();
 
 /** Starts engine workers with node:worker_threads. They are unref'd: they never keep the process alive. */
 export function nodeWorkerSpawner(): WorkerSpawner {

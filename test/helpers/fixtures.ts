@@ -18,6 +18,25 @@ export function readGolden<T = unknown>(name: string): T {
   return JSON.parse(readFileSync(fixturePath(name), 'utf8')) as T;
 }
 
+/**
+ * How many entries each golden list holds (one truth for every test that loops over one): a test asserts it read
+ * them all with `expectCases`, so a shortened or truncated golden file fails instead of testing less.
+ */
+export const GOLDEN_COUNTS = {
+  'golden-forward.json cases': 6,
+  'golden-generate.json cases': 24,
+  'golden-processors.json vectors': 4,
+  'golden-processors.json single': 18,
+  'golden-processors.json chains': 4,
+  'golden-tokenizer.json cases': 348,
+} as const;
+
+/** Asserts that a golden list holds its known number of entries (GOLDEN_COUNTS) and returns it. */
+export function expectCases<T>(list: readonly T[], which: keyof typeof GOLDEN_COUNTS): readonly T[] {
+  assert.equal(list.length, GOLDEN_COUNTS[which], `${which}: read ${list.length} entries, the fixtures hold ${GOLDEN_COUNTS[which]}`);
+  return list;
+}
+
 /** A golden float: a number, or one of the strings "inf", "-inf", "nan". */
 export function toNumber(v: number | string): number {
   if (typeof v === 'number') return v;

@@ -48,6 +48,27 @@
   return <f32>load<i8>(p);
 }
 
+// ---- multiply-add ------------------------------------------------------------------------------------------------
+
+/**
+ * acc + a * b, 4 lanes. Built twice (scripts/build-wasm.ts): with relaxed SIMD this is one fused multiply-add
+ * (f32x4.relaxed_madd: fused where the CPU has FMA, so rounded once), otherwise a mul then an add (rounded twice,
+ * the plain-SIMD kernels' exact arithmetic). Every kernel's dot products go through here.
+ */
+// @ts-ignore: decorator
+@inline function madd(a: v128, b: v128, acc: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
+  return f32x4.add(acc, f32x4.mul(a, b));
+}
+
+/** 4 weights at byte address p, as f32x4 (the LM head's blocked kernel reads rows 4 at a time). */
+// @ts-ignore: decorator
+@inline function w4<T>(p: usize): v128 {
+  if (sizeof<T>() == 4) return v128.load(p);
+  if (sizeof<T>() == 2) return h2f(v128.load16x4_s(p));
+  return f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(i16x8.extend_low_i8x16_s(v128.load32_zero(p))));
+}
+
 // ---- gelu_new ----------------------------------------------------------------------------------------------------
 
 // tanh as a clamped rational function (the [13/6] minimax fit Eigen uses): |error| < 4e-7 over all floats.
@@ -80,9 +101,10 @@
 
 // ---- matmul: y[M, N] (=, gelu, +=) x[M, K] @ W[K, N] + b ---------------------------------------------------------
 
-const MODE_STORE: i32 = 0; // y = x @ W + b
-const MODE_GELU: i32 = 1; // y = gelu_new(x @ W + b)
-const MODE_ADD: i32 = 2; // y += x @ W + b (the residual add)
+// Exported as globals: src/engine/wasm/module.ts's MODE must equal them (test/engine-kernels.test.ts checks).
+export const MODE_STORE: i32 = 0; // y = x @ W + b
+export const MODE_GELU: i32 = 1; // y = gelu_new(x @ W + b)
+export const MODE_ADD: i32 = 2; // y += x @ W + b (the residual add)
 
 // Writes the 8 finished columns (lo, hi) of one output row; `n` of them are real (n < 8 only in the last panel).
 // @ts-ignore: decorator
@@ -148,17 +170,17 @@ const MODE_ADD: i32 = 2; // y += x @ W + b (the residual add)
     const lo = wlo<T>(wk);
     const hi = whi<T>(wk);
     let s = v128.load32_splat(xk);
-    a0 = f32x4.add(a0, f32x4.mul(s, lo));
-    b0 = f32x4.add(b0, f32x4.mul(s, hi));
+    a0 = madd(s, lo, a0);
+    b0 = madd(s, hi, b0);
     s = v128.load32_splat(xk + xs);
-    a1 = f32x4.add(a1, f32x4.mul(s, lo));
-    b1 = f32x4.add(b1, f32x4.mul(s, hi));
+    a1 = madd(s, lo, a1);
+    b1 = madd(s, hi, b1);
     s = v128.load32_splat(xk + 2 * xs);
-    a2 = f32x4.add(a2, f32x4.mul(s, lo));
-    b2 = f32x4.add(b2, f32x4.mul(s, hi));
+    a2 = madd(s, lo, a2);
+    b2 = madd(s, hi, b2);
     s = v128.load32_splat(xk + 3 * xs);
-    a3 = f32x4.add(a3, f32x4.mul(s, lo));
-    b3 = f32x4.add(b3, f32x4.mul(s, hi));
+    a3 = madd(s, lo, a3);
+    b3 = madd(s, hi, b3);
     wk += rowBytes;
     xk += 4;
   }
@@ -187,24 +209,24 @@ const MODE_ADD: i32 = 2; // y += x @ W + b (the residual add)
   const end = wp + <usize>K * rowBytes;
   while (wk < end4) {
     let s = v128.load32_splat(xk);
-    a0 = f32x4.add(a0, f32x4.mul(s, wlo<T>(wk)));
-    b0 = f32x4.add(b0, f32x4.mul(s, whi<T>(wk)));
+    a0 = madd(s, wlo<T>(wk), a0);
+    b0 = madd(s, whi<T>(wk), b0);
     s = v128.load32_splat(xk, 4);
-    a1 = f32x4.add(a1, f32x4.mul(s, wlo<T>(wk + rowBytes)));
-    b1 = f32x4.add(b1, f32x4.mul(s, whi<T>(wk + rowBytes)));
+    a1 = madd(s, wlo<T>(wk + rowBytes), a1);
+    b1 = madd(s, whi<T>(wk + rowBytes), b1);
     s = v128.load32_splat(xk, 8);
-    a2 = f32x4.add(a2, f32x4.mul(s, wlo<T>(wk + 2 * rowBytes)));
-    b2 = f32x4.add(b2, f32x4.mul(s, whi<T>(wk + 2 * rowBytes)));
+    a2 = madd(s, wlo<T>(wk + 2 * rowBytes), a2);
+    b2 = madd(s, whi<T>(wk + 2 * rowBytes), b2);
     s = v128.load32_splat(xk, 12);
-    a3 = f32x4.add(a3, f32x4.mul(s, wlo<T>(wk + 3 * rowBytes)));
-    b3 = f32x4.add(b3, f32x4.mul(s, whi<T>(wk + 3 * rowBytes)));
+    a3 = madd(s, wlo<T>(wk + 3 * rowBytes), a3);
+    b3 = madd(s, whi<T>(wk + 3 * rowBytes), b3);
     wk += 4 * rowBytes;
     xk += 16;
   }
   while (wk < end) {
     const s = v128.load32_splat(xk);
-    a0 = f32x4.add(a0, f32x4.mul(s, wlo<T>(wk)));
-    b0 = f32x4.add(b0, f32x4.mul(s, whi<T>(wk)));
+    a0 = madd(s, wlo<T>(wk), a0);
+    b0 = madd(s, whi<T>(wk), b0);
     wk += rowBytes;
     xk += 4;
   }
@@ -373,24 +395,137 @@ export function quant_rows(x: usize, M: i32, K: i32, xq: usize): void {
   return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
 }
 
-/** out[m * outStride + v] = h[m, :] . W[v, :] (* scale[v] for i8) for m < M and rows v in [v0, v1). */
-function dotRowsT<T>(h: usize, M: i32, C: i32, W: usize, scale: usize, out: usize, outStride: i32, v0: i32, v1: i32): void {
+/**
+ * The LM head over many rows: 4 rows of h (L1-resident) against 2 rows of W (f32), c in [0, C4), 8 accumulators;
+ * each loaded W vector is used 4 times and each h vector twice. Leaves the 8 accumulators (row i, vocabulary row j
+ * at acc + 32i + 16j) for the caller to sum: with only the loop in this never-inlined function V8 keeps all 8 in
+ * registers (see kernel4x8).
+ */
+// @ts-ignore: decorator
+@noinline function kernel4x2(h: usize, hs: usize, w0: usize, w1: usize, C4: i32, acc: usize): void {
+  let a0 = f32x4.splat(0), b0 = f32x4.splat(0);
+  let a1 = f32x4.splat(0), b1 = f32x4.splat(0);
+  let a2 = f32x4.splat(0), b2 = f32x4.splat(0);
+  let a3 = f32x4.splat(0), b3 = f32x4.splat(0);
+  let p0 = h;
+  let q0 = w0;
+  let q1 = w1;
+  const end = w0 + (<usize>C4 << 2);
+  while (q0 < end) {
+    const x = v128.load(q0);
+    const y = v128.load(q1);
+    let hv = v128.load(p0);
+    a0 = madd(hv, x, a0);
+    b0 = madd(hv, y, b0);
+    hv = v128.load(p0 + hs);
+    a1 = madd(hv, x, a1);
+    b1 = madd(hv, y, b1);
+    hv = v128.load(p0 + 2 * hs);
+    a2 = madd(hv, x, a2);
+    b2 = madd(hv, y, b2);
+    hv = v128.load(p0 + 3 * hs);
+    a3 = madd(hv, x, a3);
+    b3 = madd(hv, y, b3);
+    p0 += 16;
+    q0 += 16;
+    q1 += 16;
+  }
+  v128.store(acc, a0);
+  v128.store(acc, b0, 16);
+  v128.store(acc, a1, 32);
+  v128.store(acc, b1, 48);
+  v128.store(acc, a2, 64);
+  v128.store(acc, b2, 80);
+  v128.store(acc, a3, 96);
+  v128.store(acc, b3, 112);
+}
+
+/**
+ * Rows [m0, m0 + 4) of h against f32 rows [v, ve) of F (row stride C floats; F's row v is vocabulary row v + vOff),
+ * pairs of rows through kernel4x2, the C % 4 tail in scalars; out[(m0 + i) * outStride + v + vOff] = dot * scale.
+ */
+function head4Rows(h: usize, m0: i32, C: i32, F: usize, v: i32, ve: i32, vOff: i32, scaled: bool, scale: usize, out: usize, outStride: i32, acc: usize): void {
+  const hs: usize = <usize>C << 2;
+  const C4 = C & ~3;
+  const hb = h + <usize>m0 * hs;
+  for (; v < ve; v += 2) {
+    const two = v + 1 < ve;
+    const w0 = F + <usize>v * hs;
+    const w1 = two ? w0 + hs : w0;
+    kernel4x2(hb, hs, w0, w1, C4, acc);
+    const nj: i32 = two ? 2 : 1;
+    for (let j = 0; j < nj; j++) {
+      const vv = v + vOff + j;
+      const wj = j == 0 ? w0 : w1;
+      const s: f32 = scaled ? load<f32>(scale + (<usize>vv << 2)) : 1;
+      for (let i = 0; i < 4; i++) {
+        let r = hsum(v128.load(acc + (<usize>(i * 2 + j) << 4)));
+        const hr = hb + <usize>i * hs;
+        for (let c = C4; c < C; c++) r += load<f32>(hr + (<usize>c << 2)) * load<f32>(wj + (<usize>c << 2));
+        store<f32>(out + ((<usize>(m0 + i) * <usize>outStride + <usize>vv) << 2), r * s);
+      }
+    }
+  }
+}
+
+/** Vocabulary rows per tile of the blocked LM head: 32 rows of W (96 KB in f32 at C = 768) stay in L2 while every 4-row block of h passes over them. */
+const HEAD_TILE: i32 = 32;
+
+/**
+ * out[m * outStride + v] = h[m, :] . W[v, :] (* scale[v] for i8) for m < M and rows v in [v0, v1).
+ * From 4 rows on (prompts, all-position logits, the logit lens, batches) the rows of h go in blocks of 4 through
+ * kernel4x2 over tiles of HEAD_TILE vocabulary rows: W is read from memory once for all rows (not once per row),
+ * and the rows of h from L1. fp16 / int8 tiles are widened to f32 once (into tmp: HEAD_TILE * C floats + 128 bytes
+ * of accumulators). Fewer than 4 rows (and the M % 4 rows left over) take one dot product per (row, v).
+ */
+function dotRowsT<T>(h: usize, M: i32, C: i32, W: usize, scale: usize, out: usize, outStride: i32, v0: i32, v1: i32, tmp: usize): void {
+  const rowBytes: usize = <usize>C * sizeof<T>();
+  const M4 = M & ~3;
+  const acc = tmp + (<usize>(HEAD_TILE * C) << 2);
+  if (M4 > 0) {
+    for (let vt = v0; vt < v1; vt += HEAD_TILE) {
+      const ve = min(v1, vt + HEAD_TILE);
+      if (sizeof<T>() == 4) {
+        for (let m = 0; m < M4; m += 4) head4Rows(h, m, C, W, vt, ve, 0, false, scale, out, outStride, acc);
+      } else {
+        // widen the tile's rows to f32 once, for every block of h
+        const C8 = C & ~7;
+        for (let v = vt; v < ve; v++) {
+          const src = W + <usize>v * rowBytes;
+          const dst = tmp + (<usize>((v - vt) * C) << 2);
+          let c = 0;
+          for (; c < C8; c += 8) {
+            v128.store(dst + (<usize>c << 2), wlo<T>(src + <usize>c * sizeof<T>()));
+            v128.store(dst + (<usize>c << 2), whi<T>(src + <usize>c * sizeof<T>()), 16);
+          }
+          for (; c < C; c++) store<f32>(dst + (<usize>c << 2), wone<T>(src + <usize>c * sizeof<T>()));
+        }
+        for (let m = 0; m < M4; m += 4) head4Rows(h, m, C, tmp, 0, ve - vt, vt, sizeof<T>() == 1, scale, out, outStride, acc);
+      }
+    }
+    if (M4 == M) return;
+  }
+  dotRowsRest<T>(h, M4, M, C, W, scale, out, outStride, v0, v1);
+}
+
+/** dotRowsT's rows [m0, M): one dot product (4 accumulators) per (row, vocabulary row). */
+function dotRowsRest<T>(h: usize, m0: i32, M: i32, C: i32, W: usize, scale: usize, out: usize, outStride: i32, v0: i32, v1: i32): void {
   const rowBytes: usize = <usize>C * sizeof<T>();
   const C16 = C & ~15;
   for (let v = v0; v < v1; v++) {
     const wr = W + <usize>v * rowBytes;
     const s: f32 = sizeof<T>() == 1 ? load<f32>(scale + (<usize>v << 2)) : 1;
-    for (let m = 0; m < M; m++) {
+    for (let m = m0; m < M; m++) {
       const hr = h + (<usize>m * <usize>C << 2);
       let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
       let c = 0;
       for (; c < C16; c += 16) {
         const wp = wr + <usize>c * sizeof<T>();
         const hp = hr + (<usize>c << 2);
-        a0 = f32x4.add(a0, f32x4.mul(v128.load(hp), wlo<T>(wp)));
-        a1 = f32x4.add(a1, f32x4.mul(v128.load(hp, 16), whi<T>(wp)));
-        a2 = f32x4.add(a2, f32x4.mul(v128.load(hp, 32), wlo<T>(wp + 8 * sizeof<T>())));
-        a3 = f32x4.add(a3, f32x4.mul(v128.load(hp, 48), whi<T>(wp + 8 * sizeof<T>())));
+        a0 = madd(v128.load(hp), wlo<T>(wp), a0);
+        a1 = madd(v128.load(hp, 16), whi<T>(wp), a1);
+        a2 = madd(v128.load(hp, 32), wlo<T>(wp + 8 * sizeof<T>()), a2);
+        a3 = madd(v128.load(hp, 48), whi<T>(wp + 8 * sizeof<T>()), a3);
       }
       let acc = hsum(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
       for (; c < C; c++) acc += load<f32>(hr + (<usize>c << 2)) * wone<T>(wr + <usize>c * sizeof<T>());
@@ -435,12 +570,20 @@ function dotRowsI8(hq: usize, M: i32, C: i32, W: usize, scale: usize, out: usize
 /** Rows of h at or beyond this many take the f32 path of the int8 LM head (quant_rows holds at most 8). */
 const HEAD_I16_ROWS: i32 = 8;
 
-/** out[m * outStride + v] = h[m, :] . W[v, :] (* scale[v] for i8); int8 with M < 8 reads hq (quant_rows of h). */
-export function dot_rows(dt: i32, h: usize, M: i32, C: i32, W: usize, scale: usize, out: usize, outStride: i32, v0: i32, v1: i32, hq: usize): void {
-  if (dt == 0) dotRowsT<f32>(h, M, C, W, scale, out, outStride, v0, v1);
-  else if (dt == 1) dotRowsT<u16>(h, M, C, W, scale, out, outStride, v0, v1);
+/**
+ * out[m * outStride + v] = h[m, :] . W[v, :] (* scale[v] for i8); int8 with M < 8 reads hq (quant_rows of h).
+ * tmp: this thread's scratch, HEAD_TILE * C floats + 128 bytes (dot_rows_tmp_bytes).
+ */
+export function dot_rows(dt: i32, h: usize, M: i32, C: i32, W: usize, scale: usize, out: usize, outStride: i32, v0: i32, v1: i32, hq: usize, tmp: usize): void {
+  if (dt == 0) dotRowsT<f32>(h, M, C, W, scale, out, outStride, v0, v1, tmp);
+  else if (dt == 1) dotRowsT<u16>(h, M, C, W, scale, out, outStride, v0, v1, tmp);
   else if (M < HEAD_I16_ROWS) dotRowsI8(hq, M, C, W, scale, out, outStride, v0, v1);
-  else dotRowsT<i8>(h, M, C, W, scale, out, outStride, v0, v1);
+  else dotRowsT<i8>(h, M, C, W, scale, out, outStride, v0, v1, tmp);
+}
+
+/** Bytes of dot_rows' per-thread scratch for rows of C: a widened tile and the accumulators. */
+export function dot_rows_tmp_bytes(C: i32): i32 {
+  return HEAD_TILE * C * 4 + 128;
 }
 
 // ---- embeddings: x[m] = wte[ids[m]] + wpe[pos[m]] ------------------------------------------------------------------
@@ -615,24 +758,42 @@ export function attention(qkv: usize, B: i32, T: i32, C: i32, nh: i32, kc: usize
 
 // ---- the thread pool: one op at a time, run by every thread on its slice ------------------------------------------
 //
-// Control block (i32 words at `ctrl`): [0] seq, bumped by the main thread to start an op; [1] done, the number of
-// workers finished with it; [2] op; [3] threads that compute (main included); [4] spins before a worker sleeps in
-// atomic.wait; [5] threads in the pool (main included); [6] 1 if the main thread may block in atomic.wait
-// (Node; not a browser's main thread); [8..] the op's arguments. Thread 0 is the caller of dispatch(); workers 1..n-1 sit in worker_loop().
+// Control block (CTRL_WORDS i32 words at `ctrl`; the word indices below): CTRL_SEQ, bumped by the main thread to
+// start an op; CTRL_DONE, the number of workers finished with it; CTRL_OP; CTRL_THREADS, threads that compute
+// (main included); CTRL_SPINS, polls before a worker sleeps in atomic.wait; CTRL_POOL, threads in the pool (main
+// included); CTRL_MAY_WAIT, 1 if the main thread may block in atomic.wait (Node; not a browser's main thread);
+// CTRL_ARGS.., the op's arguments. Thread 0 is the caller of dispatch(); workers 1..n-1 sit in worker_loop().
+// The op codes and word indices are exported as globals: src/engine/wasm/module.ts's OP and CTRL must equal them
+// (test/engine-kernels.test.ts checks).
 
-const OP_MATMUL: i32 = 1;
-const OP_DOT_ROWS: i32 = 2;
-const OP_ATTENTION: i32 = 3;
-const OP_STREAM: i32 = 4;
-const OP_EXIT: i32 = 9;
+export const OP_MATMUL: i32 = 1;
+export const OP_DOT_ROWS: i32 = 2;
+export const OP_ATTENTION: i32 = 3;
+export const OP_STREAM: i32 = 4;
+export const OP_EXIT: i32 = 9;
 
+export const CTRL_SEQ: i32 = 0;
+export const CTRL_DONE: i32 = 1;
+export const CTRL_OP: i32 = 2;
+export const CTRL_THREADS: i32 = 3;
+export const CTRL_SPINS: i32 = 4;
+export const CTRL_POOL: i32 = 5;
+export const CTRL_MAY_WAIT: i32 = 6;
+export const CTRL_ARGS: i32 = 8;
+export const CTRL_WORDS: i32 = 32;
+
+/** Byte address of control word i. */
+// @ts-ignore: decorator
+@inline function word(ctrl: usize, i: i32): usize {
+  return ctrl + (<usize>i << 2);
+}
 // @ts-ignore: decorator
 @inline function arg(ctrl: usize, i: i32): i32 {
-  return load<i32>(ctrl + 32 + (<usize>i << 2));
+  return load<i32>(word(ctrl, CTRL_ARGS + i));
 }
 // @ts-ignore: decorator
 @inline function argf(ctrl: usize, i: i32): f32 {
-  return load<f32>(ctrl + 32 + (<usize>i << 2));
+  return load<f32>(word(ctrl, CTRL_ARGS + i));
 }
 
 // @ts-ignore: decorator
@@ -641,8 +802,8 @@ const OP_EXIT: i32 = 9;
 }
 
 function runOp(ctrl: usize, idx: i32): void {
-  const op = load<i32>(ctrl, 8);
-  const nt = load<i32>(ctrl, 12);
+  const op = load<i32>(word(ctrl, CTRL_OP));
+  const nt = load<i32>(word(ctrl, CTRL_THREADS));
   if (op == OP_MATMUL) {
     // dt, x, M, K, w, N, scale, bias, y, mode, tmp (K * 8 floats + 128 bytes per thread), xq
     const N = arg(ctrl, 5);
@@ -651,10 +812,11 @@ function runOp(ctrl: usize, idx: i32): void {
     matmul(arg(ctrl, 0), arg(ctrl, 1), arg(ctrl, 2), arg(ctrl, 3), arg(ctrl, 4), N, arg(ctrl, 6), arg(ctrl, 7), arg(ctrl, 8), arg(ctrl, 9),
       sliceLo(np, idx, nt), sliceLo(np, idx + 1, nt), tmp, arg(ctrl, 11));
   } else if (op == OP_DOT_ROWS) {
-    // dt, h, M, C, W, scale, out, outStride, V, hq
+    // dt, h, M, C, W, scale, out, outStride, V, hq, tmp (dot_rows_tmp_bytes(C) per thread)
     const V = arg(ctrl, 8);
+    const tmp = <usize>arg(ctrl, 10) + <usize>idx * <usize>dot_rows_tmp_bytes(arg(ctrl, 3));
     dot_rows(arg(ctrl, 0), arg(ctrl, 1), arg(ctrl, 2), arg(ctrl, 3), arg(ctrl, 4), arg(ctrl, 5), arg(ctrl, 6), arg(ctrl, 7),
-      sliceLo(V, idx, nt), sliceLo(V, idx + 1, nt), arg(ctrl, 9));
+      sliceLo(V, idx, nt), sliceLo(V, idx + 1, nt), arg(ctrl, 9), tmp);
   } else if (op == OP_ATTENTION) {
     // qkv, B, T, C, nh, kc, vc, cap, past, mask, scale, out, scores (past + T floats per thread), probs (or 0)
     const pairs = arg(ctrl, 1) * arg(ctrl, 4);
@@ -666,32 +828,33 @@ function runOp(ctrl: usize, idx: i32): void {
     const blocks = <i32>(<u32>arg(ctrl, 1) >> 6);
     const lo = sliceLo(blocks, idx, nt);
     const hi = sliceLo(blocks, idx + 1, nt);
-    store<f32>(ctrl + 32 + (<usize>(8 + idx) << 2), stream_sum(<usize>arg(ctrl, 0) + (<usize>lo << 6), <usize>(hi - lo) << 6));
+    store<f32>(word(ctrl, CTRL_ARGS + 8 + idx), stream_sum(<usize>arg(ctrl, 0) + (<usize>lo << 6), <usize>(hi - lo) << 6));
   }
 }
 
 /** Runs the op described in the control block on every thread (this one is thread 0) and returns when all are done. */
 export function dispatch(ctrl: usize): void {
-  const nt = load<i32>(ctrl, 12);
+  const nt = load<i32>(word(ctrl, CTRL_THREADS));
   if (nt <= 1) {
     runOp(ctrl, 0); // the workers are not woken at all
     return;
   }
-  const workers = load<i32>(ctrl, 20) - 1;
-  atomic.store<i32>(ctrl + 4, 0);
-  atomic.add<i32>(ctrl, 1);
-  atomic.notify(ctrl, workers);
+  const workers = load<i32>(word(ctrl, CTRL_POOL)) - 1;
+  const done = word(ctrl, CTRL_DONE);
+  atomic.store<i32>(done, 0);
+  atomic.add<i32>(word(ctrl, CTRL_SEQ), 1);
+  atomic.notify(word(ctrl, CTRL_SEQ), workers);
   runOp(ctrl, 0);
   // Spin: the other threads finish their slices about when this one does. Where this thread may block (Node's main
   // thread, a worker; word 6 = 1), stop spinning after a while and sleep until the last worker notifies, so that
   // on a busy machine the spinning does not steal the core a late worker needs.
-  let spins = load<i32>(ctrl, 16);
-  const mayWait = load<i32>(ctrl, 24) != 0;
-  let done = atomic.load<i32>(ctrl + 4);
-  while (done < workers) {
+  let spins = load<i32>(word(ctrl, CTRL_SPINS));
+  const mayWait = load<i32>(word(ctrl, CTRL_MAY_WAIT)) != 0;
+  let finished = atomic.load<i32>(done);
+  while (finished < workers) {
     if (spins > 0) spins--;
-    else if (mayWait) atomic.wait<i32>(ctrl + 4, done, 1000000); // 1 ms at most: a notify may come before the wait
-    done = atomic.load<i32>(ctrl + 4);
+    else if (mayWait) atomic.wait<i32>(done, finished, 1000000); // 1 ms at most: a notify may come before the wait
+    finished = atomic.load<i32>(done);
   }
 }
 
@@ -703,19 +866,21 @@ export function dispatch(ctrl: usize): void {
 export function worker_loop(ctrl: usize, idx: i32): void {
   let seen = 0;
   while (true) {
-    let s = atomic.load<i32>(ctrl);
-    let spins = load<i32>(ctrl, 16);
+    const seq = word(ctrl, CTRL_SEQ);
+    let s = atomic.load<i32>(seq);
+    let spins = load<i32>(word(ctrl, CTRL_SPINS));
     while (s == seen) {
       if (spins > 0) spins--;
-      else atomic.wait<i32>(ctrl, seen, -1);
-      s = atomic.load<i32>(ctrl);
+      else atomic.wait<i32>(seq, seen, -1);
+      s = atomic.load<i32>(seq);
     }
     seen = s;
-    if (load<i32>(ctrl, 8) == OP_EXIT) return;
+    if (load<i32>(word(ctrl, CTRL_OP)) == OP_EXIT) return;
     // A pool may run an op on fewer threads (word 3) than it has (word 5): the others sit it out, but every
     // worker reports each op done, so the sequence never moves on past a worker.
-    if (idx < load<i32>(ctrl, 12)) runOp(ctrl, idx);
-    if (atomic.add<i32>(ctrl + 4, 1) == load<i32>(ctrl, 20) - 2) atomic.notify(ctrl + 4, 1); // the last one wakes the main thread
+    if (idx < load<i32>(word(ctrl, CTRL_THREADS))) runOp(ctrl, idx);
+    const done = word(ctrl, CTRL_DONE);
+    if (atomic.add<i32>(done, 1) == load<i32>(word(ctrl, CTRL_POOL)) - 2) atomic.notify(done, 1); // the last one wakes the main thread
   }
 }
 

@@ -1,0 +1,313 @@
+// Each engine kernel (src/engine/wasm/assembly/kernels.ts) on its own, called directly over a small memory, against
+// a plain JavaScript reference on odd shapes (sizes that are not multiples of the SIMD width, partial panels, row
+// counts around every block size), in both builds: plain SIMD and relaxed SIMD (fused multiply-add). Each test
+// prints the worst error it saw. Also: the kernel interface (exports and their arities, op codes, epilogue modes,
+// control-block words) that src/engine/wasm/module.ts declares equals what the compiled module exports.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mulberry32 } from '../src/model/random.js';
+import { DTYPE_BYTES, DTYPE_CODE, type EngineDType, packPanels, packRows, panelBytes } from '../src/engine/pack.js';
+import { CTRL, KERNEL_ARITY, type KernelSimd, MODE, OP, instantiateKernels, kernelModule, relaxedSimdSupported } from '../src/engine/wasm/module.js';
+import { enableRelaxedSimd } from '../src/node/threads.js';
+
+enableRelaxedSimd();
+const SIMDS: KernelSimd[] = ['plain', 'relaxed'];
+const DTYPES: EngineDType[] = ['fp32', 'fp16', 'int8'];
+
+/** A kernel instance over a fresh memory with a bump allocator. */
+async function harness(simd: KernelSimd) {
+  const memory = new WebAssembly.Memory({ initial: 64, maximum: 65536 });
+  const k = await instantiateKernels(await kernelModule(false, simd), memory);
+  let top = 65536;
+  const alloc = (bytes: number): number => {
+    const p = top;
+    top += Math.ceil(bytes / 64) * 64 + 64;
+    if (top > memory.buffer.byteLength) memory.grow(Math.ceil((top - memory.buffer.byteLength) / 65536));
+    return p;
+  };
+  const f32 = (p: number, n: number): Float32Array => new Float32Array(memory.buffer, p, n);
+  const put = (a: Float32Array): number => {
+    const p = alloc(a.length * 4);
+    f32(p, a.length).set(a);
+    return p;
+  };
+  return { memory, k, alloc, f32, put };
+}
+
+const rand = mulberry32(1234);
+const randn = (n: number, s = 1): Float32Array => Float32Array.from({ length: n }, () => (rand() * 2 - 1) * s);
+
+/** IEEE half bits -> number (normals, subnormals, zeros). */
+function halfToFloat(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const m = h & 0x3ff;
+  return e === 0 ? s * m * 2 ** -24 : s * (1 + m / 1024) * 2 ** (e - 15);
+}
+
+/** The weights the kernels really see for `dtype` (fp16 rounded, int8 quantised per column), dequantised: [K, N]. */
+function dequantPanels(W: Float32Array, K: number, N: number, dtype: EngineDType): Float32Array {
+  if (dtype === 'fp32') return W;
+  const bytes = new ArrayBuffer(panelBytes(K, N, dtype) + Math.ceil(N / 8) * 32 + 64);
+  const scales = panelBytes(K, N, dtype) + 32;
+  packPanels(W, K, N, dtype, bytes, 0, scales - (scales % 4));
+  const out = new Float32Array(K * N);
+  const sc = new Float32Array(bytes, scales - (scales % 4), Math.ceil(N / 8) * 8);
+  const Kp = dtype === 'int8' ? 2 * Math.ceil(K / 2) : K;
+  for (let n = 0; n < N; n++) {
+    const p = n >> 3;
+    const j = n & 7;
+    for (let kk = 0; kk < K; kk++) {
+      if (dtype === 'fp16') out[kk * N + n] = halfToFloat(new Uint16Array(bytes)[(p * K + kk) * 8 + j]!);
+      else out[kk * N + n] = new Int8Array(bytes)[p * Kp * 8 + (kk >> 1) * 16 + (kk & 1) + 2 * j]! * sc[n]!;
+    }
+  }
+  return out;
+}
+
+function geluNew(x: number): number {
+  return 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x ** 3)));
+}
+
+test('the kernel interface: exports and arities, op codes, modes and control-block words equal module.ts', async () => {
+  for (const simd of SIMDS) {
+    const { k } = await harness(simd);
+    const exports = k as unknown as Record<string, unknown>;
+    const functions = Object.keys(exports).filter((n) => typeof exports[n] === 'function').sort();
+    assert.deepEqual(functions, Object.keys(KERNEL_ARITY).sort(), `${simd}: exported functions`);
+    for (const [name, arity] of Object.entries(KERNEL_ARITY)) assert.equal((exports[name] as (...a: unknown[]) => unknown).length, arity, `${simd}: ${name} takes ${arity} arguments`);
+    const globalValue = (name: string): number => {
+      const g = exports[name];
+      assert.ok(g instanceof WebAssembly.Global, `${simd}: kernels export ${name}`);
+      return g.value as number;
+    };
+    const groups = { OP, MODE, CTRL } as const;
+    const declared: string[] = [];
+    for (const [prefix, table] of Object.entries(groups)) {
+      for (const [name, value] of Object.entries(table)) {
+        assert.equal(globalValue(`${prefix}_${name}`), value, `${simd}: ${prefix}.${name}`);
+        declared.push(`${prefix}_${name}`);
+      }
+    }
+    const exportedGlobals = Object.keys(exports).filter((n) => exports[n] instanceof WebAssembly.Global).sort();
+    assert.deepEqual(exportedGlobals, declared.sort(), `${simd}: every exported constant is declared in module.ts`);
+  }
+});
+
+test('relaxed SIMD is available here (Node 20 behind a V8 flag, set at run time by gpt2-lens/node)', () => {
+  assert.equal(relaxedSimdSupported(), true);
+});
+
+test('matmul against x @ W + b (store, gelu_new, add) on odd shapes, every dtype, both builds', async () => {
+  const K = 37;
+  const N = 21; // 3 panels, the last holding 5 columns
+  const W = randn(K * N, 0.3);
+  const bias = randn(N, 0.1);
+  const worst: Record<string, number> = {};
+  for (const simd of SIMDS) {
+    const { k, alloc, f32, put } = await harness(simd);
+    for (const dtype of DTYPES) {
+      const Wd = dequantPanels(W, K, N, dtype);
+      const w = alloc(panelBytes(K, N, dtype));
+      const scale = alloc(Math.ceil(N / 8) * 32);
+      f32(scale, Math.ceil(N / 8) * 8).fill(1);
+      packPanels(W, K, N, dtype, f32(w, 1).buffer, w, scale);
+      const b = put(Float32Array.from({ length: Math.ceil(N / 8) * 8 }, (_, i) => (i < N ? bias[i]! : 0)));
+      const tmp = alloc(K * 32 + 128);
+      const xq = alloc(64 + 16 * (K + 1) * 2);
+      for (const M of [1, 3, 4, 5, 9]) {
+        const x = randn(M * K);
+        for (const mode of [MODE.STORE, MODE.GELU, MODE.ADD]) {
+          const y0 = randn(M * N);
+          const xp = put(x);
+          const yp = put(y0);
+          if (dtype === 'int8' && M < 8) k.quant_rows(xp, M, K, xq);
+          // two slices of panels, as two threads would split them
+          k.matmul(DTYPE_CODE[dtype], xp, M, K, w, N, scale, b, yp, mode, 0, 1, tmp, xq);
+          k.matmul(DTYPE_CODE[dtype], xp, M, K, w, N, scale, b, yp, mode, 1, 3, tmp, xq);
+          const got = f32(yp, M * N);
+          let err = 0;
+          for (let m = 0; m < M; m++) {
+            for (let n = 0; n < N; n++) {
+              let s = bias[n]!;
+              for (let kk = 0; kk < K; kk++) s += x[m * K + kk]! * Wd[kk * N + n]!;
+              const want = mode === MODE.GELU ? geluNew(s) : mode === MODE.ADD ? y0[m * N + n]! + s : s;
+              err = Math.max(err, Math.abs(got[m * N + n]! - want));
+            }
+          }
+          const key = `${simd} ${dtype}`;
+          worst[key] = Math.max(worst[key] ?? 0, err);
+          // int8 decoding (M < 8) also quantises x to i16 (relative error 2^-16 per entry)
+          const bound = dtype === 'int8' && M < 8 ? 2e-3 : 2e-5;
+          assert.ok(err < bound, `${key} M=${M} mode=${mode}: worst error ${err}`);
+        }
+      }
+    }
+  }
+  console.log('matmul worst |error| vs reference:', JSON.stringify(worst));
+});
+
+test('dot_rows (LM head) against h @ Wᵀ: 1-9 rows (blocked 4x2 and single rows), vocab split across tiles and slices', async () => {
+  const C = 37;
+  const V = 131; // over several 32-row tiles, odd
+  const E = randn(V * C, 0.5);
+  const worst: Record<string, number> = {};
+  for (const simd of SIMDS) {
+    const { k, alloc, f32, put } = await harness(simd);
+    for (const dtype of DTYPES) {
+      const W = alloc(V * C * DTYPE_BYTES[dtype]);
+      const scale = alloc(V * 4);
+      packRows(E, V, C, dtype, f32(W, 1).buffer, W, scale);
+      const sc = f32(scale, V).slice();
+      const deq = (v: number, c: number): number => {
+        if (dtype === 'fp32') return E[v * C + c]!;
+        if (dtype === 'fp16') return halfToFloat(new Uint16Array(f32(W, 1).buffer, W, V * C)[v * C + c]!);
+        return new Int8Array(f32(W, 1).buffer, W, V * C)[v * C + c]! * sc[v]!;
+      };
+      const hq = alloc(64 + 16 * (C + 1) * 2);
+      for (const M of [1, 3, 4, 5, 7, 8, 9]) {
+        const h = randn(M * C);
+        const hp = put(h);
+        const stride = V + 3;
+        const out = alloc(M * stride * 4);
+        if (dtype === 'int8' && M < 8) k.quant_rows(hp, M, C, hq);
+        const tmp = alloc(k.dot_rows_tmp_bytes(C));
+        for (const [v0, v1] of [[0, 13], [13, 77], [77, V]] as const) k.dot_rows(DTYPE_CODE[dtype], hp, M, C, W, scale, out, stride, v0, v1, hq, tmp);
+        const got = f32(out, M * stride);
+        let err = 0;
+        for (let m = 0; m < M; m++) {
+          for (let v = 0; v < V; v++) {
+            let s = 0;
+            for (let c = 0; c < C; c++) s += h[m * C + c]! * deq(v, c);
+            err = Math.max(err, Math.abs(got[m * stride + v]! - s));
+          }
+        }
+        const key = `${simd} ${dtype}`;
+        worst[key] = Math.max(worst[key] ?? 0, err);
+        const bound = dtype === 'int8' && M < 8 ? 2e-3 : 2e-5;
+        assert.ok(err < bound, `${key} M=${M}: worst error ${err}`);
+      }
+    }
+  }
+  console.log('dot_rows worst |error| vs reference:', JSON.stringify(worst));
+});
+
+test('layernorm and embed against the reference (C = 37)', async () => {
+  const C = 37;
+  const M = 5;
+  for (const simd of SIMDS) {
+    const { k, alloc, f32, put } = await harness(simd);
+    const x = randn(M * C, 3);
+    const g = randn(C);
+    const b = randn(C);
+    const y = alloc(M * C * 4);
+    k.layernorm(put(x), M, C, put(g), put(b), 1e-5, y);
+    let err = 0;
+    for (let m = 0; m < M; m++) {
+      const r = x.subarray(m * C, (m + 1) * C);
+      const mean = r.reduce((a, v) => a + v, 0) / C;
+      const variance = r.reduce((a, v) => a + (v - mean) ** 2, 0) / C;
+      for (let c = 0; c < C; c++) err = Math.max(err, Math.abs(f32(y, M * C)[m * C + c]! - ((r[c]! - mean) / Math.sqrt(variance + 1e-5)) * g[c]! - b[c]!));
+    }
+    assert.ok(err < 1e-5, `${simd} layernorm: worst error ${err}`);
+    const V = 11;
+    const wte = randn(V * C);
+    const wpe = randn(7 * C);
+    const ids = [3, 0, 10, 3, 7];
+    const pos = [0, 1, 2, 6, 5];
+    const out = alloc(M * C * 4);
+    const idsP = alloc(M * 4);
+    const posP = alloc(M * 4);
+    new Int32Array(f32(idsP, 1).buffer, idsP, M).set(ids);
+    new Int32Array(f32(posP, 1).buffer, posP, M).set(pos);
+    k.embed(0, idsP, posP, M, C, put(wte), alloc(V * 4), put(wpe), out);
+    let eErr = 0;
+    for (let m = 0; m < M; m++) for (let c = 0; c < C; c++) eErr = Math.max(eErr, Math.abs(f32(out, M * C)[m * C + c]! - Math.fround(wte[ids[m]! * C + c]! + wpe[pos[m]! * C + c]!)));
+    assert.equal(eErr, 0, `${simd} embed is exact (one f32 add)`);
+    console.log(`${simd}: layernorm worst |error| ${err.toExponential(2)}, embed ${eErr}`);
+  }
+});
+
+test('kv_append + attention against a softmax reference: 2 rows, 3 heads of 5, past 2 + 3 new, a padded key, probabilities', async () => {
+  const B = 2, T = 3, past = 2, nh = 3, C = 15, cap = 6;
+  const hs = C / nh;
+  const Tk = past + T;
+  for (const simd of SIMDS) {
+    const { k, alloc, f32, put } = await harness(simd);
+    const kc = alloc(B * cap * C * 4);
+    const vc = alloc(B * cap * C * 4);
+    const pastK = randn(B * cap * C);
+    const pastV = randn(B * cap * C);
+    f32(kc, B * cap * C).set(pastK);
+    f32(vc, B * cap * C).set(pastV);
+    const qkv = randn(B * T * 3 * C);
+    const qkvP = put(qkv);
+    k.kv_append(qkvP, B, T, C, kc, vc, cap, past);
+    const mask = [1, 1, 1, 1, 1, 0, 1, 1, 1, 1]; // row 1's first key is padding
+    const maskP = alloc(B * Tk * 4);
+    new Int32Array(f32(maskP, 1).buffer, maskP, B * Tk).set(mask);
+    const out = alloc(B * T * C * 4);
+    const scores = alloc(Tk * 4);
+    const probs = alloc(B * nh * T * Tk * 4);
+    const scale = 1 / Math.sqrt(hs);
+    k.attention(qkvP, B, T, C, nh, kc, vc, cap, past, maskP, scale, out, scores, 0, 2, probs);
+    k.attention(qkvP, B, T, C, nh, kc, vc, cap, past, maskP, scale, out, scores, 2, B * nh, probs);
+    const key = (b: number, j: number, c: number): number => (j < past ? pastK[(b * cap + j) * C + c]! : qkv[(b * T + j - past) * 3 * C + C + c]!);
+    const val = (b: number, j: number, c: number): number => (j < past ? pastV[(b * cap + j) * C + c]! : qkv[(b * T + j - past) * 3 * C + 2 * C + c]!);
+    let err = 0;
+    let pErr = 0;
+    for (let b = 0; b < B; b++) {
+      for (let h = 0; h < nh; h++) {
+        for (let t = 0; t < T; t++) {
+          const q = (c: number): number => qkv[(b * T + t) * 3 * C + h * hs + c]!;
+          const keys = Array.from({ length: past + t + 1 }, (_, j) => j).filter((j) => mask[b * Tk + j] === 1);
+          const s = keys.map((j) => {
+            let d = 0;
+            for (let c = 0; c < hs; c++) d += q(c) * key(b, j, h * hs + c);
+            return d * scale;
+          });
+          const mx = s.reduce((a, v) => Math.max(a, v), -Infinity);
+          const e = s.map((v) => Math.exp(v - mx));
+          const sum = e.reduce((a, v) => a + v, 0);
+          const p = new Float64Array(Tk);
+          keys.forEach((j, i) => (p[j] = e[i]! / sum));
+          for (let j = 0; j < Tk; j++) pErr = Math.max(pErr, Math.abs(f32(probs, B * nh * T * Tk)[((b * nh + h) * T + t) * Tk + j]! - p[j]!));
+          for (let c = 0; c < hs; c++) {
+            let o = 0;
+            for (let j = 0; j < Tk; j++) o += p[j]! * val(b, j, h * hs + c);
+            err = Math.max(err, Math.abs(f32(out, B * T * C)[(b * T + t) * C + h * hs + c]! - o));
+          }
+        }
+      }
+    }
+    // the cache now holds the new keys and values at slots past..past+T
+    for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) assert.deepEqual(f32(kc + ((b * cap + past + t) * C) * 4, C), qkv.slice((b * T + t) * 3 * C + C, (b * T + t) * 3 * C + 2 * C));
+    assert.ok(err < 1e-5 && pErr < 1e-6, `${simd} attention: worst error ${err}, probabilities ${pErr}`);
+    console.log(`${simd}: attention worst |error| ${err.toExponential(2)}, probabilities ${pErr.toExponential(2)}`);
+  }
+});
+
+test('stream_sum (the bandwidth probe) and quant_rows against the reference', async () => {
+  for (const simd of SIMDS) {
+    const { k, alloc, f32, put } = await harness(simd);
+    const a = randn(16 * 37);
+    const got = k.stream_sum(put(a), a.length * 4);
+    const want = a.reduce((s, v) => s + v, 0);
+    assert.ok(Math.abs(got - want) < 1e-4, `${simd} stream_sum ${got} vs ${want}`);
+    // quant_rows: per row, scale = max|x| / 32767 and x / scale rounded to i16 (an odd K gets a zero pad)
+    const M = 3;
+    const K = 37;
+    const x = randn(M * K, 2);
+    const xq = alloc(64 + M * (K + 1) * 2);
+    k.quant_rows(put(x), M, K, xq);
+    const scales = f32(xq, M);
+    for (let m = 0; m < M; m++) {
+      const row = x.subarray(m * K, (m + 1) * K);
+      const s = Math.fround(row.reduce((mx, v) => Math.max(mx, Math.abs(v)), 0) / 32767);
+      assert.ok(Math.abs(scales[m]! - s) <= 1e-7 * s, `${simd} row ${m} scale`);
+      const q = new Int16Array(scales.buffer, xq + 64 + m * (K + 1) * 2, K + 1);
+      for (let c = 0; c < K; c++) assert.ok(Math.abs(q[c]! - row[c]! / scales[m]!) <= 0.5 + 1e-3, `${simd} row ${m} entry ${c}`);
+      assert.equal(q[K], 0, 'the pad entry');
+    }
+  }
+});
