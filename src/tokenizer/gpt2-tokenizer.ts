@@ -329,7 +329,7 @@ export class GPT2Tokenizer {
     const truncation = options.truncation ?? (options.max_length !== undefined && padding === false ? true : false);
     const rows = list.map((t) => this.encode(t, { add_special_tokens: options.add_special_tokens ?? true, truncation, max_length: options.max_length ?? this.model_max_length }));
     let target = -1;
-    if (padding === true || padding === 'longest') target = Math.max(0, ...rows.map((r) => r.length));
+    if (padding === true || padding === 'longest') target = rows.reduce((m, r) => Math.max(m, r.length), 0); // no spread: a batch may be long
     else if (padding === 'max_length') target = options.max_length ?? this.model_max_length;
     const side = options.padding_side ?? this.padding_side;
     if (side !== 'left' && side !== 'right') throw new TypeError(`call: padding_side must be "left" or "right", got ${describeValue(side)}`);
