@@ -8,7 +8,7 @@ import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import { REPO_ROOT } from './helpers/fixtures.js';
 
-const NODE_FOLDERS = new Set(['node', 'server', 'cli', 'hub']);
+const NODE_FOLDERS = new Set(['node', 'server', 'cli']);
 const CORE = readdirSync(join(REPO_ROOT, 'src'))
   .filter((e) => !NODE_FOLDERS.has(e) && (statSync(join(REPO_ROOT, 'src', e)).isDirectory() || e.endsWith('.ts')))
   .map((e) => `src/${e}`)
@@ -44,7 +44,7 @@ test('the core folders import no Node built-in', () => {
     }
   }
   // the core folders as they are today: a folder that disappears or a new one shows here
-  assert.deepEqual(CORE, ['src/engine', 'src/explorer', 'src/generation', 'src/index.ts', 'src/model', 'src/tokenizer']);
+  assert.deepEqual(CORE, ['src/engine', 'src/explorer', 'src/generation', 'src/hub', 'src/index.ts', 'src/interp', 'src/model', 'src/tokenizer']);
   assert.ok(files > 60, `found only ${files} core files to check`);
   assert.deepEqual(offenders, []);
 });

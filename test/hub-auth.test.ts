@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { getToken, hfHubDownload, HubError, resolveModelFolder } from '../src/hub/index.js';
+import { getToken, hfHubDownload, HubError, resolveModelFolder } from '../src/node/hub/index.js';
 import { FakeHub, gpt2TinyRepo, type FakeRepo } from './helpers/hub-server.js';
 import { tempDirs } from './helpers/temp.js';
 

@@ -9,7 +9,7 @@ import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, it } from 'node:test';
-import { hfHubDownload, hubCacheDir, resolveModelFolder, scanCache } from '../src/hub/index.js';
+import { hfHubDownload, hubCacheDir, resolveModelFolder, scanCache } from '../src/node/hub/index.js';
 import { FIXTURE_DIR, REPO_ROOT } from './helpers/fixtures.js';
 import { FAKE_COMMIT, FakeHub, gitBlobSha1, sha256Hex } from './helpers/hub-server.js';
 import { tempDirs } from './helpers/temp.js';
@@ -133,7 +133,7 @@ describe('the download lock', () => {
     try {
       const cache = tmp();
       const code =
-        `import { resolveModelFolder } from ${JSON.stringify(pathToFileURL(join(REPO_ROOT, 'src/hub/index.ts')).href)};\n` +
+        `import { resolveModelFolder } from ${JSON.stringify(pathToFileURL(join(REPO_ROOT, 'src/node/hub/index.ts')).href)};\n` +
         `process.stdout.write(await resolveModelFolder('org/gpt2-tiny', { quiet: true }));`;
       const env = { ...process.env, HF_ENDPOINT: hub.url, HF_HUB_CACHE: cache, HF_TOKEN: '', HF_HUB_OFFLINE: '' };
       const run = () => runTsx(['--input-type=module', '-e', code], env);

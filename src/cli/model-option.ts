@@ -3,7 +3,7 @@ import { Option, type Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { resolveModelFolder } from '../hub/index.js';
+import { resolveModelFolder } from '../node/hub/index.js';
 import { GPT2LMHeadModel } from '../model/index.js';
 import { isRandomSpec } from '../model/random.js';
 import type { EngineDType } from '../engine/index.js';

@@ -2,7 +2,7 @@
 // loop, a dangling link or unreadable is named with its problem, instead of a raw EISDIR / ELOOP or "not found".
 // A file in the Hugging Face cache also gets the command that repairs it.
 import { lstatSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import { repairCommand } from '../hub/cache.js';
+import { repairCommand } from './hub/cache.js';
 
 /** What is wrong with `path` as a file to read: undefined when it is a readable regular file, 'absent' when nothing is there. */
 export function fileProblem(path: string): string | undefined {

@@ -4,7 +4,7 @@
 // the loader, so GPT2LMHeadModel.from_pretrained('openai-community/gpt2') works in Node.
 import { closeSync, existsSync, fstatSync, openSync, readSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { repairCommand, resolveModelFolder } from '../hub/index.js';
+import { repairCommand, resolveModelFolder } from './hub/index.js';
 import { fileExists, readTextFile } from './files.js';
 import { registerPretrainedLoader, type FromPretrainedOptions, type GPT2PreTrainedModel, type PretrainedFiles } from '../model/model.js';
 import { decodeTensor, parseHeader, parseShardIndex, readHeaderLength, SafetensorsError, ShardedSource, writeSafetensors, type SafetensorsHeader, type TensorInfo, type TensorSource } from '../model/safetensors.js';

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GPT2Tokenizer, type SpecialTokenSetting, type TokenizerConfig } from '../tokenizer/gpt2-tokenizer.js';
 import { MergesError } from '../tokenizer/merges.js';
-import { resolveModelFolder, type PretrainedOptions } from '../hub/index.js';
+import { resolveModelFolder, type PretrainedOptions } from './hub/index.js';
 import { fileExists, readTextFile } from './files.js';
 
 /** The package root: the nearest folder above this file that holds package.json (works from src/ and dist/src/). */

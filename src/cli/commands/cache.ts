@@ -1,6 +1,6 @@
 // gpt2-lens cache ls [--json]: what the HF cache holds (a simpler `huggingface-cli scan-cache`).
 import type { Command } from 'commander';
-import { formatBytes, hubCacheDir, scanCache, type CachedRepo } from '../../hub/index.js';
+import { formatBytes, hubCacheDir, scanCache, type CachedRepo } from '../../node/hub/index.js';
 
 /** The `cache ls` table: one row per repo, with its refs, snapshot commits and size on disk. */
 export function formatCacheTable(cacheDir: string, repos: CachedRepo[]): string {

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatBytes, HubError, hubCacheDir, looksLikePath, resolveModelFolder, validateRepoId, validateRevision } from '../../hub/index.js';
+import { formatBytes, HubError, hubCacheDir, looksLikePath, resolveModelFolder, validateRepoId, validateRevision } from '../../node/hub/index.js';
 import { isRandomSpec } from '../../model/random.js';
 import { UsageError } from '../errors.js';
 import { DEFAULT_MODEL } from '../model-option.js';

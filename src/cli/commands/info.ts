@@ -4,7 +4,7 @@
 import { Option, type Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hfHubDownload, isLocalModelFolder, resolveModelFolder } from '../../hub/index.js';
+import { hfHubDownload, isLocalModelFolder, resolveModelFolder } from '../../node/hub/index.js';
 import { parseConfig } from '../../model/config.js';
 import { moduleJson, moduleRepr, moduleTree, parameterCount, parameterTable, type ModelClassName } from '../../model/module-tree.js';
 import { isRandomSpec, parseRandomSpec, randomConfig } from '../../model/random.js';

@@ -8,10 +8,10 @@
 //   <cache>/.locks/models--openai-community--gpt2/<etag>.lock
 import { copyFileSync, existsSync, type Dirent, lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { HubError, downloadCommand } from './errors.js';
+import { HubError, downloadCommand } from '../../hub/errors.js';
 
-import { COMMIT_HASH, validateRevision } from './names.js';
-export { COMMIT_HASH, SHA256_HEX, validateRepoId, validateRevision } from './names.js';
+import { COMMIT_HASH, validateRevision } from '../../hub/names.js';
+export { COMMIT_HASH, SHA256_HEX, validateRepoId, validateRevision } from '../../hub/names.js';
 
 /** `openai-community/gpt2` -> `models--openai-community--gpt2` */
 export function repoFolderName(repoId: string): string {

@@ -5,12 +5,12 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { validateRepoId, validateRevision } from './cache.js';
 import { getToken, hubEndpoint, isOffline } from './env.js';
-import { HubError, downloadCommand } from './errors.js';
+import { HubError, downloadCommand } from '../../hub/errors.js';
 import { hfHubDownload, hubFileUrl, type HubDownloadOptions } from './download.js';
 import { terminalProgressBar } from './progress.js';
 
 export { hfHubDownload, hubFileUrl, normalizeEtag, cacheWriteError, type HubDownloadOptions, type DownloadedFile } from './download.js';
-export { HubError, type HubErrorCode } from './errors.js';
+export { HubError, type HubErrorCode } from '../../hub/errors.js';
 export { hubCacheDir, hfHome, hubEndpoint, isOffline, getToken, tokenPath } from './env.js';
 export { scanCache, repoFolderName, validateRepoId, validateRevision, cachedRepoOfPath, repairCommand, type CachedRepo, type CachedSnapshot, type ScanOptions } from './cache.js';
 export { formatBytes, terminalProgressBar, type DownloadProgress, type ProgressCallback } from './progress.js';

@@ -31,7 +31,7 @@ import {
   writeRef,
 } from './cache.js';
 import { getToken, hubCacheDir, hubEndpoint, isOffline, timeoutSeconds, type Env } from './env.js';
-import { HubError, downloadCommand } from './errors.js';
+import { HubError, downloadCommand } from '../../hub/errors.js';
 import {
   USER_AGENT,
   backoffDelay,
@@ -44,7 +44,7 @@ import {
   type FetchFn,
   type RetryPolicy,
 } from './http.js';
-import { hubFileUrl, normalizeEtag } from './names.js';
+import { hubFileUrl, normalizeEtag } from '../../hub/names.js';
 import { acquireLock, type LockOptions } from './lock.js';
 import type { ProgressCallback } from './progress.js';
 
@@ -101,7 +101,7 @@ interface Metadata {
   location: string;
 }
 
-export { normalizeEtag, hubFileUrl } from './names.js';
+export { normalizeEtag, hubFileUrl } from '../../hub/names.js';
 
 interface Resolved {
   env: Env;

@@ -1,6 +1,6 @@
 // HTTP for the Hub: timeouts, retries with exponential backoff, redirects handled by hand (so that the token is
 // never sent to another host), and the Hub's error codes turned into messages a learner can act on.
-import { HubError } from './errors.js';
+import { HubError } from '../../hub/errors.js';
 
 export type FetchFn = typeof fetch;
 
