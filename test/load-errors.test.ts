@@ -123,6 +123,21 @@ describe('a bad value in generation_config.json', () => {
     assert.equal(r.code, 1, r.stderr);
     assert.equal(r.stderr, `gpt2-lens: the model's generation_config.json (${dir}) is invalid: \`temperature\` must be a number, but is "hot"\n`);
   });
+
+  it('the server answers 500 naming the file and the key, without the folder\'s path (the request is not at fault)', async () => {
+    const dir = fixtureCopy();
+    writeFileSync(join(dir, 'generation_config.json'), JSON.stringify({ temperature: 'hot', do_sample: true }));
+    const { createServer } = await import('../src/server/index.js');
+    const server = createServer({ model: await load(dir), tokenizer: readTokenizerFolder(dir), webRoot: dir });
+    const { url } = await server.listen(0, '127.0.0.1');
+    try {
+      const res = await fetch(new URL('/api/generate', url), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ text: 'Hello', max_new_tokens: 2 }) });
+      assert.equal(res.status, 500);
+      assert.deepEqual(await res.json(), { error: { message: "the model's generation_config.json is invalid: `temperature` must be a number, but is \"hot\"", param: null } });
+    } finally {
+      await server.close();
+    }
+  });
 });
 
 describe('merges.txt', () => {

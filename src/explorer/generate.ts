@@ -29,6 +29,9 @@ export interface CheckedGenerate {
 /** generate()'s validation messages name the setting in backquotes: `top_p` has to be ... */
 export function asApiError(err: unknown): unknown {
   if (!(err instanceof GenerationError)) return err;
+  // a bad value in the model's own generation_config.json is not the request's fault: a 500 that names the file
+  // (without the folder's path: a client learns nothing of this machine's files)
+  if (err.source !== 'options') return new ApiError(err.message.replace(/^the model's generation_config\.json \([^)]*\)/, "the model's generation_config.json"), null, 500);
   const m = /`([a-z_]+)`/.exec(err.message);
   return new ApiError(err.message, m ? m[1]! : null);
 }
