@@ -54,6 +54,7 @@ export function checkAblation(ctx: SessionContext, body: { ablate?: string[]; ab
       seen.add(`${h.layer}.${h.head}`);
     }
   });
+  heads.sort((a, b) => a.layer - b.layer || a.head - b.head);
   return { heads, kind: body.ablation ?? 'zero' };
 }
 
@@ -63,7 +64,7 @@ export async function ablationHooks(ctx: SessionContext, ids: number[], ablation
   return ablationHooksFor(ctx.model, ids, ablation.heads, ablation.kind);
 }
 
-/** "L.H" of each head, as the request wrote them (sorted, once each). */
+/** "L.H" of each head (checkAblation sorts them, once each). */
 export function headNames(heads: readonly HeadRef[]): string[] {
   return heads.map((h) => `${h.layer}.${h.head}`);
 }
