@@ -280,13 +280,13 @@ test('the explorer, used as a person would, in headless Chromium', { timeout: 18
   });
 
   await t.test('tabs work from the keyboard', async () => {
-    await page.focus('#tab-walk');
+    await page.focus('#tab-interventions');
     await page.keyboard.press('ArrowRight');
     assert.equal(await page.getAttribute('#tab-next', 'aria-selected'), 'true');
     await page.keyboard.press('ArrowLeft');
-    assert.equal(await page.getAttribute('#tab-walk', 'aria-selected'), 'true');
+    assert.equal(await page.getAttribute('#tab-interventions', 'aria-selected'), 'true');
     await page.keyboard.press('ArrowLeft');
-    assert.equal(await page.getAttribute('#tab-compare', 'aria-selected'), 'true');
+    assert.equal(await page.getAttribute('#tab-walk', 'aria-selected'), 'true');
   });
 
   await t.test('readable at phone width: nothing wider than the screen', async () => {

@@ -14,10 +14,13 @@ import { ApiCallError, isAbort, type ExplorerApi } from '../src/explorer/api.js'
 import { HttpExplorerClient } from '../src/explorer/http-client.js';
 import { WorkerExplorerClient } from '../src/explorer/worker-client.js';
 import type { MessageEndpoint } from '../src/explorer/protocol.js';
-import type { GenerateRequest, TokenEvent } from '../src/explorer/types.js';
+import type { Attribution, GenerateRequest, GenerateResponse, NextResponse, PatchResult, TokenEvent } from '../src/explorer/types.js';
+import { ablate, attribute, parseHeads, patch } from '../src/interp/index.js';
+import { generate } from '../src/generation/index.js';
+import { ablationHooksFor } from '../src/interp/index.js';
 import { FIXTURE_DIR, REPO_ROOT, readGolden } from './helpers/fixtures.js';
 
-const LIMITS = { max_body_bytes: 4096, max_prompt_tokens: 64, max_forward_tokens: 16, max_new_tokens: 40, num_beams: 4, num_return_sequences: 4, max_top: 50, max_queue: 64 };
+const LIMITS = { max_body_bytes: 4096, max_prompt_tokens: 64, max_forward_tokens: 16, max_new_tokens: 40, num_beams: 4, num_return_sequences: 4, max_top: 50, max_queue: 64, max_patch_tokens: 16 };
 const NOTEBOOK = 'The theory of relativity is';
 const NOTEBOOK_IDS = [464, 4583, 286, 44449, 318];
 
@@ -25,6 +28,7 @@ let server: ExplorerServer;
 let worker: Worker;
 let http: ExplorerApi;
 let viaWorker: WorkerExplorerClient;
+let model: GPT2LMHeadModel;
 
 /** The worker file runs TypeScript: tsx's loader, started inside the thread. */
 function startWorker(): Worker {
@@ -41,7 +45,7 @@ function endpoint(w: Worker): MessageEndpoint {
 }
 
 before(async () => {
-  const model = await GPT2LMHeadModel.from_pretrained(FIXTURE_DIR);
+  model = await GPT2LMHeadModel.from_pretrained(FIXTURE_DIR);
   server = createServer({ model, tokenizer: readTokenizerFolder(FIXTURE_DIR), limits: LIMITS, modelName: 'gpt2-tiny' });
   http = new HttpExplorerClient((await server.listen(0, '127.0.0.1')).url);
   worker = startWorker();
@@ -128,7 +132,7 @@ test('errors: the same message, field and status over both transports', async ()
   const cases: [string, (api: ExplorerApi, events: unknown[]) => Promise<unknown>, string, string | null, number][] = [
     ['tokenize without text', (api) => api.tokenize({} as never), '"text" is missing', 'text', 400],
     ['next: top_p out of range', (api) => api.next({ text: 'a', top_p: 1.5 }), '"top_p" must be <= 1, got 1.5', 'top_p', 400],
-    ['next: unknown field', (api) => api.next({ text: 'a', top_q: 1 } as never), 'unknown field "top_q"; this endpoint takes: text, input_ids, top, ids, temperature, top_k, top_p, min_p, repetition_penalty', 'top_q', 400],
+    ['next: unknown field', (api) => api.next({ text: 'a', top_q: 1 } as never), 'unknown field "top_q"; this endpoint takes: text, input_ids, top, ids, temperature, top_k, top_p, min_p, repetition_penalty, ablate, ablation', 'top_q', 400],
     ['next: both prompts', (api) => api.next({ text: 'a', input_ids: [1] }), 'give either "text" or "input_ids", not both', 'input_ids', 400],
     ['forward: too long', (api) => api.forward({ input_ids: Array.from({ length: 17 }, () => 1) }), "the prompt has 17 tokens, above this server's limit of 16 for this endpoint", 'input_ids', 400],
     ['generate: HF rule', (api) => api.generate({ text: 'a', num_return_sequences: 2 }), 'Greedy methods without beam search do not support `num_return_sequences` different than 1 (got 2).', 'num_return_sequences', 400],
@@ -149,4 +153,92 @@ test('worker: an aborted stream rejects as an aborted fetch does, and the worker
   assert.equal(seen, 2);
   const after = await viaWorker.next({ text: NOTEBOOK, top: 1 });
   assert.deepEqual(after, await http.next({ text: NOTEBOOK, top: 1 }));
+});
+
+const IOI_CLEAN = 'When Mary and John went to the store, John gave a drink to';
+const IOI_CORRUPTED = 'When John and Mary went to the store, Mary gave a drink to';
+
+test("interventions: ablation, attribution and patching give the library's (the CLI's --json) numbers over both transports", async () => {
+  const tokenizer = readTokenizerFolder(FIXTURE_DIR);
+  const ok = <T>(o: Outcome): T => {
+    assert.ok('ok' in o, JSON.stringify(o));
+    return o.ok as T;
+  };
+  // next with ablate: the table of `next --ablate --json` (the library's ablate()), and the unablated numbers of the plain request
+  for (const kind of ['zero', 'mean'] as const) {
+    const r = ok<NextResponse>(await same(`next, ${kind} ablation`, (api) => api.next({ input_ids: NOTEBOOK_IDS, top: 8, ablate: ['1.2', '0.1', '1.2'], ablation: kind })));
+    const lib = await ablate(model, NOTEBOOK_IDS, parseHeads('0.1,1.2', model.config), { kind, top: 8, tokenizer });
+    assert.deepEqual(r.top, lib.top, kind);
+    assert.deepEqual(r.ablation!.heads, ['0.1', '1.2']);
+    assert.equal(r.ablation!.kind, kind);
+    const plain = await http.next({ input_ids: NOTEBOOK_IDS, top: 50, ids: r.reported.map((t) => t.id) });
+    const byId = new Map(plain.reported.map((t) => [t.id, t]));
+    assert.equal(r.ablation!.unablated.length, r.reported.length);
+    for (const u of r.ablation!.unablated) {
+      const p = byId.get(u.id)!;
+      assert.deepEqual(u, { id: p.id, logit: p.logit, raw_prob: p.raw_prob, prob: p.prob });
+    }
+    assert.notDeepEqual(r.top.map((t) => t.logit), plain.top.slice(0, 8).map((t) => t.logit), 'the ablation changes the logits');
+  }
+  // no head: the plain table, bit for bit, and unablated = ablated
+  const none = ok<NextResponse>(await same('next, ablate []', (api) => api.next({ input_ids: NOTEBOOK_IDS, top: 5, temperature: 0.8, ablate: [] })));
+  const { ablation, ...rest } = none;
+  assert.deepEqual(rest, await http.next({ input_ids: NOTEBOOK_IDS, top: 5, temperature: 0.8 }));
+  assert.deepEqual(ablation!.unablated.map((u) => u.prob), none.reported.map((t) => t.prob));
+
+  // generate with ablate: generate() with the ablation's hooks
+  const gen = ok<GenerateResponse>(await same('generate, ablated', (api) => api.generate({ input_ids: NOTEBOOK_IDS, max_new_tokens: 6, ablate: ['0.3'], ablation: 'mean' })));
+  const hooks = await ablationHooksFor(model, NOTEBOOK_IDS, parseHeads('0.3', model.config), 'mean');
+  const libGen = await generate(model, { input_ids: NOTEBOOK_IDS, max_new_tokens: 6, hooks, on_warning: () => {} });
+  assert.deepEqual(gen.sequences[0]!.ids, libGen.sequences[0]);
+
+  // attribute: `attribute --json`, a token given by text or id, and the sum identity
+  const target = (await http.next({ input_ids: NOTEBOOK_IDS, top: 1 })).top[0]!;
+  const attr = ok<Attribution>(await same('attribute', (api) => api.attribute({ input_ids: NOTEBOOK_IDS, target: target.token })));
+  assert.deepEqual(attr, await attribute(model, NOTEBOOK_IDS, target.id));
+  assert.deepEqual(ok<Attribution>(await same('attribute by id', (api) => api.attribute({ text: NOTEBOOK, target: target.id }))), attr);
+  assert.equal(attr.components.length, 2 + 2 * (4 + 2) + 1);
+  assert.ok(Math.abs(attr.components.reduce((a, c) => a + c.value, 0) - attr.logit) < 1e-4);
+  assert.equal(attr.logit, target.logit);
+
+  // patch: `patch --json` for resid_pre (layer × position) and z (layer × head)
+  const clean = tokenizer.encode(IOI_CLEAN);
+  const corrupted = tokenizer.encode(IOI_CORRUPTED);
+  const [mary, john] = [tokenizer.encode(' Mary')[0]!, tokenizer.encode(' John')[0]!];
+  for (const hook of ['resid_pre', 'z'] as const) {
+    const r = ok<PatchResult>(await same(`patch ${hook}`, (api) => api.patch({ clean: IOI_CLEAN, corrupted: IOI_CORRUPTED, answer: ' Mary', wrong: john, hook })));
+    assert.deepEqual(r, await patch(model, { clean, corrupted, answer: mary, wrong: john, hook }), hook);
+    assert.equal(r.recovered.length, 2);
+    assert.equal(r.recovered[0]!.length, hook === 'z' ? 4 : clean.length);
+  }
+  // resid_pre at layer 0 is the token and position embeddings: where the two prompts have the same token, patching it changes nothing
+  const grid = ok<PatchResult>(await same('patch default hook', (api) => api.patch({ clean: IOI_CLEAN, corrupted: IOI_CORRUPTED, answer: mary, wrong: ' John' })));
+  assert.equal(grid.hook, 'resid_pre');
+  const agree = clean.findIndex((id, t) => id === corrupted[t]);
+  assert.equal(grid.recovered[0]![agree], 0);
+});
+
+test('interventions: the same 400s, naming the field, over both transports', async () => {
+  const cases: [string, (api: ExplorerApi) => Promise<unknown>, string, string | null][] = [
+    ['next: a head out of range', (api) => api.next({ text: 'a', ablate: ['2.0'] }), 'head 2.0 is out of range: this model has layers 0..1 and heads 0..3', 'ablate'],
+    ['next: a malformed head', (api) => api.next({ text: 'a', ablate: ['1-2'] }), 'bad head "1-2": expected L.H (layer.head, e.g. 9.6), a comma-separated list of them', 'ablate'],
+    ['next: ablation without ablate', (api) => api.next({ text: 'a', ablation: 'mean' }), '"ablation" needs "ablate" (which heads, e.g. ["9.6", "9.9"])', 'ablation'],
+    ['next: a bad ablation kind', (api) => api.next({ text: 'a', ablate: ['0.0'], ablation: 'half' as never }), '"ablation" must be one of "zero", "mean", got "half"', 'ablation'],
+    ['generate: a head out of range', (api) => api.generate({ text: 'a', ablate: ['0.4'] }), 'head 0.4 is out of range: this model has layers 0..1 and heads 0..3', 'ablate'],
+    ['attribute: no target', (api) => api.attribute({ text: 'a' } as never), '"target" is missing: give a token id or the text of one token (" Paris")', 'target'],
+    ['attribute: two tokens', (api) => api.attribute({ text: 'a', target: ' Parisian' }), 'unknown token " Parisian": it is 2 tokens [6342, 666], not one (give a token id, or the text of a single token, spaces included, e.g. " Paris")', 'target'],
+    ['attribute: id out of range', (api) => api.attribute({ text: 'a', target: 50257 }), '"target" must be <= 50256, got 50257', 'target'],
+    ['patch: lengths differ', (api) => api.patch({ clean: 'a b', corrupted: 'a', answer: 1, wrong: 2 }), 'the clean and corrupted prompts must have the same number of tokens: clean has 2, corrupted has 1', 'corrupted'],
+    ['patch: over the limit', (api) => api.patch({ clean: ' a'.repeat(17), corrupted: ' b'.repeat(17), answer: 1, wrong: 2 }), "the clean prompt has 17 tokens, above this server's limit of 16 for /api/patch", 'clean'],
+    ['patch: a bad hook', (api) => api.patch({ clean: 'a', corrupted: 'b', answer: 1, wrong: 2, hook: 'q' as never }), '"hook" must be one of "resid_pre", "attn_out", "mlp_out", "z", got "q"', 'hook'],
+    ['patch: zero denominator', (api) => api.patch({ clean: 'a b', corrupted: 'a b', answer: 1, wrong: 2 }), 'the clean and corrupted prompts give the same logit difference (', 'corrupted'],
+  ];
+  for (const [what, call, message, param] of cases) {
+    const o = await same(what, call);
+    assert.ok('error' in o, what);
+    if (message.endsWith('(')) assert.ok(o.error.message.startsWith(message), o.error.message);
+    else assert.equal(o.error.message, message, what);
+    assert.deepEqual([o.error.param, o.error.status], [param, 400], what);
+  }
+  assert.equal(cases.length, 12);
 });

@@ -2,6 +2,8 @@
 // `gpt2-lens serve` (./http-client.ts); WorkerExplorerClient talks to an ExplorerSession in a Web Worker
 // (./worker-client.ts). Both answer the same requests with the same JSON, and fail with the same ApiCallError.
 import type {
+  AttributeRequest,
+  Attribution,
   BeamEvent,
   ForwardRequest,
   ForwardResponse,
@@ -10,6 +12,8 @@ import type {
   ModelInfo,
   NextRequest,
   NextResponse,
+  PatchRequest,
+  PatchResult,
   TokenEvent,
   TokenizeRequest,
   TokenizeResponse,
@@ -49,4 +53,8 @@ export interface ExplorerApi {
   generate(req: GenerateRequest, signal?: AbortSignal): Promise<GenerateResponse>;
   /** `stream: true`: the handlers get each event as it happens; resolves with the same answer as generate() */
   generateStream(req: GenerateRequest, on: StreamHandlers, signal?: AbortSignal): Promise<GenerateResponse>;
+  /** direct logit attribution (`gpt2-lens attribute --json`) */
+  attribute(req: AttributeRequest, signal?: AbortSignal): Promise<Attribution>;
+  /** activation patching (`gpt2-lens patch --json`) */
+  patch(req: PatchRequest, signal?: AbortSignal): Promise<PatchResult>;
 }

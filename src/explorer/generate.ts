@@ -14,6 +14,7 @@ import { generate, prepareGeneration, sequenceScores, type GenerateOptions, type
 import type { ForwardInputs } from '../model/types.js';
 import { promptIds, tokenText, type SessionContext } from './context.js';
 import { ApiError } from './errors.js';
+import { ablationHooks, checkAblation, type Ablation } from './interventions.js';
 import { API_GENERATION_OPTIONS } from './schema.js';
 import type { BeamEvent, FinishedBeam, GenerateRequest, GenerateResponse, TokenEvent } from './types.js';
 
@@ -24,6 +25,8 @@ export type ExplorerEvent = { event: 'token'; data: TokenEvent } | { event: 'bea
 export interface CheckedGenerate {
   body: GenerateRequest;
   options: GenerateOptions;
+  /** `ablate`: heads ablated at every step (mean ablation: the prompt's means) */
+  ablation: Ablation | null;
 }
 
 /** generate()'s validation messages name the setting in backquotes: `top_p` has to be ... */
@@ -39,6 +42,7 @@ export function asApiError(err: unknown): unknown {
 /** The settings of one generate() call, checked: HF's validation errors become 400s naming the setting. */
 export function checkGenerate(ctx: SessionContext, body: GenerateRequest): CheckedGenerate {
   const ids = promptIds(ctx, body, ctx.limits.max_prompt_tokens);
+  const ablation = checkAblation(ctx, body);
   const options: GenerateOptions = { input_ids: ids, on_warning: () => {} };
   const given = body as Record<string, unknown>;
   for (const k of API_GENERATION_OPTIONS) if (given[k] !== undefined) (options as unknown as Record<string, unknown>)[k] = given[k];
@@ -49,7 +53,7 @@ export function checkGenerate(ctx: SessionContext, body: GenerateRequest): Check
   } catch (err) {
     throw asApiError(err);
   }
-  return { body, options };
+  return { body, options, ablation };
 }
 
 /** The CLI's generate JSON: each sequence's ids (prompt + new), its text, and its score. */
@@ -63,7 +67,9 @@ export function generateJson(ctx: SessionContext, out: GenerateOutput): Generate
  * token, as it is chosen. Beam search: a beam event per step, as it is done. Stops when `signal` aborts.
  */
 export async function runGenerate(ctx: SessionContext, checked: CheckedGenerate, onEvent: ((e: ExplorerEvent) => void) | null, signal?: AbortSignal): Promise<GenerateResponse> {
-  const { body, options } = checked;
+  const { body } = checked;
+  const hooks = await ablationHooks(ctx, checked.options.input_ids as number[], checked.ablation);
+  const options: GenerateOptions = hooks ? { ...checked.options, hooks } : checked.options;
   const base: GenerateOptions = signal ? { ...options, signal } : { ...options };
   if (!onEvent) return generateJson(ctx, await callGenerate(ctx, base));
   if ((options.num_beams ?? 1) > 1) {

@@ -3,6 +3,8 @@
 import { ApiCallError, type ExplorerApi, type StreamHandlers } from './api.js';
 import type {
   ApiErrorBody,
+  AttributeRequest,
+  Attribution,
   BeamEvent,
   ForwardRequest,
   ForwardResponse,
@@ -11,6 +13,8 @@ import type {
   ModelInfo,
   NextRequest,
   NextResponse,
+  PatchRequest,
+  PatchResult,
   TokenEvent,
   TokenizeRequest,
   TokenizeResponse,
@@ -107,5 +111,13 @@ export class HttpExplorerClient implements ExplorerApi {
     }
     if (!done) throw new ApiCallError('the generation stream ended without a result');
     return done;
+  }
+
+  attribute(req: AttributeRequest, signal?: AbortSignal): Promise<Attribution> {
+    return this.call('POST', '/api/attribute', req, signal);
+  }
+
+  patch(req: PatchRequest, signal?: AbortSignal): Promise<PatchResult> {
+    return this.call('POST', '/api/patch', req, signal);
   }
 }

@@ -9,5 +9,6 @@ export const DEFAULT_LIMITS: Readonly<ServerLimits> = Object.freeze({
   num_beams: 8,
   num_return_sequences: 8,
   max_top: 100,
+  max_patch_tokens: 32,
   max_queue: 64,
 });

@@ -2,7 +2,7 @@
 // by postMessage (structured clone) instead of HTTP.
 //
 //   page → worker   {type:'init', model, tokenizer}                  load the model once
-//                   {type:'request', id, method, body}               method: model|tokenize|next|forward|generate
+//                   {type:'request', id, method, body}               method: model|tokenize|next|forward|generate|attribute|patch
 //                   {type:'cancel', id}                              the caller gave up (an aborted fetch)
 //   worker → page   {type:'ready', info} | {type:'init-error', message}
 //                   {type:'event', id, event:'token'|'beam', body}   generate with stream: true, as it goes

@@ -15,10 +15,13 @@ import { ApiError } from './errors.js';
 import { prepareForward } from './forward.js';
 import { checkGenerate, runGenerate, type ExplorerEvent } from './generate.js';
 import { DEFAULT_LIMITS } from './limits.js';
+import { prepareAttribute, prepareApiPatch } from './interventions.js';
 import { prepareNext } from './next.js';
-import { forwardSchema, generateSchema, nextSchema, tokenizeSchema } from './schema.js';
+import { attributeSchema, forwardSchema, generateSchema, nextSchema, patchSchema, tokenizeSchema } from './schema.js';
 import { validate } from './validate.js';
 import type {
+  AttributeRequest,
+  Attribution,
   ForwardRequest,
   ForwardResponse,
   GenerateRequest,
@@ -26,6 +29,8 @@ import type {
   ModelInfo,
   NextRequest,
   NextResponse,
+  PatchRequest,
+  PatchResult,
   ServerLimits,
   TokenizeRequest,
   TokenizeResponse,
@@ -43,7 +48,7 @@ export interface ExplorerSessionOptions {
 }
 
 /** The API's methods, named as their HTTP paths are (`/api/<method>`). */
-export const EXPLORER_METHODS = ['model', 'tokenize', 'next', 'forward', 'generate'] as const;
+export const EXPLORER_METHODS = ['model', 'tokenize', 'next', 'forward', 'generate', 'attribute', 'patch'] as const;
 export type ExplorerMethod = (typeof EXPLORER_METHODS)[number];
 
 export interface RunOptions {
@@ -87,7 +92,8 @@ export class ExplorerSession {
    * throws ApiError on a mistake. The transports call this before queueing, so that a bad request is answered at once.
    */
   prepare(method: string, body: unknown): PreparedRequest {
-    const V = this.ctx.model.config.vocab_size;
+    const config = this.ctx.model.config;
+    const V = config.vocab_size;
     switch (method) {
       case 'model':
         return { method, heavy: false, streams: false, run: async () => this.model() };
@@ -96,7 +102,7 @@ export class ExplorerSession {
         return { method, heavy: false, streams: false, run: async () => res };
       }
       case 'next': {
-        const job = prepareNext(this.ctx, validate<NextRequest>(orEmpty(body), nextSchema(V, this.limits)));
+        const job = prepareNext(this.ctx, validate<NextRequest>(orEmpty(body), nextSchema(config, this.limits)));
         return { method, heavy: true, streams: false, run: () => job() };
       }
       case 'forward': {
@@ -104,7 +110,7 @@ export class ExplorerSession {
         return { method, heavy: true, streams: false, run: () => job() };
       }
       case 'generate': {
-        const checked = checkGenerate(this.ctx, validate<GenerateRequest>(orEmpty(body), generateSchema(V, this.limits)));
+        const checked = checkGenerate(this.ctx, validate<GenerateRequest>(orEmpty(body), generateSchema(config, this.limits)));
         const streams = checked.body.stream === true;
         return {
           method,
@@ -112,6 +118,14 @@ export class ExplorerSession {
           streams,
           run: (o = {}) => runGenerate(this.ctx, checked, streams && o.onEvent ? o.onEvent : null, o.signal),
         };
+      }
+      case 'attribute': {
+        const job = prepareAttribute(this.ctx, validate<AttributeRequest>(orEmpty(body), attributeSchema(V)));
+        return { method, heavy: true, streams: false, run: (o = {}) => job(o.signal) };
+      }
+      case 'patch': {
+        const job = prepareApiPatch(this.ctx, validate<PatchRequest>(orEmpty(body), patchSchema(V, this.limits)));
+        return { method, heavy: true, streams: false, run: (o = {}) => job(o.signal) };
       }
       default:
         throw new ApiError(`no such method: ${JSON.stringify(method)}; the explorer's API has ${EXPLORER_METHODS.join(', ')}`, null, 404);
@@ -159,6 +173,16 @@ export class ExplorerSession {
   /** POST /api/generate: the CLI's generate JSON; with `stream: true`, token or beam events through onEvent first. */
   async generate(body: GenerateRequest | unknown, options: RunOptions = {}): Promise<GenerateResponse> {
     return (await this.prepare('generate', body).run(options)) as GenerateResponse;
+  }
+
+  /** POST /api/attribute: `gpt2-lens attribute --json`, the direct logit attribution of `target` at the last position. */
+  async attribute(body: AttributeRequest | unknown, options: RunOptions = {}): Promise<Attribution> {
+    return (await this.prepare('attribute', body).run(options)) as Attribution;
+  }
+
+  /** POST /api/patch: `gpt2-lens patch --json`, the activation patching grid of a clean/corrupted pair. */
+  async patch(body: PatchRequest | unknown, options: RunOptions = {}): Promise<PatchResult> {
+    return (await this.prepare('patch', body).run(options)) as PatchResult;
   }
 
   private tokenizeChecked(body: { text?: string }): TokenizeResponse {

@@ -1,8 +1,9 @@
 // The JSON the explorer's API speaks, request and response, endpoint by endpoint (docs/api.md shows examples).
 // Types only: the web page imports this file too, so the page and the server cannot drift apart.
 import type { CaptureJson } from '../model/captures.js';
+import type { AblationKind, Attribution, AttributionComponent, PatchHook, PatchResult } from '../interp/index.js';
 
-export type { CaptureJson };
+export type { CaptureJson, AblationKind, Attribution, AttributionComponent, PatchHook, PatchResult };
 
 /** Ceilings this server puts on a request; beyond them the answer is a 400 that names the field. */
 export interface ServerLimits {
@@ -17,6 +18,8 @@ export interface ServerLimits {
   num_return_sequences: number;
   /** rows of a next-token table, and alternatives per streamed token */
   max_top: number;
+  /** each prompt of /api/patch, tokens (a grid is about T batched passes over n_layer rows) */
+  max_patch_tokens: number;
   /** requests waiting behind the running one; more get a 503 */
   max_queue: number;
 }
@@ -82,6 +85,26 @@ export interface NextRequest extends Knobs {
   top?: number;
   /** more ids to report in `reported` (besides the rows of `top` and `processed`) */
   ids?: number[];
+  /** heads to ablate, as the CLI's --ablate writes them: ["9.6", "9.9"] (layer.head); [] ablates none */
+  ablate?: string[];
+  /** with `ablate`: "zero" (default; the head's hook_z is 0) or "mean" (its mean over the prompt's positions) */
+  ablation?: AblationKind;
+}
+
+/** The unablated numbers of one reported token: what the same request gives without `ablate`. */
+export interface UnablatedToken {
+  id: number;
+  logit: number;
+  raw_prob: number;
+  /** after the knobs */
+  prob: number;
+}
+
+/** With `ablate`: which heads, how, and the unablated run's numbers for every id of `reported` (same order). */
+export interface AblationEffect {
+  heads: string[];
+  kind: AblationKind;
+  unablated: UnablatedToken[];
 }
 
 /** A row of the CLI's `next --json` table: the raw softmax. */
@@ -120,6 +143,8 @@ export interface NextResponse {
   kept: number;
   /** the ids of `top`, then of `processed`, then of the request's `ids` (each once), with every number of each */
   reported: ReportedToken[];
+  /** only with `ablate`: every number above is the ablated run's; this is the unablated run's, for comparison */
+  ablation?: AblationEffect;
 }
 
 /** Every number the table shows for one token: before and after the knobs. */
@@ -200,6 +225,29 @@ export interface GenerateRequest {
   pad_token_id?: number;
   /** seeds the sampler (xoshiro128**): the same seed gives the same text */
   seed?: number;
+  /** heads to ablate at every step, as in /api/next */
+  ablate?: string[];
+  ablation?: AblationKind;
+}
+
+/** POST /api/attribute → `gpt2-lens attribute --json` (an Attribution). */
+export interface AttributeRequest {
+  text?: string;
+  input_ids?: number[];
+  /** the token whose logit to split: an id, or the text of one token (" Paris") */
+  target: number | string;
+}
+
+/** POST /api/patch → `gpt2-lens patch --json` (a PatchResult). */
+export interface PatchRequest {
+  /** the prompt the model gets right, and the same with the decisive part changed (as many tokens) */
+  clean: string;
+  corrupted: string;
+  /** the right token after the clean prompt, and the competing one: ids or one token's text */
+  answer: number | string;
+  wrong: number | string;
+  /** resid_pre (default), attn_out, mlp_out: layer × position; z: layer × head */
+  hook?: PatchHook;
 }
 
 /** The CLI's `generate --json`. score: sequences_score for beam search, else the sum of chosen log-probs. */

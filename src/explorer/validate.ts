@@ -13,6 +13,8 @@ export type FieldSpec =
   | { type: 'strings'; maxLength?: number }
   /** an integer or a non-empty list of integers (eos_token_id) */
   | { type: 'integer-or-integers'; min?: number; max?: number }
+  /** a token: an id, or a string (the text of one token, checked by the caller) */
+  | { type: 'integer-or-string'; min?: number; max?: number; maxLength?: number }
   /** one of the listed JSON values (early_stopping: true, false, "never") */
   | { type: 'enum'; values: readonly (string | boolean | number)[] };
 
@@ -90,6 +92,10 @@ function checkField(name: string, v: unknown, spec: FieldSpec): unknown {
       if (typeof v !== 'number' || !Number.isInteger(v)) {
         throw new ApiError(`"${name}" must be an integer or a list of integers, got ${show(v)}`, name);
       }
+      return checkInteger(name, v, spec);
+    case 'integer-or-string':
+      if (typeof v === 'string') return checkField(name, v, { type: 'string', maxLength: spec.maxLength });
+      if (typeof v !== 'number' || !Number.isInteger(v)) throw new ApiError(`"${name}" must be a token id or a token's text, got ${show(v)}`, name);
       return checkInteger(name, v, spec);
     case 'enum':
       if (!spec.values.includes(v as string | boolean | number)) {

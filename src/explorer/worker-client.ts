@@ -8,6 +8,8 @@ import { ApiCallError, type ExplorerApi, type StreamHandlers } from './api.js';
 import type { FromWorker, InitMessage, MessageEndpoint, RequestMessage, WorkerRuntime } from './protocol.js';
 import type { ExplorerMethod } from './session.js';
 import type {
+  AttributeRequest,
+  Attribution,
   BeamEvent,
   ForwardRequest,
   ForwardResponse,
@@ -16,6 +18,8 @@ import type {
   ModelInfo,
   NextRequest,
   NextResponse,
+  PatchRequest,
+  PatchResult,
   TokenEvent,
   TokenizeRequest,
   TokenizeResponse,
@@ -125,5 +129,13 @@ export class WorkerExplorerClient implements ExplorerApi {
 
   generateStream(req: GenerateRequest, on: StreamHandlers, signal?: AbortSignal): Promise<GenerateResponse> {
     return this.call('generate', { ...req, stream: true }, signal, on);
+  }
+
+  attribute(req: AttributeRequest, signal?: AbortSignal): Promise<Attribution> {
+    return this.call('attribute', req, signal);
+  }
+
+  patch(req: PatchRequest, signal?: AbortSignal): Promise<PatchResult> {
+    return this.call('patch', req, signal);
   }
 }

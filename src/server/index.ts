@@ -102,6 +102,8 @@ const ROUTES: Record<string, { method: 'GET' | 'POST'; handler: Handler }> = {
   '/api/next': { method: 'POST', handler: endpoint('next') },
   '/api/forward': { method: 'POST', handler: endpoint('forward') },
   '/api/generate': { method: 'POST', handler: endpoint('generate') },
+  '/api/attribute': { method: 'POST', handler: endpoint('attribute') },
+  '/api/patch': { method: 'POST', handler: endpoint('patch') },
 };
 
 /** Builds the explorer's server (not yet listening). */

@@ -26,6 +26,8 @@ export const api: ExplorerApi = {
   forward: (req, signal) => current.forward(req, signal),
   generate: (req, signal) => current.generate(req, signal),
   generateStream: (req, on, signal) => current.generateStream(req, on, signal),
+  attribute: (req, signal) => current.attribute(req, signal),
+  patch: (req, signal) => current.patch(req, signal),
 };
 
 /** POST /api/generate with stream: true; calls the handlers per event and resolves with the final `done` JSON. */

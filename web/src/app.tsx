@@ -7,6 +7,7 @@ import { Attention } from './components/Attention.tsx';
 import { BeamPanel } from './components/BeamPanel.tsx';
 import { Chips, type Chip } from './components/Chips.tsx';
 import { Compare } from './components/Compare.tsx';
+import { Interventions } from './components/Interventions.tsx';
 import { DEFAULT_KNOBS, Knobs, knobFields, type KnobState } from './components/Knobs.tsx';
 import { LogitLens } from './components/LogitLens.tsx';
 import { Walk } from './components/Walk.tsx';
@@ -14,7 +15,7 @@ import { downloadJson, readUrlState, writeUrlState } from './url-state.ts';
 import { alternativesOf, NextTable, Summary, type Row } from './components/NextTable.tsx';
 import { IS_SITE } from './site/flags.ts';
 
-type Tab = 'next' | 'beam' | 'attention' | 'lens' | 'compare' | 'walk';
+type Tab = 'next' | 'beam' | 'attention' | 'lens' | 'compare' | 'walk' | 'interventions';
 const TABS: { id: Tab; label: string }[] = [
   { id: 'next', label: 'Next token' },
   { id: 'beam', label: 'Beam search' },
@@ -22,6 +23,7 @@ const TABS: { id: Tab; label: string }[] = [
   { id: 'lens', label: 'Logit lens' },
   { id: 'compare', label: 'Compare' },
   { id: 'walk', label: 'How GPT-2 computed this' },
+  { id: 'interventions', label: 'Interventions' },
 ];
 
 const INITIAL_PROMPT = 'The theory of relativity is';
@@ -291,6 +293,8 @@ export function App() {
         );
       case 'compare':
         return <Compare key={key} ids={ids} promptText={text} knobs={knobs} disabled={!tokens || stale} maxNewTokens={info?.limits.max_new_tokens ?? 256} />;
+      case 'interventions':
+        return info ? <Interventions ids={ids} info={info} stale={stale} active={tab === 'interventions'} /> : null;
       case 'walk':
         return info && walkSeen.current ? <Walk ids={ids} info={info} knobs={knobs} stale={stale} active={tab === 'walk'} onOpen={(v) => setTab(v)} /> : null;
     }

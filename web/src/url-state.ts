@@ -3,7 +3,7 @@
 // repetition_penalty (num_beams, max_new_tokens, seed and do_sample are kept as given, for the views that use them).
 import { DEFAULT_KNOBS, type KnobState } from './components/Knobs.tsx';
 
-export const VIEWS = ['next', 'beam', 'attention', 'lens', 'compare', 'walk'] as const;
+export const VIEWS = ['next', 'beam', 'attention', 'lens', 'compare', 'walk', 'interventions'] as const;
 export type ViewName = (typeof VIEWS)[number];
 
 export interface UrlState {
