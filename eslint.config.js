@@ -11,7 +11,7 @@ const NODE_FOLDERS = ['node', 'server', 'cli'];
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'web/dist/**', 'node_modules/**', 'build/**', 'src/engine/wasm/build/**', 'src/engine/wasm/assembly/**'] },
+  { ignores: ['dist/**', 'web/dist/**', 'site/**', 'bench/peers/node_modules/**', 'bench/peers/models/**', 'node_modules/**', 'build/**', 'src/engine/wasm/build/**', 'src/engine/wasm/assembly/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
