@@ -111,3 +111,21 @@ test('a folder on disk reads each F32 tensor straight into shared engine memory 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the static site\'s worker loads the downloaded bytes into the engine and lets them go', async () => {
+  const { sessionFromInit } = await import('../src/explorer/worker.js');
+  const { FIXTURE_DIR } = await import('./helpers/fixtures.js');
+  const { readFileSync } = await import('node:fs');
+  const read = (f: string): string => readFileSync(join(FIXTURE_DIR, f), 'utf8');
+  const ref = await GPT2LMHeadModel.from_pretrained(SPEC);
+  const bytes = writeSafetensors(weightsToTensors(ref.config, ref.weights));
+  const model = { config: ref.config, weights: bytes.buffer as ArrayBuffer, name_or_path: 'site' };
+  const tokenizer = { vocab: JSON.parse(read('vocab.json')) as Record<string, number>, merges: read('merges.txt') };
+  const session = await sessionFromInit({ type: 'init', model, tokenizer, engine: { dtype: 'fp32', threads: 1 } });
+  assert.equal(model.weights.byteLength, 0, 'the init message no longer holds the file');
+  const m = (session as unknown as { ctx: { model: GPT2LMHeadModel } }).ctx.model; // the session's private context
+  assert.ok(m.backend instanceof WasmBackend);
+  assert.equal(assertSameWeights(m.weights, ref.weights, false, ref.config), 28);
+  assert.equal(m.name_or_path, 'site');
+  (m.backend as WasmBackend).dispose();
+});
