@@ -7,7 +7,7 @@ import { resolveModelFolder } from '../node/hub/index.js';
 import { GPT2LMHeadModel } from '../model/index.js';
 import { isRandomSpec } from '../model/random.js';
 import type { EngineDType } from '../engine/index.js';
-import { defaultThreads, useNodeWasmBackend } from '../node/threads.js';
+import { defaultThreads, nodeEngineLoader } from '../node/threads.js';
 import { UsageError } from './errors.js';
 import '../node/model.js'; // registers the folder / Hub loader for from_pretrained
 import type { GPT2Tokenizer } from '../tokenizer/index.js';
@@ -77,19 +77,20 @@ export interface LoadOptions {
  */
 export async function loadModelAndTokenizer(spec: string, options: LoadOptions = {}): Promise<{ model: GPT2LMHeadModel; tokenizer: GPT2Tokenizer }> {
   const engine = options.engine ? parseEngineOptions(options.engine) : undefined; // bad flags fail before any download
+  // The WebAssembly engine computes logits, hidden states, attentions, the logit lens and captures / write hooks at
+  // its hook points (ENGINE_HOOKS); a pass that touches any other hook point falls back to the reference path inside it.
+  // The weights go from the file (or the random generator) straight into engine memory: no second copy.
+  const load = engine && !engine.reference ? { backendLoader: nodeEngineLoader({ threads: engine.threads, dtype: engine.dtype }) } : {};
   let model: GPT2LMHeadModel;
   let tokenizer: GPT2Tokenizer;
   if (isRandomSpec(spec)) {
-    model = await GPT2LMHeadModel.from_pretrained(spec);
+    model = await GPT2LMHeadModel.from_pretrained(spec, load);
     tokenizer = loadBundledTokenizer();
   } else {
     const folder = await resolveModelFolder(spec, { quiet: options.quiet, revision: options.revision });
-    model = await GPT2LMHeadModel.from_pretrained(folder);
+    model = await GPT2LMHeadModel.from_pretrained(folder, load);
     const hasTokenizer = ['vocab.json', 'tokenizer.json'].some((f) => existsSync(join(folder, f)));
     tokenizer = hasTokenizer || model.config.vocab_size !== 50257 ? readTokenizerFolder(folder) : loadBundledTokenizer();
   }
-  // The WebAssembly engine computes logits, hidden states, attentions, the logit lens and captures / write hooks at
-  // its hook points (ENGINE_HOOKS); a pass that touches any other hook point falls back to the reference path inside it.
-  if (engine && !engine.reference) await useNodeWasmBackend(model, { threads: engine.threads, dtype: engine.dtype });
   return { model, tokenizer };
 }

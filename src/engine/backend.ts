@@ -16,6 +16,8 @@ import { gpt2Forward } from '../model/gpt2.js';
 import { hookNames, runHook } from '../model/hooks.js';
 import type { KVCache } from '../model/kv-cache.js';
 import type { GPT2Config, GPT2Weights, Tensor } from '../model/types.js';
+import type { BackendLoader } from '../model/model.js';
+import { readWeights, type WeightReader } from '../model/weight-reader.js';
 import { type EngineCache, type EngineOptions, type EngineTap, engineRunsHook, WasmEngine } from './engine.js';
 
 /** What the mirror of a KVCache last matched: its version, length and batch (and a spare for reorders). */
@@ -50,6 +52,22 @@ export class WasmBackend implements ForwardBackend {
   /** Copies `weights` into a new engine (see EngineOptions: dtype, threads, spawn) and wraps it as a backend. */
   static async create(config: GPT2Config, weights: GPT2Weights, options: EngineOptions = {}): Promise<WasmBackend> {
     return new WasmBackend(await WasmEngine.create(config, weights, options), weights);
+  }
+
+  /**
+   * Reads a checkpoint (or random model) straight into a new engine and returns the backend with the weights the
+   * model keeps. fp32: the engine's memory is the only copy, and the model's weights read from it
+   * (WasmEngine.weightsView). fp16 / int8: the engine holds rounded weights, so the model keeps the float32 ones
+   * (read into Float32Arrays first), for the reference path a hook may fall back to.
+   */
+  static async load(reader: WeightReader, options: EngineOptions = {}): Promise<{ backend: WasmBackend; weights: GPT2Weights }> {
+    if ((options.dtype ?? 'fp32') !== 'fp32') {
+      const weights = readWeights(reader);
+      return { backend: await WasmBackend.create(reader.config, weights, options), weights };
+    }
+    const engine = await WasmEngine.create(reader.config, reader, options);
+    const weights = engine.weightsView();
+    return { backend: new WasmBackend(engine, weights), weights };
   }
 
   forward(config: GPT2Config, weights: GPT2Weights, req: BackendRequest): BackendResult {
@@ -230,6 +248,14 @@ export class WasmBackend implements ForwardBackend {
   dispose(): void {
     this.engine.dispose();
   }
+}
+
+/**
+ * from_pretrained's `backendLoader` for the engine: `GPT2LMHeadModel.from_pretrained('random:gpt2', { backendLoader:
+ * engineLoader({ dtype: 'fp32' }) })` writes each tensor straight into engine memory (WasmBackend.load).
+ */
+export function engineLoader(options: EngineOptions = {}): BackendLoader {
+  return (reader) => WasmBackend.load(reader, options);
 }
 
 /** Puts a WasmBackend behind `model` (anything with config, weights and a backend), and returns it. */

@@ -6,10 +6,11 @@
 //   h = ln_f(x);  logits = h @ wte^T
 // With `threads` > 1 the memory is shared and every matmul, the LM head and the attention are split between
 // worker threads (threads.ts); the caller's thread computes its own slice, so forward() stays synchronous.
-import { DTYPE_BYTES, DTYPE_CODE, type EngineDType, packPanels, packRows, panelBytes } from './pack.js';
+import { DTYPE_BYTES, DTYPE_CODE, type EngineDType, packPanels, packRows, panelBytes, unpackPanels } from './pack.js';
 import type { WorkerHandle, WorkerSpawner } from './threads.js';
 import { CTRL, instantiateKernels, kernelModule, type KernelExports, type KernelSimd, MAX_PAGES, MODE, OP, resolveSimd } from './wasm/module.js';
-import type { GPT2Config, GPT2Weights } from '../model/types.js';
+import type { Conv1DWeights, GPT2Config, GPT2Weights, LayerNormWeights } from '../model/types.js';
+import { readerFromWeights, type WeightReader } from '../model/weight-reader.js';
 
 export type { EngineDType } from './pack.js';
 
@@ -113,6 +114,13 @@ export interface EngineForwardResult {
 
 const ALIGN = 64;
 
+/** `plain` with a read-only getter per entry of `getters`. */
+function lazy<G extends Record<string, () => unknown>, P extends object>(getters: G, plain: P): P & { readonly [K in keyof G]: ReturnType<G[K]> } {
+  const out = { ...plain } as P & { [K in keyof G]: ReturnType<G[K]> };
+  for (const [k, get] of Object.entries(getters)) Object.defineProperty(out, k, { get, enumerable: true });
+  return out;
+}
+
 /** A browser window's thread may not block in Atomics.wait (a worker or Node may). */
 function isBrowserMainThread(): boolean {
   return typeof (globalThis as { document?: unknown }).document !== 'undefined';
@@ -213,8 +221,15 @@ export class WasmEngine {
     this.xq = this.arena.alloc(64 + 8 * (Kmax + 1) * 2);
   }
 
-  /** Copies `weights` into a new engine memory (packed as `options.dtype`), compiles the kernels, starts the threads. */
-  static async create(config: GPT2Config, weights: GPT2Weights, options: EngineOptions = {}): Promise<WasmEngine> {
+  /**
+   * Writes the weights into a new engine memory (packed as `options.dtype`), compiles the kernels, starts the
+   * threads. `weights` may be GPT2Weights or a WeightReader (a checkpoint or a random model, read tensor by
+   * tensor): fp32 row-major tensors (wte, wpe, biases, LayerNorms) are then read straight into their place, each
+   * Conv1D weight through one reused temporary, so loading holds no second copy of the model.
+   */
+  static async create(config: GPT2Config, weights: GPT2Weights | WeightReader, options: EngineOptions = {}): Promise<WasmEngine> {
+    const reader = 'readInto' in weights ? weights : readerFromWeights(config, weights);
+    if (reader.config !== config && JSON.stringify(reader.config) !== JSON.stringify(config)) throw new Error('engine: the weight reader was made for another config');
     const dtype = options.dtype ?? 'fp32';
     if (!(dtype in DTYPE_BYTES)) throw new Error(`engine: unknown dtype "${String(dtype)}"; expected fp32, fp16 or int8`);
     const simd = resolveSimd(options.simd);
@@ -229,7 +244,7 @@ export class WasmEngine {
     const linearBytes = (K: number, N: number): number => panelBytes(K, N, dtype) + 2 * Math.ceil(N / 8) * 32 + 2 * ALIGN;
     const rowsBytes = V * C * DTYPE_BYTES[dtype] + V * 4 + 2 * ALIGN;
     const perBlock = linearBytes(C, 3 * C) + linearBytes(C, C) + linearBytes(C, F) + linearBytes(F, C) + 4 * C * 4 + 4 * ALIGN;
-    const total = (weights.lm_head ? 2 : 1) * rowsBytes + P * C * 4 + config.n_layer * perBlock + 2 * C * 4 + 16 * 2 ** 20;
+    const total = (reader.untiedHead ? 2 : 1) * rowsBytes + P * C * 4 + config.n_layer * perBlock + 2 * C * 4 + 16 * 2 ** 20;
     const shared = threads > 1;
     const initial = Math.min(MAX_PAGES, Math.ceil(total / PAGE) + 1);
     let memory: WebAssembly.Memory;
@@ -246,47 +261,56 @@ export class WasmEngine {
 
     let weightBytes = 0;
     const f32At = (ptr: number, n: number): Float32Array => new Float32Array(memory.buffer, ptr, n);
-    const copyF32 = (src: Float32Array, padTo = src.length): number => {
+    const readF32 = (name: string, n: number, padTo = n): number => {
       const ptr = arena.alloc(padTo * 4);
-      f32At(ptr, padTo).fill(0).set(src);
-      weightBytes += src.length * 4;
+      reader.readInto(name, f32At(ptr, padTo).fill(0).subarray(0, n));
+      weightBytes += n * 4;
       return ptr;
     };
-    const linear = (c: { weight: Float32Array; bias: Float32Array; nx: number; nf: number }, name: string): Linear => {
-      const { nx: K, nf: N } = c;
-      if (c.weight.length !== K * N) throw new Error(`engine: ${name}.weight has ${c.weight.length} values, expected ${K}x${N}`);
+    // One temporary for every Conv1D weight on its way to its panels (the largest is [C, F] or [F, C]).
+    let tmp: Float32Array | null = null;
+    const linear = (name: string, K: number, N: number): Linear => {
       const padded = Math.ceil(N / 8) * 8;
       const w = arena.alloc(panelBytes(K, N, dtype));
       const scale = arena.alloc(padded * 4);
       f32At(scale, padded).fill(1);
-      packPanels(c.weight, K, N, dtype, memory.buffer, w, scale);
+      tmp ??= new Float32Array(Math.max(3 * C * C, C * F));
+      const W = tmp.subarray(0, K * N);
+      reader.readInto(`${name}.weight`, W);
+      packPanels(W, K, N, dtype, memory.buffer, w, scale);
       weightBytes += panelBytes(K, N, dtype) + (dtype === 'int8' ? N * 4 : 0);
-      return { w, scale, bias: copyF32(c.bias, padded), K, N };
+      return { w, scale, bias: readF32(`${name}.bias`, N, padded), K, N };
     };
-    const rows = (E: Float32Array, name: string): { ptr: number; scale: number } => {
-      if (E.length !== V * C) throw new Error(`engine: ${name} has ${E.length} values, expected ${V}x${C}`);
+    const rows = (name: string): { ptr: number; scale: number } => {
       const ptr = arena.alloc(V * C * DTYPE_BYTES[dtype]);
       const scale = arena.alloc(V * 4);
-      packRows(E, V, C, dtype, memory.buffer, ptr, scale);
+      if (dtype === 'fp32') reader.readInto(name, f32At(ptr, V * C));
+      else {
+        const E = new Float32Array(V * C); // quantised from a temporary: fp16 / int8 are not under the fp32 memory bound
+        reader.readInto(name, E);
+        packRows(E, V, C, dtype, memory.buffer, ptr, scale);
+      }
       weightBytes += V * C * DTYPE_BYTES[dtype] + (dtype === 'int8' ? V * 4 : 0);
       return { ptr, scale };
     };
-    const ln = (w: { weight: Float32Array; bias: Float32Array }): { g: number; b: number } => ({ g: copyF32(w.weight), b: copyF32(w.bias) });
+    const ln = (name: string): { g: number; b: number } => ({ g: readF32(`${name}.weight`, C), b: readF32(`${name}.bias`, C) });
 
-    const wte = rows(weights.wte, 'wte');
-    const head = weights.lm_head ? rows(weights.lm_head, 'lm_head') : wte;
-    const wpe = copyF32(weights.wpe);
-    const blocks = weights.h.map(
-      (b, l): Block => ({
-        ln_1: ln(b.ln_1),
-        c_attn: linear(b.attn.c_attn, `h.${l}.attn.c_attn`),
-        attn_c_proj: linear(b.attn.c_proj, `h.${l}.attn.c_proj`),
-        ln_2: ln(b.ln_2),
-        c_fc: linear(b.mlp.c_fc, `h.${l}.mlp.c_fc`),
-        mlp_c_proj: linear(b.mlp.c_proj, `h.${l}.mlp.c_proj`),
-      }),
-    );
-    const ln_f = ln(weights.ln_f);
+    const wte = rows('wte.weight');
+    const head = reader.untiedHead ? rows('lm_head.weight') : wte;
+    const wpe = readF32('wpe.weight', P * C);
+    const blocks: Block[] = [];
+    for (let l = 0; l < config.n_layer; l++) {
+      blocks.push({
+        ln_1: ln(`h.${l}.ln_1`),
+        c_attn: linear(`h.${l}.attn.c_attn`, C, 3 * C),
+        attn_c_proj: linear(`h.${l}.attn.c_proj`, C, C),
+        ln_2: ln(`h.${l}.ln_2`),
+        c_fc: linear(`h.${l}.mlp.c_fc`, C, F),
+        mlp_c_proj: linear(`h.${l}.mlp.c_proj`, F, C),
+      });
+    }
+    const ln_f = ln('ln_f');
+    tmp = null;
 
     const module = await kernelModule(shared, simd);
     const kernels = await instantiateKernels(module, memory);
@@ -328,6 +352,31 @@ export class WasmEngine {
     const bytes = cache.batch * cache.capacity * this.config.n_embd * 4;
     for (const p of [...cache.keys, ...cache.values]) this.arena.release(p, bytes);
     cache.length = -1;
+  }
+
+  /**
+   * The weights as GPT2Weights that read engine memory (fp32 engines only), for everything that still reads
+   * model.weights (the reference path when a hook falls back to it, the direct logit attribution, savePretrained):
+   * wte, wpe, an untied lm_head, the biases and LayerNorms are views (made afresh on every access: growing the
+   * memory replaces its buffer); a Conv1D weight is unpacked from its panels into a new array on each access
+   * (exact: packing only moves fp32 values). The engine must outlive them.
+   */
+  weightsView(): GPT2Weights {
+    if (this.dtype !== 'fp32') throw new Error(`engine: weightsView() needs fp32 weights; this engine holds ${this.dtype}`);
+    const { n_embd: C, vocab_size: V, n_positions: P } = this.config;
+    const view = (ptr: number, n: number) => (): Float32Array => this.f32(ptr, n);
+    const ln = (x: { g: number; b: number }): LayerNormWeights => lazy({ weight: view(x.g, C), bias: view(x.b, C) }, {});
+    const conv = (x: Linear): Conv1DWeights =>
+      lazy({ weight: () => unpackPanels(this.memory.buffer, x.w, x.K, x.N), bias: view(x.bias, x.N) }, { nx: x.K, nf: x.N });
+    const weights = lazy(
+      { wte: view(this.wte.ptr, V * C), wpe: view(this.wpe, P * C) },
+      {
+        h: this.blocks.map((b) => ({ ln_1: ln(b.ln_1), attn: { c_attn: conv(b.c_attn), c_proj: conv(b.attn_c_proj) }, ln_2: ln(b.ln_2), mlp: { c_fc: conv(b.c_fc), c_proj: conv(b.mlp_c_proj) } })),
+        ln_f: ln(this.ln_f),
+      },
+    ) as GPT2Weights;
+    if (this.head !== this.wte) Object.defineProperty(weights, 'lm_head', { get: view(this.head.ptr, V * C), enumerable: true });
+    return weights;
   }
 
   /** A Float32Array view of `n` floats at byte address `ptr` (views are re-made: the memory may have grown). */

@@ -92,6 +92,22 @@ export function packPanels(W: Float32Array, K: number, N: number, dtype: EngineD
   }
 }
 
+/** The inverse of packPanels for fp32: W [K, N] back from its panels at byte offset `src` (a new array). */
+export function unpackPanels(buffer: ArrayBufferLike, src: number, K: number, N: number): Float32Array {
+  const np = Math.ceil(N / 8);
+  const panels = new Float32Array(buffer, src, np * K * 8);
+  const W = new Float32Array(K * N);
+  for (let p = 0; p < np; p++) {
+    const n = Math.min(8, N - 8 * p);
+    for (let k = 0; k < K; k++) {
+      const d = (p * K + k) * 8; // panel p, row k
+      const s = k * N + 8 * p; // W[k, 8p]
+      for (let j = 0; j < n; j++) W[s + j] = panels[d + j]!;
+    }
+  }
+  return W;
+}
+
 /** Copies E [V, C] row-major at byte offset `dst`, as dtype; int8 also writes V row scales at byte offset `scales`. */
 export function packRows(E: Float32Array, V: number, C: number, dtype: EngineDType, buffer: ArrayBufferLike, dst: number, scales: number): void {
   if (dtype === 'fp32') {

@@ -5,7 +5,7 @@
 // and talk to it through WorkerExplorerClient (./worker-client.ts). The first message loads the model (from its
 // files' bytes, or a random: spec) and the tokenizer; every later one is a request of ./protocol.ts.
 // In a dedicated worker it starts by itself; elsewhere (Node's worker_threads) call serveExplorer with the port.
-import { useWasmBackend } from '../engine/backend.js';
+import { engineLoader, WasmBackend } from '../engine/backend.js';
 import { browserWorkerSpawner } from '../engine/threads.js';
 import { GPT2LMHeadModel } from '../model/model.js';
 import { GPT2Tokenizer } from '../tokenizer/gpt2-tokenizer.js';
@@ -25,12 +25,16 @@ export async function sessionFromInit(init: InitMessage): Promise<ExplorerSessio
 
 /** The session, and what computes it (the page says what the model costs in memory). */
 async function loadInit(init: InitMessage): Promise<{ session: ExplorerSession; runtime: WorkerRuntime }> {
-  const model = await GPT2LMHeadModel.from_pretrained(init.model);
+  // With the engine, each tensor goes from the downloaded bytes straight into engine memory (fp32: the model's
+  // weights then read engine memory), and the bytes are let go once loaded: the tab holds one copy of the weights.
+  const threads = init.engine?.threads ?? 1;
+  const loader = init.engine ? engineLoader({ dtype: init.engine.dtype ?? 'fp32', threads, ...(threads > 1 ? { spawn: browserWorkerSpawner() } : {}) }) : undefined;
+  const model = await GPT2LMHeadModel.from_pretrained(init.model, loader ? { backendLoader: loader } : {});
+  if (typeof init.model !== 'string') init.model.weights = new Uint8Array(0); // the message keeps no reference to the file's bytes
   let runtime: WorkerRuntime = { backend: model.backend.name, engineBytes: 0, memoryBytes: 0 };
-  if (init.engine) {
-    const threads = init.engine.threads ?? 1;
-    const backend = await useWasmBackend(model, { dtype: init.engine.dtype ?? 'fp32', threads, ...(threads > 1 ? { spawn: browserWorkerSpawner() } : {}) });
-    runtime = { backend: backend.name, engineBytes: backend.engine.weightBytes, memoryBytes: backend.engine.memory.buffer.byteLength };
+  if (model.backend instanceof WasmBackend) {
+    const { engine } = model.backend;
+    runtime = { backend: model.backend.name, engineBytes: engine.weightBytes, memoryBytes: engine.memory.buffer.byteLength };
   }
   const tokenizer = tokenizerFrom(init.tokenizer);
   const session = new ExplorerSession({ model, tokenizer, limits: init.limits, ...(init.modelName ? { modelName: init.modelName } : {}) });

@@ -14,12 +14,16 @@ export {
   registerPretrainedLoader,
   loadFromFiles,
   loadRandom,
+  openFiles,
+  openRandom,
+  type OpenedPretrained,
+  type BackendLoader,
   type PretrainedFiles,
   type FromPretrainedOptions,
   type PretrainedLoader,
   type ModelInit,
 } from './model.js';
-export { parseRandomSpec, randomConfig, randomWeights, isRandomSpec, randomParameterCount, RANDOM_MAX_PARAMETERS, type RandomSpec } from './random.js';
+export { parseRandomSpec, randomConfig, randomWeights, randomReader, isRandomSpec, randomParameterCount, RANDOM_MAX_PARAMETERS, type RandomSpec } from './random.js';
 export {
   SafetensorsFile,
   SafetensorsError,
@@ -41,3 +45,4 @@ export { NonFiniteLogitsError, assertFiniteLogits, findNonFiniteLogit } from './
 export { logitLens, type LogitLensOptions, type LogitLensResult, type LensTopK, type LensInputs } from './logit-lens.js';
 export { moduleTree, moduleRepr, parameterCount, parameterTable, moduleJson, type ModuleNode, type ModuleJson, type ParameterInfo, type ModelClassName } from './module-tree.js';
 export { formatTensor, formatSize, pyFixed, pyExponential, pyFloatRepr, type PrintOptions } from './format-tensor.js';
+export { weightTensors, readerFromSource, readerFromWeights, readWeights, tensorOf, type WeightReader, type WeightTensor } from './weight-reader.js';

@@ -6,10 +6,11 @@ import { parseConfig } from './config.js';
 import { referenceBackend } from './gpt2.js';
 import { capturePredicate, checkHooks } from './hooks.js';
 import { KVCache } from './kv-cache.js';
-import { isRandomSpec, parseRandomSpec, randomConfig, randomWeights } from './random.js';
+import { isRandomSpec, parseRandomSpec, randomConfig, randomReader } from './random.js';
 import { parseShardIndex, SafetensorsFile, ShardedSource, type TensorSource } from './safetensors.js';
 import type { BaseModelOutput, CausalLMOutput, ForwardInputs, GPT2Config, GPT2Weights } from './types.js';
-import { countParameters, weightsFromSource } from './weights.js';
+import { countParameters } from './weights.js';
+import { readerFromSource, readWeights, type WeightReader } from './weight-reader.js';
 import { moduleRepr, moduleTree, parameterTable, type ModelClassName, type ModuleNode } from './module-tree.js';
 import { generate, type GenerateOptions, type GenerateOutput } from '../generation/generate.js';
 
@@ -42,7 +43,16 @@ export interface FromPretrainedOptions {
   token?: string;
   /** no progress output */
   quiet?: boolean;
+  /**
+   * Takes the weights straight from the checkpoint (or the random generator) into a backend's own memory, tensor
+   * by tensor, and returns that backend with the GPT2Weights the model keeps (which may read from the backend's
+   * memory): the WebAssembly engine's `engineLoader()`. Without it the weights are read into Float32Arrays.
+   */
+  backendLoader?: BackendLoader;
 }
+
+/** See FromPretrainedOptions.backendLoader. */
+export type BackendLoader = (reader: WeightReader) => Promise<{ backend: ForwardBackend; weights: GPT2Weights }>;
 
 /** Turns a model id or folder into its files. Registered by the Node adapter (src/node/model.ts). */
 export type PretrainedLoader = (idOrFolder: string, options: FromPretrainedOptions) => Promise<PretrainedFiles>;
@@ -68,8 +78,14 @@ function isTensorSource(w: PretrainedFiles['weights']): w is TensorSource {
   return typeof (w as TensorSource).read === 'function' && typeof (w as TensorSource).info === 'function';
 }
 
-/** Builds config + weights from files (synchronous; the bytes are already in memory or readable). */
-export function loadFromFiles(files: PretrainedFiles): ModelInit {
+/** A checkpoint opened for reading: everything a model is made of, its weights still to be read through `reader`. */
+export interface OpenedPretrained extends Omit<ModelInit, 'weights' | 'backend'> {
+  config: GPT2Config;
+  reader: WeightReader;
+}
+
+/** Opens files (checks the config and every tensor's name and shape; reads no weight yet). */
+export function openFiles(files: PretrainedFiles): OpenedPretrained {
   const config = parseConfig(files.config);
   const name = files.name_or_path ?? 'model';
   let source: TensorSource;
@@ -86,28 +102,49 @@ export function loadFromFiles(files: PretrainedFiles): ModelInit {
     }
     source = new ShardedSource(index, shards, `${name}/model.safetensors.index.json`);
   }
-  let weights: GPT2Weights;
+  let reader: WeightReader;
   try {
-    weights = weightsFromSource(config, source);
-  } finally {
+    reader = readerFromSource(config, source);
+  } catch (e) {
     source.close?.();
+    throw e;
   }
   const gen = files.generation_config;
   const generation_config = gen && typeof gen === 'object' ? { ...(gen as Record<string, unknown>) } : { bos_token_id: config.bos_token_id, eos_token_id: config.eos_token_id };
-  return { config, weights, generation_config, is_random: false, name_or_path: name };
+  return { config, reader, generation_config, is_random: false, name_or_path: name };
 }
 
-/** A `random:` spec's model (see random.ts), built in memory. */
-export function loadRandom(spec: string): ModelInit {
+/** Opens a `random:` spec's model (see random.ts): its tensors are generated when read. */
+export function openRandom(spec: string): OpenedPretrained {
   const s = parseRandomSpec(spec);
   const config = randomConfig(s);
   return {
     config,
-    weights: randomWeights(config, s.seed),
+    reader: randomReader(config, s.seed),
     generation_config: { bos_token_id: config.bos_token_id, eos_token_id: config.eos_token_id },
     is_random: true,
     name_or_path: spec,
   };
+}
+
+/** Reads an opened checkpoint's weights into Float32Arrays and closes it. */
+function readOpened(opened: OpenedPretrained): ModelInit {
+  const { reader, ...init } = opened;
+  try {
+    return { ...init, weights: readWeights(reader) };
+  } finally {
+    reader.close?.();
+  }
+}
+
+/** Builds config + weights from files (synchronous; the bytes are already in memory or readable). */
+export function loadFromFiles(files: PretrainedFiles): ModelInit {
+  return readOpened(openFiles(files));
+}
+
+/** A `random:` spec's model (see random.ts), built in memory. */
+export function loadRandom(spec: string): ModelInit {
+  return readOpened(openRandom(spec));
 }
 
 /** The part GPT2Model and GPT2LMHeadModel share: config, weights, backend, loading and input checks. */
@@ -135,9 +172,9 @@ export abstract class GPT2PreTrainedModel {
    * or, with the Node adapter imported (`gpt2-lens/node`), a folder path or a Hub id such as `openai-community/gpt2`.
    */
   static async from_pretrained<M extends GPT2PreTrainedModel>(this: new (init: ModelInit) => M, source: string | PretrainedFiles, options: FromPretrainedOptions = {}): Promise<M> {
-    let init: ModelInit;
-    if (typeof source !== 'string') init = loadFromFiles(source);
-    else if (isRandomSpec(source)) init = loadRandom(source);
+    let opened: OpenedPretrained;
+    if (typeof source !== 'string') opened = openFiles(source);
+    else if (isRandomSpec(source)) opened = openRandom(source);
     else {
       if (!pretrainedLoader) {
         throw new Error(
@@ -145,9 +182,19 @@ export abstract class GPT2PreTrainedModel {
             'in a browser pass the files themselves: from_pretrained({config, weights})',
         );
       }
-      init = loadFromFiles(await pretrainedLoader(source, options));
+      opened = openFiles(await pretrainedLoader(source, options));
     }
-    return new this({ ...init, ...(options.backend ? { backend: options.backend } : {}) });
+    if (options.backendLoader) {
+      if (options.backend) throw new Error('from_pretrained: give backend or backendLoader, not both');
+      const { reader, ...init } = opened;
+      try {
+        const { backend, weights } = await options.backendLoader(reader);
+        return new this({ ...init, weights, backend });
+      } finally {
+        reader.close?.();
+      }
+    }
+    return new this({ ...readOpened(opened), ...(options.backend ? { backend: options.backend } : {}) });
   }
 
   /** A one-line description, e.g. "random:gpt2 (RANDOM weights), 124M parameters, 12 layers × 12 heads × 768". */

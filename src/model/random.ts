@@ -6,7 +6,8 @@
 // PRNG: mulberry32 (32-bit state) seeded with SEED (default 0); normals by inverse transform through a 4097-point
 // quantile table (see fillNormal); tensors filled in checkpoint order (wte, wpe, then each block, then ln_f). Same spec and seed → the same weights, everywhere.
 import { GPT2_DEFAULTS, innerDim } from './config.js';
-import type { Conv1DWeights, GPT2Config, GPT2Weights, LayerNormWeights } from './types.js';
+import type { GPT2Config, GPT2Weights } from './types.js';
+import { readWeights, weightTensors, type WeightReader } from './weight-reader.js';
 
 export interface RandomSpec {
   n_embd: number;
@@ -67,9 +68,11 @@ export function randomConfig(spec: RandomSpec): GPT2Config {
   return { ...GPT2_DEFAULTS, n_embd: spec.n_embd, n_layer: spec.n_layer, n_head: spec.n_head };
 }
 
-/** mulberry32: a small, fast 32-bit PRNG; returns uniforms in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
+/** mulberry32: a small, fast 32-bit PRNG; returns uniforms in [0, 1). `skip`: start as if that many were drawn. */
+export function mulberry32(seed: number, skip = 0): () => number {
+  // The state only advances by a constant per draw, so draw n starts from seed + n·0x6d2b79f5 (mod 2^32):
+  // any tensor of a random model can be generated alone (randomReader), without the ones before it.
+  let a = (seed + Math.imul(skip, 0x6d2b79f5)) >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;
@@ -111,25 +114,34 @@ function fillNormal(out: Float32Array, std: number, rand: () => number): Float32
   return out;
 }
 
-/** Weights for `config`, seeded: HF's GPT-2 initialisation (see the file comment). */
-export function randomWeights(config: GPT2Config, seed = 0): GPT2Weights {
-  const rand = mulberry32(seed);
-  const C = config.n_embd;
-  const inner = innerDim(config);
+/**
+ * A random model's tensors, each generated on request: HF's GPT-2 initialisation (see the file comment). The
+ * normal tensors draw from one mulberry32 sequence in checkpoint order; each starts where the ones before it end.
+ */
+export function randomReader(config: GPT2Config, seed = 0): WeightReader {
   const std = 0.02;
   const projStd = std / Math.sqrt(2 * config.n_layer);
-  const ln = (): LayerNormWeights => ({ weight: new Float32Array(C).fill(1), bias: new Float32Array(C) });
-  const conv = (nx: number, nf: number, s: number): Conv1DWeights => ({ weight: fillNormal(new Float32Array(nx * nf), s, rand), bias: new Float32Array(nf), nx, nf });
-  const wte = fillNormal(new Float32Array(config.vocab_size * C), std, rand);
-  const wpe = fillNormal(new Float32Array(config.n_positions * C), std, rand);
-  const h = [];
-  for (let i = 0; i < config.n_layer; i++) {
-    h.push({
-      ln_1: ln(),
-      attn: { c_attn: conv(C, 3 * C, std), c_proj: conv(C, C, projStd) },
-      ln_2: ln(),
-      mlp: { c_fc: conv(C, inner, std), c_proj: conv(inner, C, projStd) },
-    });
+  const draws = new Map<string, { start: number; std: number }>(); // the tensors drawn from N(0, std²)
+  let next = 0;
+  for (const { name, shape } of weightTensors(config, false)) {
+    if (!/(wte|wpe|c_attn|c_proj|c_fc)\.weight$/.test(name)) continue;
+    draws.set(name, { start: next, std: /c_proj\.weight$/.test(name) ? projStd : std });
+    next += shape.reduce((a, b) => a * b, 1);
   }
-  return { wte, wpe, h, ln_f: ln() };
+  return {
+    config,
+    untiedHead: false,
+    readInto(name, out) {
+      const d = draws.get(name);
+      if (d) fillNormal(out, d.std, mulberry32(seed, d.start));
+      else if (/^(h\.\d+\.ln_[12]|ln_f)\.weight$/.test(name)) out.fill(1); // LayerNorm gains
+      else if (/\.bias$/.test(name)) out.fill(0);
+      else throw new Error(`random model: no tensor "${name}"`);
+    },
+  };
+}
+
+/** Weights for `config`, seeded: HF's GPT-2 initialisation (see the file comment). */
+export function randomWeights(config: GPT2Config, seed = 0): GPT2Weights {
+  return readWeights(randomReader(config, seed));
 }

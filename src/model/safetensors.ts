@@ -204,6 +204,8 @@ export interface TensorSource {
   names(): string[];
   /** the tensor as float32 (a view onto the file's bytes when possible) */
   read(name: string): Float32Array;
+  /** optional: the tensor as float32 written into `out` (its element count), without an array of its own */
+  readInto?(name: string, out: Float32Array): void;
   /** releases file handles, if any */
   close?(): void;
 }
@@ -286,6 +288,13 @@ export class ShardedSource implements TensorSource {
     const shard = this.shardOf(name);
     if (!shard) throw new SafetensorsError(`${this.source} has no tensor "${name}"`);
     return shard.read(name);
+  }
+
+  readInto(name: string, out: Float32Array): void {
+    const shard = this.shardOf(name);
+    if (!shard) throw new SafetensorsError(`${this.source} has no tensor "${name}"`);
+    if (shard.readInto) shard.readInto(name, out);
+    else out.set(shard.read(name));
   }
 
   close(): void {

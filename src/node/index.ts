@@ -3,4 +3,4 @@ export * from '../index.js';
 export { loadBundledTokenizer, readTokenizerFolder, bundledVocabFolder, packageRoot, AutoTokenizer } from './tokenizer.js';
 export { SafetensorsFileReader, readModelFolder, loadPretrainedFiles, savePretrained } from './model.js';
 export { resolveModelFolder, hfHubDownload, HubError, scanCache, hubCacheDir, hubEndpoint, isOffline, getToken, terminalProgressBar, type PretrainedOptions, type HubDownloadOptions, type HubErrorCode, type DownloadProgress, type CachedRepo } from './hub/index.js';
-export { nodeWorkerSpawner, defaultThreads, nodeEngineOptions, createNodeWasmBackend, useNodeWasmBackend, enableRelaxedSimd } from './threads.js';
+export { nodeWorkerSpawner, defaultThreads, nodeEngineOptions, createNodeWasmBackend, useNodeWasmBackend, nodeEngineLoader, enableRelaxedSimd } from './threads.js';

@@ -52,21 +52,42 @@ export class SafetensorsFileReader implements TensorSource {
   read(name: string): Float32Array {
     const info = this.info(name);
     if (!info) throw new SafetensorsError(`${this.source} has no tensor "${name}"`);
+    // F32: read into the Float32Array's own bytes (decodeTensor then returns a view on them, no copy).
+    const bytes = info.dtype === 'F32' ? new Uint8Array(new Float32Array((info.end - info.begin) / 4).buffer) : new Uint8Array(info.end - info.begin);
+    return this.decode(info, this.readBytes(info, bytes));
+  }
+
+  /** F32 goes from the file straight into `out`'s bytes (e.g. the engine's memory); other dtypes are converted. */
+  readInto(name: string, out: Float32Array): void {
+    const info = this.info(name);
+    if (!info) throw new SafetensorsError(`${this.source} has no tensor "${name}"`);
+    if (info.dtype === 'F32' && out.length * 4 === info.end - info.begin) {
+      this.readBytes(info, new Uint8Array(out.buffer, out.byteOffset, out.length * 4));
+    } else {
+      out.set(this.read(name));
+    }
+  }
+
+  private decode(info: TensorInfo, bytes: Uint8Array): Float32Array {
+    try {
+      return decodeTensor(info, bytes, this.source);
+    } catch (e) {
+      throw withRepairHint(e, this.source);
+    }
+  }
+
+  /** Reads the tensor's bytes into `bytes` (its exact length). */
+  private readBytes(info: TensorInfo, bytes: Uint8Array): Uint8Array {
+    const name = info.name;
     if (this.fd === null) throw new Error(`${this.source} is closed`);
     const length = info.end - info.begin;
-    // F32: read into the Float32Array's own bytes (decodeTensor then returns a view on them, no copy).
-    const bytes = info.dtype === 'F32' ? new Uint8Array(new Float32Array(length / 4).buffer) : new Uint8Array(length);
     let done = 0;
     while (done < length) {
       const got = readSync(this.fd, bytes, done, length - done, this.header.dataStart + info.begin + done);
       if (got === 0) throw withRepairHint(new SafetensorsError(`${this.source} is truncated while reading tensor "${name}"`), this.source);
       done += got;
     }
-    try {
-      return decodeTensor(info, bytes, this.source);
-    } catch (e) {
-      throw withRepairHint(e, this.source);
-    }
+    return bytes;
   }
 
   close(): void {

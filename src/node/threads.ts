@@ -5,7 +5,8 @@ import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { ForwardBackend } from '../model/backend.js';
 import type { GPT2Config, GPT2Weights } from '../model/types.js';
-import { WasmBackend } from '../engine/backend.js';
+import { engineLoader, WasmBackend } from '../engine/backend.js';
+import type { BackendLoader } from '../model/model.js';
 import type { EngineOptions } from '../engine/engine.js';
 import { WORKER_BODY, type WorkerSpawner } from '../engine/threads.js';
 import { relaxedSimdSupported } from '../engine/wasm/module.js';
@@ -63,4 +64,12 @@ export async function useNodeWasmBackend(model: { config: GPT2Config; weights: G
   const backend = await createNodeWasmBackend(model.config, model.weights, options);
   model.backend = backend;
   return backend;
+}
+
+/**
+ * from_pretrained's `backendLoader` with Node's defaults: each tensor goes from the file (or the random generator)
+ * straight into engine memory: `GPT2LMHeadModel.from_pretrained('random:gpt2', { backendLoader: nodeEngineLoader() })`.
+ */
+export function nodeEngineLoader(options: EngineOptions = {}): BackendLoader {
+  return engineLoader(nodeEngineOptions(options));
 }
