@@ -232,6 +232,47 @@ test('the explorer, used as a person would, in headless Chromium', { timeout: 18
     await shot('beam-search', true);
   });
 
+  await t.test('the beam tree (4 beams × 20 tokens) opens fitted to its box, with greedy’s path drawn and where beam search leaves it', async () => {
+    const prompt = 'The theory of relativity is';
+    const promptIds = tokenizer.encode(prompt);
+    await page.goto(`${url}?prompt=${encodeURIComponent(prompt)}&view=beam`);
+    await page.waitForSelector('#beam-run:not([disabled])');
+    await page.fill('#beam-num', '4');
+    await page.fill('#beam-max-new', '20');
+    await page.click('#beam-run');
+    await page.waitForSelector('#beam-greedy-note');
+    const box = (await page.locator('.tree-scroll').boundingBox())!;
+    const inside = async (sel: string): Promise<number> => {
+      const boxes = await page.locator(sel).evaluateAll((els) => els.map((e) => { const r = e.getBoundingClientRect(); return { x: r.x, y: r.y, w: r.width, h: r.height }; }));
+      for (const b of boxes) {
+        assert.ok(b.x >= box.x - 0.5 && b.y >= box.y - 0.5 && b.x + b.w <= box.x + box.width + 0.5 && b.y + b.h <= box.y + box.height + 0.5, `${sel} at ${JSON.stringify(b)} is outside the box ${JSON.stringify(box)}`);
+      }
+      return boxes.length;
+    };
+    assert.equal(await inside('.beam-tree .node.root circle'), 1, 'the root is in the visible box');
+    assert.ok((await inside('.beam-tree .node[data-depth="20"] circle')) >= 4, 'the last column is in the visible box');
+    const beam = await api<GenerateResponse>('/api/generate', { input_ids: promptIds, num_beams: 4, num_return_sequences: 4, max_new_tokens: 20, length_penalty: 1, early_stopping: false });
+    const greedy = await api<GenerateResponse>('/api/generate', { input_ids: promptIds, max_new_tokens: 20 });
+    const g = greedy.sequences[0]!.ids.slice(promptIds.length);
+    const b = beam.sequences[0]!.ids.slice(promptIds.length);
+    const drawn = await page.locator('.beam-tree .node[data-greedy="true"]').evaluateAll((els) => els.map((e) => [Number((e as HTMLElement).dataset.depth), Number((e as HTMLElement).dataset.tokenId)]));
+    assert.ok(drawn.length >= 1, 'greedy’s path is drawn');
+    drawn.forEach(([depth, id], i) => assert.deepEqual([depth, id], [i + 1, g[i]], `greedy node ${i}`));
+    assert.equal(await page.locator('.beam-tree .link[data-greedy="true"]').count(), drawn.length);
+    let part = 0;
+    while (part < g.length && g[part] === b[part]) part++;
+    assert.ok(part < g.length, 'on this prompt beam search leaves greedy’s path');
+    assert.equal(await page.getAttribute('#beam-greedy-note', 'data-part-step'), String(part + 1));
+    const note = (await page.textContent('#beam-greedy-note')) ?? '';
+    const greedySum = greedy.sequences[0]!.score;
+    const beamSum = beam.sequences[0]!.score * b.length;
+    assert.match(note, new RegExp(`leaves greedy's path at step ${part + 1}:`));
+    assert.ok(note.includes(`greedy's path has sum ${fixed2(greedySum)}`), note);
+    assert.ok(note.includes(`beam's chosen path ${fixed2(beamSum)}`), note);
+    assert.ok(note.includes(`better by ${fixed2(beamSum - greedySum)}`), note);
+    await shot('beam-search-20', true);
+  });
+
   await t.test('attention: a heatmap per layer and head, and lines from the hovered token', async () => {
     await page.click('#tab-attention');
     await page.waitForSelector('.heatmap rect');
