@@ -3,7 +3,7 @@
 // chips and bars, move the knobs, step, run beam search, open attention and the logit lens, compare strategies.
 // A screenshot of each view goes to docs/screenshots/ (or $GPT2_LENS_SCREENSHOTS).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -83,6 +83,13 @@ after(async () => {
 const chipTexts = (): Promise<string[]> => page.locator('.chips .chip').evaluateAll((els) => els.map((e) => e.textContent ?? ''));
 const rowIds = (): Promise<number[]> => page.locator('.rows .row').evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset.id)));
 const afterWidths = (): Promise<string[]> => page.locator('.rows .bar.after').evaluateAll((els) => els.map((e) => (e as HTMLElement).style.width));
+
+/** Clicks `selector` and returns the file the page saved (playwright's download event). */
+async function download(selector: string): Promise<{ name: string; bytes: Buffer }> {
+  const [d] = await Promise.all([page.waitForEvent('download'), page.click(selector)]);
+  return { name: d.suggestedFilename(), bytes: readFileSync((await d.path())!) };
+}
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 async function typePrompt(text: string): Promise<void> {
   await page.fill('#prompt', text);
@@ -271,6 +278,61 @@ test('the explorer, used as a person would, in headless Chromium', { timeout: 18
     assert.ok(note.includes(`beam's chosen path ${fixed2(beamSum)}`), note);
     assert.ok(note.includes(`better by ${fixed2(beamSum - greedySum)}`), note);
     await shot('beam-search-20', true);
+  });
+
+  await t.test('export: every view as the API’s JSON, the beam tree and the attention heatmap as SVG and PNG', async () => {
+    const prompt = 'The theory of relativity is';
+    const input_ids = tokenizer.encode(prompt);
+    // beam search (the run of the previous subtest): request, streamed events, the API's answer, greedy's path
+    const beamFile = await download('#export-json');
+    assert.equal(beamFile.name, 'gpt2-lens-beam.json');
+    const beamJson = JSON.parse(beamFile.bytes.toString('utf8')) as { request: Record<string, unknown>; events: unknown[]; response: GenerateResponse; greedy: { ids: number[] } };
+    assert.deepEqual(beamJson.response, await api<GenerateResponse>('/api/generate', beamJson.request));
+    assert.equal(beamJson.request.num_beams, 4);
+    assert.equal(beamJson.events.length, 20);
+    assert.deepEqual(beamJson.greedy.ids, (await api<GenerateResponse>('/api/generate', { input_ids, max_new_tokens: 20 })).sequences[0]!.ids.slice(input_ids.length));
+    const svg = await download('#export-svg');
+    assert.equal(svg.name, 'gpt2-lens-beam.svg');
+    const svgText = svg.bytes.toString('utf8');
+    assert.match(svgText, /^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+    assert.equal(svgText.match(/<svg [^>]*>/)![0].match(/xmlns=/g)!.length, 1, 'a well-formed file: one xmlns');
+    assert.equal((svgText.match(/data-greedy="true"/g) ?? []).length, await page.locator('.beam-tree [data-greedy="true"]').count());
+    const png = await download('#export-png');
+    assert.equal(png.name, 'gpt2-lens-beam.png');
+    assert.deepEqual(png.bytes.subarray(0, 8), PNG_SIGNATURE);
+    assert.ok(png.bytes.readUInt32BE(16) > 1000, 'twice the tree’s natural width');
+    // attention: the forward pass as the API answered it, and the heatmap
+    await page.click('#tab-attention');
+    await page.waitForSelector('.heatmap rect');
+    const attn = JSON.parse((await download('#export-json')).bytes.toString('utf8')) as unknown;
+    assert.deepEqual(attn, await api('/api/forward', { input_ids, attentions: true, lens: false }));
+    const heat = (await download('#export-svg')).bytes.toString('utf8');
+    assert.equal((heat.match(/<rect /g) ?? []).length, 1 + (input_ids.length * (input_ids.length + 1)) / 2, 'the background and the causal triangle');
+    assert.deepEqual((await download('#export-png')).bytes.subarray(0, 8), PNG_SIGNATURE);
+    // the logit lens and the next-token table: JSON only (they are HTML, not drawings)
+    await page.click('#tab-lens');
+    await page.waitForSelector('.lens-table tbody tr');
+    assert.equal(await page.locator('#export-svg').count(), 0);
+    assert.deepEqual(JSON.parse((await download('#export-json')).bytes.toString('utf8')), await api('/api/forward', { input_ids, attentions: false, lens: true, lens_top: 3 }));
+    await page.click('#tab-next');
+    await page.waitForFunction(() => document.querySelector('.next-table')?.getAttribute('aria-busy') === 'false');
+    assert.deepEqual(JSON.parse((await download('#export-json')).bytes.toString('utf8')), await api('/api/next', { input_ids, top: 10 }));
+    // Compare: each column's request and answer
+    await page.click('#tab-compare');
+    await page.fill('#compare-max-new', '4');
+    await page.click('#compare-run');
+    await page.waitForFunction(() => document.querySelectorAll('.compare-text').length === 3);
+    const cmp = JSON.parse((await download('#export-json')).bytes.toString('utf8')) as { title: string; request: Record<string, unknown>; response: GenerateResponse }[];
+    assert.equal(cmp.length, 3);
+    for (const c of cmp) assert.deepEqual(c.response, await api<GenerateResponse>('/api/generate', c.request), c.title);
+    // the walk: its forward pass with the captures, and step 5's /api/next answers
+    await page.click('#tab-walk');
+    await page.waitForSelector('[data-view="walk"] .walk[data-walk-ready="true"]');
+    const walk = JSON.parse((await download('#export-json')).bytes.toString('utf8')) as { forward: { input_ids: number[]; captures: Record<string, unknown> } };
+    assert.deepEqual(walk.forward.input_ids, input_ids);
+    assert.ok(Object.keys(walk.forward.captures).length >= 10);
+    assert.deepEqual(walk.forward, await api('/api/forward', { input_ids, attentions: false, lens: true, lens_top: 1, capture: Object.keys(walk.forward.captures) }));
+    await page.click('#tab-beam');
   });
 
   await t.test('attention: a heatmap per layer and head, and lines from the hovered token', async () => {

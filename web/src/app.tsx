@@ -10,7 +10,8 @@ import { Compare } from './components/Compare.tsx';
 import { DEFAULT_KNOBS, Knobs, knobFields, type KnobState } from './components/Knobs.tsx';
 import { LogitLens } from './components/LogitLens.tsx';
 import { Walk } from './components/Walk.tsx';
-import { downloadJson, readUrlState, writeUrlState } from './url-state.ts';
+import { downloadJson, downloadPng, downloadSvg, onPublish, publishedExport } from './export.ts';
+import { readUrlState, writeUrlState } from './url-state.ts';
 import { alternativesOf, NextTable, Summary, type Row } from './components/NextTable.tsx';
 import { IS_SITE } from './site/flags.ts';
 
@@ -77,6 +78,9 @@ export function App() {
   const [viewError, setViewError] = useState<{ key: string; message: string } | null>(null);
   const [tab, setTab] = useState<Tab>(FROM_URL.view ?? 'next');
   const [copied, setCopied] = useState(false);
+  // views that make their own requests (beam search, Compare, the walk) publish their data for Export
+  const [, setPublished] = useState(0);
+  useEffect(() => onPublish(() => setPublished((n) => n + 1)), []);
   // the address follows the page: copying it shares the prompt, the view and the knobs
   useEffect(() => {
     const search = writeUrlState(location.search, { prompt, view: tab, knobs });
@@ -234,12 +238,15 @@ export function App() {
     box.setSelectionRange(c.start, c.end);
   }
 
-  /** The view's data as the API answered it (next-token table, attention or lens forward pass). */
+  /** The view's data as the API answered it (next-token table, attention or lens forward pass; the others publish theirs). */
   function exportData(): unknown {
     if (tab === 'next') return fresh ? next : null;
     if (tab === 'attention' || tab === 'lens') return current(tab);
-    return null;
+    return publishedExport(tab);
   }
+  /** the view's drawing, for SVG and PNG export (the attention heatmap, the beam tree) */
+  const drawing = (): SVGSVGElement | null => (exportData() ? document.querySelector<SVGSVGElement>(`#panel-${tab} svg[data-export]`) : null);
+  const drawn = (tab === 'attention' || tab === 'beam') && exportData() !== null;
 
   function panel(id: Tab) {
     switch (id) {
@@ -363,6 +370,16 @@ export function App() {
         <button type="button" id="export-json" disabled={!exportData()} onClick={() => downloadJson(`gpt2-lens-${tab}.json`, exportData())}>
           Export data (JSON)
         </button>
+        {drawn && (
+          <>
+            <button type="button" id="export-svg" onClick={() => { const svg = drawing(); if (svg) downloadSvg(`gpt2-lens-${tab}.svg`, svg); }}>
+              Export SVG
+            </button>
+            <button type="button" id="export-png" onClick={() => { const svg = drawing(); if (svg) void downloadPng(`gpt2-lens-${tab}.png`, svg).catch((err) => setError(message(err))); }}>
+              Export PNG
+            </button>
+          </>
+        )}
       </div>
       <nav class="tabs" role="tablist" aria-label="Views">
         {TABS.map((t, i) => (

@@ -35,13 +35,3 @@ export function writeUrlState(search: string, state: { prompt: string; view: Vie
   }
   return `?${q.toString()}`;
 }
-
-/** Saves `data` (the API's own JSON) as a file. */
-export function downloadJson(name: string, data: unknown): void {
-  const url = URL.createObjectURL(new Blob([JSON.stringify(data, null, 1)], { type: 'application/json' }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
-}

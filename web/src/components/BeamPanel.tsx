@@ -1,8 +1,9 @@
 // The beam search view: its settings, the tree growing step by step as the server streams beam events (one as each
 // step is done), and the finished hypotheses ranked by score.
-import { useRef, useState } from 'preact/hooks';
+import { useMemo, useRef, useState } from 'preact/hooks';
 import { ApiCallError, generateStream, isAbort } from '../api.ts';
-import type { BeamEvent, GenerateResponse } from '../api.ts';
+import type { BeamEvent, GenerateRequest, GenerateResponse } from '../api.ts';
+import { usePublishExport } from '../export.ts';
 import { fixed2, visible } from '../format.ts';
 import { BeamTree, buildBeamTree, pathNodes, type TreeNode } from './BeamTree.tsx';
 import { continuation } from './Compare.tsx';
@@ -21,6 +22,10 @@ export function BeamPanel({ ids, promptText, disabled, maxNewTokens }: { ids: nu
   const [error, setError] = useState<{ message: string; param: string | null } | null>(null);
   const [running, setRunning] = useState(false);
   const abort = useRef<AbortController | null>(null);
+  const [request, setRequest] = useState<GenerateRequest | null>(null);
+  // the export: the request, every streamed beam event and the final answer, as the API sent them
+  const exported = useMemo(() => (result ? { request, events, response: result, greedy } : null), [result, greedy]);
+  usePublishExport('beam', exported);
 
   async function run(): Promise<void> {
     abort.current?.abort();
@@ -33,16 +38,18 @@ export function BeamPanel({ ids, promptText, disabled, maxNewTokens }: { ids: nu
     setGreedy(null);
     setError(null);
     const got: BeamEvent[] = [];
+    const request: GenerateRequest = {
+      input_ids: ids,
+      num_beams: numBeams,
+      num_return_sequences: numBeams,
+      max_new_tokens: maxNew,
+      length_penalty: lengthPenalty,
+      early_stopping: earlyStopping === 'never' ? 'never' : earlyStopping === 'true',
+    };
+    setRequest(request);
     try {
       const res = await generateStream(
-        {
-          input_ids: ids,
-          num_beams: numBeams,
-          num_return_sequences: numBeams,
-          max_new_tokens: maxNew,
-          length_penalty: lengthPenalty,
-          early_stopping: earlyStopping === 'never' ? 'never' : earlyStopping === 'true',
-        },
+        request,
         {
           beam: (e) => {
             got.push(e);

@@ -1,8 +1,9 @@
 // Compare: one prompt continued three ways. Greedy takes the most likely token every step; beam search keeps the
 // best few partial texts and returns the best whole one; sampling draws from the distribution after the knobs.
-import { useState } from 'preact/hooks';
+import { useMemo, useState } from 'preact/hooks';
 import { api, ApiCallError, isAbort } from '../api.ts';
 import type { GenerateRequest, GenerateResponse } from '../api.ts';
+import { usePublishExport } from '../export.ts';
 import { fixed2 } from '../format.ts';
 import { knobFields, type KnobState } from './Knobs.tsx';
 
@@ -50,7 +51,15 @@ export function Compare({ ids, promptText, knobs, disabled, maxNewTokens }: { id
       request: { max_new_tokens: maxNew, do_sample: true, seed, top_k: 0, ...sampling },
     },
   ];
+  const [ran, setRan] = useState<GenerateRequest[]>([]);
+  // the export: each column's request and the API's answer (or its error message)
+  const exported = useMemo(
+    () => (results.some((r) => r !== null) ? ran.map((request, i) => ({ title: columns[i]!.title, request, response: results[i] ?? null })) : null),
+    [results, ran],
+  );
+  usePublishExport('compare', exported);
   async function run(): Promise<void> {
+    setRan(columns.map((c) => ({ input_ids: ids, ...c.request })));
     setRunning(true);
     const out: (GenerateResponse | string | null)[] = [null, null, null];
     setResults([...out]);

@@ -2,7 +2,8 @@
 // block and head. Every number is the server's: one /api/forward request with `capture` (TransformerLens hook names)
 // gives the tensors; /api/next gives the logits and, knob by knob in the order the server applies them (HF's), the
 // scores after each knob. The page computes nothing of the model; it only reads rows and sums a few for display.
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { usePublishExport } from '../export.ts';
 import { api, ApiCallError, isAbort } from '../api.ts';
 import type { CaptureJson, ForwardResponse, KnobName, ModelInfo, NextResponse } from '../api.ts';
 import { fixed2, percent, visible } from '../format.ts';
@@ -62,6 +63,9 @@ export function Walk({ ids, info, knobs, stale, active, onOpen }: { ids: number[
   const [fwd, setFwd] = useState<{ key: string; res: ForwardResponse } | null>(null);
   const [stages, setStages] = useState<{ key: string; list: Stage[] } | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // the export: the forward pass with its captures and the /api/next answers of step 5, as the API sent them
+  const exported = useMemo(() => (fwd ? { forward: fwd.res, next: stages?.list ?? null } : null), [fwd, stages]);
+  usePublishExport('walk', exported);
   const T = ids.length;
   const p = pos === null || pos >= T ? T - 1 : pos;
   const fwdKey = JSON.stringify([ids, block]);
