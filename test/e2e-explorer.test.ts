@@ -556,6 +556,29 @@ test('the explorer, used as a person would, in headless Chromium', { timeout: 18
     await p.close();
   });
 
+  await t.test('the address carries num_beams, max_new_tokens, seed and do_sample into Beam search, Compare and Step, and follows them', async () => {
+    const p = await context.newPage();
+    p.on('request', (r) => requests.push(r.url()));
+    p.on('pageerror', (e) => pageErrors.push(e.message));
+    await p.goto(`${url}?prompt=${encodeURIComponent('Hello world')}&view=compare&num_beams=5&max_new_tokens=7&seed=3&do_sample=true`);
+    await p.waitForSelector('#compare-run');
+    assert.deepEqual([await p.inputValue('#compare-beams'), await p.inputValue('#compare-max-new'), await p.inputValue('#compare-seed')], ['5', '7', '3']);
+    await p.click('#tab-beam');
+    assert.deepEqual([await p.inputValue('#beam-num'), await p.inputValue('#beam-max-new')], ['5', '7']);
+    await p.click('#tab-next');
+    assert.equal(await p.inputValue('select[aria-label="How Step picks a token"]'), 'sample');
+    await p.click('#tab-beam');
+    await p.fill('#beam-num', '2');
+    await p.waitForFunction(() => new URLSearchParams(location.search).get('num_beams') === '2');
+    await p.click('#tab-compare');
+    await p.fill('#compare-seed', '11');
+    await p.waitForFunction(() => new URLSearchParams(location.search).get('seed') === '11');
+    assert.equal(await p.inputValue('#compare-beams'), '2', 'one num_beams for both views');
+    const q = new URLSearchParams(new URL(p.url()).search);
+    assert.deepEqual([q.get('num_beams'), q.get('max_new_tokens'), q.get('seed'), q.get('do_sample'), q.get('view')], ['2', '7', '11', 'true', 'compare']);
+    await p.close();
+  });
+
   await t.test('no request left the server, and the page raised no error', async () => {
     const origins = new Set(requests.map((r) => new URL(r).origin));
     for (const o of origins) assert.match(o, /^http:\/\/127\.0\.0\.1:\d+$/, `a request went to ${o}`);

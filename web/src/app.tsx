@@ -11,7 +11,7 @@ import { DEFAULT_KNOBS, Knobs, knobFields, type KnobState } from './components/K
 import { LogitLens } from './components/LogitLens.tsx';
 import { Walk } from './components/Walk.tsx';
 import { downloadJson, downloadPng, downloadSvg, onPublish, publishedExport } from './export.ts';
-import { readUrlState, writeUrlState } from './url-state.ts';
+import { readUrlState, writeUrlState, type GenState } from './url-state.ts';
 import { alternativesOf, NextTable, Summary, type Row } from './components/NextTable.tsx';
 import { IS_SITE } from './site/flags.ts';
 
@@ -82,12 +82,16 @@ export function App() {
   const [, setPublished] = useState(0);
   useEffect(() => onPublish(() => setPublished((n) => n + 1)), []);
   // the address follows the page: copying it shares the prompt, the view and the knobs
+  /** the generation settings of Beam search and Compare (one value each, shared), and Step's do_sample */
+  const [gen, setGen] = useState<GenState>(FROM_URL.gen);
+  const changeGen = (part: Partial<GenState>): void => setGen((g) => ({ ...g, ...part }));
   useEffect(() => {
-    const search = writeUrlState(location.search, { prompt, view: tab, knobs });
+    const search = writeUrlState(location.search, { prompt, view: tab, knobs, gen });
     if (search !== location.search) history.replaceState(null, '', search);
-  }, [prompt, tab, knobs]);
+  }, [prompt, tab, knobs, gen]);
   const [auto, setAuto] = useState(false);
-  const [pickMode, setPickMode] = useState<'greedy' | 'sample'>('greedy');
+  const pickMode: 'greedy' | 'sample' = gen.do_sample ? 'sample' : 'greedy';
+  const setPickMode = (m: 'greedy' | 'sample'): void => changeGen({ do_sample: m === 'sample' });
   const stepping = useRef(false);
   /** the walk, once opened, stays mounted (its request is made only while it is open) */
   const walkSeen = useRef(false);
@@ -285,7 +289,7 @@ export function App() {
           </div>
         );
       case 'beam':
-        return <BeamPanel key={key} ids={ids} promptText={text} disabled={!tokens || stale} maxNewTokens={info?.limits.max_new_tokens ?? 256} />;
+        return <BeamPanel key={key} gen={gen} onGen={changeGen} ids={ids} promptText={text} disabled={!tokens || stale} maxNewTokens={info?.limits.max_new_tokens ?? 256} />;
       case 'attention':
         return current('attention') ? <Attention data={current('attention')!} /> : <p class="hint view-status">{blocked ?? 'Computing…'}</p>;
       case 'lens':
@@ -297,7 +301,7 @@ export function App() {
           </p>
         );
       case 'compare':
-        return <Compare key={key} ids={ids} promptText={text} knobs={knobs} disabled={!tokens || stale} maxNewTokens={info?.limits.max_new_tokens ?? 256} />;
+        return <Compare key={key} gen={gen} onGen={changeGen} ids={ids} promptText={text} knobs={knobs} disabled={!tokens || stale} maxNewTokens={info?.limits.max_new_tokens ?? 256} />;
       case 'walk':
         return info && walkSeen.current ? <Walk ids={ids} info={info} knobs={knobs} stale={stale} active={tab === 'walk'} onOpen={(v) => setTab(v)} /> : null;
     }

@@ -4,14 +4,18 @@ import { useMemo, useRef, useState } from 'preact/hooks';
 import { ApiCallError, generateStream, isAbort } from '../api.ts';
 import type { BeamEvent, GenerateRequest, GenerateResponse } from '../api.ts';
 import { usePublishExport } from '../export.ts';
+import type { GenState } from '../url-state.ts';
 import { fixed2, visible } from '../format.ts';
 import { BeamTree, buildBeamTree, pathNodes, type TreeNode } from './BeamTree.tsx';
 import { continuation } from './Compare.tsx';
 
 /** `maxNewTokens`: the server's limit (the field allows what the API allows; the API's error shows under a field). */
-export function BeamPanel({ ids, promptText, disabled, maxNewTokens }: { ids: number[]; promptText: string; disabled: boolean; maxNewTokens: number }) {
-  const [numBeams, setNumBeams] = useState(3);
-  const [maxNew, setMaxNew] = useState(6);
+export function BeamPanel({ ids, promptText, disabled, maxNewTokens, gen, onGen }: { ids: number[]; promptText: string; disabled: boolean; maxNewTokens: number; gen: GenState; onGen: (g: Partial<GenState>) => void }) {
+  // num_beams and max_new_tokens are the page's (shared with Compare and kept in the address)
+  const numBeams = gen.num_beams ?? 3;
+  const maxNew = gen.max_new_tokens ?? 6;
+  const setNumBeams = (v: number): void => onGen({ num_beams: v });
+  const setMaxNew = (v: number): void => onGen({ max_new_tokens: v });
   const [lengthPenalty, setLengthPenalty] = useState(1);
   const [earlyStopping, setEarlyStopping] = useState<'false' | 'true' | 'never'>('false');
   const [events, setEvents] = useState<BeamEvent[]>([]);

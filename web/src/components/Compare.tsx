@@ -4,6 +4,7 @@ import { useMemo, useState } from 'preact/hooks';
 import { api, ApiCallError, isAbort } from '../api.ts';
 import type { GenerateRequest, GenerateResponse } from '../api.ts';
 import { usePublishExport } from '../export.ts';
+import type { GenState } from '../url-state.ts';
 import { fixed2 } from '../format.ts';
 import { knobFields, type KnobState } from './Knobs.tsx';
 
@@ -28,10 +29,14 @@ interface Column {
   request: GenerateRequest;
 }
 
-export function Compare({ ids, promptText, knobs, disabled, maxNewTokens }: { ids: number[]; promptText: string; knobs: KnobState; disabled: boolean; maxNewTokens: number }) {
-  const [maxNew, setMaxNew] = useState(20);
-  const [beams, setBeams] = useState(4);
-  const [seed, setSeed] = useState(0);
+export function Compare({ ids, promptText, knobs, disabled, maxNewTokens, gen, onGen }: { ids: number[]; promptText: string; knobs: KnobState; disabled: boolean; maxNewTokens: number; gen: GenState; onGen: (g: Partial<GenState>) => void }) {
+  // max_new_tokens, num_beams and seed are the page's (shared with Beam search and kept in the address)
+  const maxNew = gen.max_new_tokens ?? 20;
+  const beams = gen.num_beams ?? 4;
+  const seed = gen.seed ?? 0;
+  const setMaxNew = (v: number): void => onGen({ max_new_tokens: v });
+  const setBeams = (v: number): void => onGen({ num_beams: v });
+  const setSeed = (v: number): void => onGen({ seed: v });
   const [results, setResults] = useState<(GenerateResponse | string | null)[]>([null, null, null]);
   const [running, setRunning] = useState(false);
   const sampling = knobFields(knobs);
@@ -83,7 +88,7 @@ export function Compare({ ids, promptText, knobs, disabled, maxNewTokens }: { id
         </label>
         <label>
           Beams{' '}
-          <input type="number" min={2} max={8} value={beams} onInput={(e) => setBeams(Number((e.target as HTMLInputElement).value))} />
+          <input type="number" id="compare-beams" min={2} max={8} value={beams} onInput={(e) => setBeams(Number((e.target as HTMLInputElement).value))} />
         </label>
         <label>
           Seed <input type="number" id="compare-seed" min={0} step={1} value={seed} onInput={(e) => setSeed(Number((e.target as HTMLInputElement).value))} />
