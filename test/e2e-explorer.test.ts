@@ -15,7 +15,7 @@ import { AutoTokenizer } from '../src/node/tokenizer.js';
 import type { GPT2Tokenizer } from '../src/tokenizer/index.js';
 import { createServer, type ExplorerServer } from '../src/server/index.js';
 import type { GenerateResponse, NextResponse } from '../src/server/types.js';
-import { fixed2, percent, visible } from '../web/src/format.js';
+import { fixed2, hexBytes, percent, visible } from '../web/src/format.js';
 import { FIXTURE_DIR, REPO_ROOT, readGolden } from './helpers/fixtures.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -401,6 +401,58 @@ test('the explorer, used as a person would, in headless Chromium', { timeout: 18
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 
+  await t.test('at 390 px: attention percentages inside the screen, knobs in reach of the bars, lens labels kept, chip details by tap', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    const prompt = 'The theory of relativity is';
+    await page.goto(`${url}?prompt=${encodeURIComponent(prompt)}&view=next`);
+    await page.waitForFunction(() => document.querySelector('.next-table')?.getAttribute('aria-busy') === 'false');
+    const inViewport = (sel: string): Promise<{ n: number; out: string[] }> =>
+      page.locator(sel).evaluateAll((els) => {
+        const out: string[] = [];
+        for (const e of els) {
+          const r = e.getBoundingClientRect();
+          if (r.left < -0.5 || r.top < -0.5 || r.right > window.innerWidth + 0.5 || r.bottom > window.innerHeight + 0.5) out.push(`${e.textContent}: ${r.left},${r.top},${r.right},${r.bottom}`);
+        }
+        return { n: els.length, out };
+      });
+    // the knobs stay on screen while the bars are: scroll the last row into view, then both are there
+    const lastBar = page.locator('.rows .row').last().locator('.bar.after');
+    await lastBar.scrollIntoViewIfNeeded();
+    const bar = await lastBar.evaluate((e) => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight; });
+    assert.ok(bar, 'the last bar is on screen');
+    const knobsBox = await page.locator('.next-view .knobs').evaluate((e) => { const r = e.getBoundingClientRect(); return { top: r.top, bottom: r.bottom, h: window.innerHeight }; });
+    assert.ok(knobsBox.top >= 0 && knobsBox.top < knobsBox.h - 40, `the knobs are on screen with the bars: ${JSON.stringify(knobsBox)}`);
+    assert.ok(await page.locator('#knob-temperature').isVisible());
+    // details without hover: focusing and tapping a chip (no mouse over it) opens its id and bytes
+    const chip = page.locator('.chips .chip').nth(1);
+    await chip.focus();
+    await chip.dispatchEvent('click');
+    const toks = (await api<{ tokens: { id: number; bytes: number[] }[] }>('/api/tokenize', { text: prompt })).tokens;
+    assert.equal(await page.locator('.chips .chip').nth(1).locator('.popover').textContent(), `id ${toks[1]!.id} · bytes ${hexBytes(toks[1]!.bytes)}`);
+    // attention lines: after a tap on the last token, every label and percentage lies inside the screen
+    await page.click('#tab-attention');
+    await page.waitForSelector('.lines .tok.from');
+    await page.locator('.lines .tok.from').last().dispatchEvent('click');
+    await page.waitForFunction(() => document.querySelectorAll('.lines line').length > 0);
+    await page.locator('.lines').scrollIntoViewIfNeeded();
+    const pct = await inViewport('.lines .tok.to');
+    assert.equal(pct.n, 5);
+    assert.deepEqual(pct.out, [], 'no percentage clipped at the right edge');
+    assert.ok((await page.locator('.lines .tok.to').allTextContents()).some((x) => /%$/.test(x)));
+    // the logit lens scrolled sideways keeps its row labels in its box
+    await page.click('#tab-lens');
+    await page.waitForSelector('.lens-table tbody th');
+    const scrolled = await page.locator('.lens-scroll').evaluate((e) => { e.scrollLeft = e.scrollWidth; return e.scrollLeft; });
+    assert.ok(scrolled > 0, 'the lens is wider than the phone: it scrolls');
+    await page.waitForTimeout(100);
+    const labels = await page.locator('.lens-table tbody th').evaluateAll((els) => {
+      const box = els[0]!.closest('.lens-scroll')!.getBoundingClientRect();
+      return els.map((e) => { const r = e.getBoundingClientRect(); return r.left >= box.left - 0.5 && r.right <= box.right + 0.5 && r.width > 0; });
+    });
+    assert.deepEqual(labels, [true, true, true], 'every row label is inside the scrolled box');
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
   await t.test('random weights get a banner', async () => {
     const { url: randomUrl } = await randomServer.listen(0);
     const p = await context.newPage();
@@ -408,6 +460,9 @@ test('the explorer, used as a person would, in headless Chromium', { timeout: 18
     await p.goto(randomUrl);
     await p.waitForSelector('#random-banner');
     assert.match(await p.textContent('#random-banner') ?? '', /weights are random \(random:64x2x4@1\)/);
+    // the signal is the model's is_random (a random: spec), which /api/model reports as `random`
+    assert.equal((await (await fetch(new URL('/api/model', randomUrl))).json() as { random: boolean }).random, true);
+    assert.equal((await (await fetch(new URL('/api/model', url))).json() as { random: boolean }).random, false, 'a folder cannot be told apart: the fixture folder reports false');
     await p.close();
   });
 
@@ -509,6 +564,12 @@ test('the explorer, used as a person would, in headless Chromium', { timeout: 18
       // step 1: x0 = wte + wpe = HF's hidden_states[0]
       await page.waitForSelector('[data-walk-step="1"]');
       close('x0', await cells('blocks.0.hook_resid_pre'), g.hidden_states[0]![p]!.slice(0, 8));
+      // each token with its id and its bytes (hex), as /api/tokenize gives them
+      const toks: { id: number; bytes: number[] }[] = (await api<{ tokens: { id: number; bytes: number[] }[] }>('/api/tokenize', { text: g.text })).tokens;
+      assert.deepEqual(
+        await page.locator('[data-walk-step="1"] [data-walk-token]').evaluateAll((els) => els.map((e) => [Number((e as HTMLElement).dataset.tokenId), e.querySelector('.walk-bytes')?.textContent])),
+        toks.map((tok) => [tok.id, hexBytes(tok.bytes)]),
+      );
       assert.ok(await page.locator('[data-walk-step="1"] .walk-formula').isVisible());
       await page.click('#walk-next');
       // step 2: the pattern row = HF's attentions[0][0][p]; q and ln_1 = the reference path's captures

@@ -303,7 +303,7 @@ export function App() {
       case 'compare':
         return <Compare key={key} gen={gen} onGen={changeGen} ids={ids} promptText={text} knobs={knobs} disabled={!tokens || stale} maxNewTokens={info?.limits.max_new_tokens ?? 256} />;
       case 'walk':
-        return info && walkSeen.current ? <Walk ids={ids} info={info} knobs={knobs} stale={stale} active={tab === 'walk'} onOpen={(v) => setTab(v)} /> : null;
+        return info && walkSeen.current ? <Walk ids={ids} bytes={chips.map((c) => c.bytes ?? null)} info={info} knobs={knobs} stale={stale} active={tab === 'walk'} onOpen={(v) => setTab(v)} /> : null;
     }
   }
 
