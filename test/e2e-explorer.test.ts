@@ -3,7 +3,7 @@
 // chips and bars, move the knobs, step, run beam search, open attention and the logit lens, compare strategies.
 // A screenshot of each view goes to docs/screenshots/ (or $GPT2_LENS_SCREENSHOTS).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -15,12 +15,15 @@ import { AutoTokenizer } from '../src/node/tokenizer.js';
 import type { GPT2Tokenizer } from '../src/tokenizer/index.js';
 import { createServer, type ExplorerServer } from '../src/server/index.js';
 import type { GenerateResponse, NextResponse } from '../src/server/types.js';
-import { fixed2, percent, visible } from '../web/src/format.js';
+import { fixed2, hexBytes, percent, visible } from '../web/src/format.js';
 import { FIXTURE_DIR, REPO_ROOT, readGolden } from './helpers/fixtures.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = process.env.GPT2_LENS_SCREENSHOTS ?? join(REPO_ROOT, 'docs', 'screenshots');
-const WEB_DIST = join(REPO_ROOT, 'web', 'dist');
+// GPT2_LENS_WEB_DIST: serve a page built elsewhere instead of building web/ (e.g. an older commit's web/, to check
+// that these assertions fail on it); its failing waits then give up after 4 s instead of 20 s.
+const OTHER_PAGE = process.env.GPT2_LENS_WEB_DIST;
+const WEB_DIST = OTHER_PAGE ?? join(REPO_ROOT, 'web', 'dist');
 
 let server: ExplorerServer;
 let randomServer: ExplorerServer;
@@ -50,7 +53,7 @@ before(async () => {
     throw new Error(`Chromium is not installed at ${CHROMIUM}: the end-to-end test needs it. Install it with \`apt-get install -y chromium\` (.ci/run does), or set CHROMIUM_PATH.`);
   }
   // Build the page from the current sources (a few seconds), so the test never runs against a stale web/dist.
-  await build({ root: join(REPO_ROOT, 'web'), logLevel: 'warn' });
+  if (!OTHER_PAGE) await build({ root: join(REPO_ROOT, 'web'), logLevel: 'warn' });
   assert.ok(existsSync(join(WEB_DIST, 'index.html')));
   mkdirSync(SHOTS, { recursive: true });
 
@@ -68,7 +71,7 @@ before(async () => {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   page = await context.newPage();
-  page.setDefaultTimeout(20_000);
+  page.setDefaultTimeout(OTHER_PAGE ? 4_000 : 20_000);
   page.on('request', (r) => requests.push(r.url()));
   page.on('pageerror', (e) => pageErrors.push(e.message));
 });
@@ -84,13 +87,20 @@ const chipTexts = (): Promise<string[]> => page.locator('.chips .chip').evaluate
 const rowIds = (): Promise<number[]> => page.locator('.rows .row').evaluateAll((els) => els.map((e) => Number((e as HTMLElement).dataset.id)));
 const afterWidths = (): Promise<string[]> => page.locator('.rows .bar.after').evaluateAll((els) => els.map((e) => (e as HTMLElement).style.width));
 
+/** Clicks `selector` and returns the file the page saved (playwright's download event). */
+async function download(selector: string): Promise<{ name: string; bytes: Buffer }> {
+  const [d] = await Promise.all([page.waitForEvent('download'), page.click(selector)]);
+  return { name: d.suggestedFilename(), bytes: readFileSync((await d.path())!) };
+}
+const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
 async function typePrompt(text: string): Promise<void> {
   await page.fill('#prompt', text);
   const ids = tokenizer.encode(text);
   await page.waitForFunction((n) => document.querySelectorAll('.chips .chip').length === n, ids.length);
 }
 
-test('the explorer, used as a person would, in headless Chromium', { timeout: 180_000 }, async (t) => {
+test('the explorer, used as a person would, in headless Chromium', { timeout: OTHER_PAGE ? 600_000 : 180_000 }, async (t) => {
   await t.test('the page loads with the model named and the default prompt as chips', async () => {
     await page.goto(url);
     await page.waitForSelector('#model-info');
@@ -232,6 +242,102 @@ test('the explorer, used as a person would, in headless Chromium', { timeout: 18
     await shot('beam-search', true);
   });
 
+  await t.test('the beam tree (4 beams × 20 tokens) opens fitted to its box, with greedy’s path drawn and where beam search leaves it', async () => {
+    const prompt = 'The theory of relativity is';
+    const promptIds = tokenizer.encode(prompt);
+    await page.goto(`${url}?prompt=${encodeURIComponent(prompt)}&view=beam`);
+    await page.waitForSelector('#beam-run:not([disabled])');
+    await page.fill('#beam-num', '4');
+    await page.fill('#beam-max-new', '20');
+    await page.click('#beam-run');
+    await page.waitForSelector('#beam-greedy-note');
+    const box = (await page.locator('.tree-scroll').boundingBox())!;
+    const inside = async (sel: string): Promise<number> => {
+      const boxes = await page.locator(sel).evaluateAll((els) => els.map((e) => { const r = e.getBoundingClientRect(); return { x: r.x, y: r.y, w: r.width, h: r.height }; }));
+      for (const b of boxes) {
+        assert.ok(b.x >= box.x - 0.5 && b.y >= box.y - 0.5 && b.x + b.w <= box.x + box.width + 0.5 && b.y + b.h <= box.y + box.height + 0.5, `${sel} at ${JSON.stringify(b)} is outside the box ${JSON.stringify(box)}`);
+      }
+      return boxes.length;
+    };
+    assert.equal(await inside('.beam-tree .node.root circle'), 1, 'the root is in the visible box');
+    assert.ok((await inside('.beam-tree .node[data-depth="20"] circle')) >= 4, 'the last column is in the visible box');
+    const beam = await api<GenerateResponse>('/api/generate', { input_ids: promptIds, num_beams: 4, num_return_sequences: 4, max_new_tokens: 20, length_penalty: 1, early_stopping: false });
+    const greedy = await api<GenerateResponse>('/api/generate', { input_ids: promptIds, max_new_tokens: 20 });
+    const g = greedy.sequences[0]!.ids.slice(promptIds.length);
+    const b = beam.sequences[0]!.ids.slice(promptIds.length);
+    const drawn = await page.locator('.beam-tree .node[data-greedy="true"]').evaluateAll((els) => els.map((e) => [Number((e as HTMLElement).dataset.depth), Number((e as HTMLElement).dataset.tokenId)]));
+    assert.ok(drawn.length >= 1, 'greedy’s path is drawn');
+    drawn.forEach(([depth, id], i) => assert.deepEqual([depth, id], [i + 1, g[i]], `greedy node ${i}`));
+    assert.equal(await page.locator('.beam-tree .link[data-greedy="true"]').count(), drawn.length);
+    let part = 0;
+    while (part < g.length && g[part] === b[part]) part++;
+    assert.ok(part < g.length, 'on this prompt beam search leaves greedy’s path');
+    assert.equal(await page.getAttribute('#beam-greedy-note', 'data-part-step'), String(part + 1));
+    const note = (await page.textContent('#beam-greedy-note')) ?? '';
+    const greedySum = greedy.sequences[0]!.score;
+    const beamSum = beam.sequences[0]!.score * b.length;
+    assert.match(note, new RegExp(`leaves greedy's path at step ${part + 1}:`));
+    assert.ok(note.includes(`greedy's path has sum ${fixed2(greedySum)}`), note);
+    assert.ok(note.includes(`beam's chosen path ${fixed2(beamSum)}`), note);
+    assert.ok(note.includes(`better by ${fixed2(beamSum - greedySum)}`), note);
+    await shot('beam-search-20', true);
+  });
+
+  await t.test('export: every view as the API’s JSON, the beam tree and the attention heatmap as SVG and PNG', async () => {
+    const prompt = 'The theory of relativity is';
+    const input_ids = tokenizer.encode(prompt);
+    // beam search (the run of the previous subtest): request, streamed events, the API's answer, greedy's path
+    const beamFile = await download('#export-json');
+    assert.equal(beamFile.name, 'gpt2-lens-beam.json');
+    const beamJson = JSON.parse(beamFile.bytes.toString('utf8')) as { request: Record<string, unknown>; events: unknown[]; response: GenerateResponse; greedy: { ids: number[] } };
+    assert.deepEqual(beamJson.response, await api<GenerateResponse>('/api/generate', beamJson.request));
+    assert.equal(beamJson.request.num_beams, 4);
+    assert.equal(beamJson.events.length, 20);
+    assert.deepEqual(beamJson.greedy.ids, (await api<GenerateResponse>('/api/generate', { input_ids, max_new_tokens: 20 })).sequences[0]!.ids.slice(input_ids.length));
+    const svg = await download('#export-svg');
+    assert.equal(svg.name, 'gpt2-lens-beam.svg');
+    const svgText = svg.bytes.toString('utf8');
+    assert.match(svgText, /^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+    assert.equal(svgText.match(/<svg [^>]*>/)![0].match(/xmlns=/g)!.length, 1, 'a well-formed file: one xmlns');
+    assert.equal((svgText.match(/data-greedy="true"/g) ?? []).length, await page.locator('.beam-tree [data-greedy="true"]').count());
+    const png = await download('#export-png');
+    assert.equal(png.name, 'gpt2-lens-beam.png');
+    assert.deepEqual(png.bytes.subarray(0, 8), PNG_SIGNATURE);
+    assert.ok(png.bytes.readUInt32BE(16) > 1000, 'twice the tree’s natural width');
+    // attention: the forward pass as the API answered it, and the heatmap
+    await page.click('#tab-attention');
+    await page.waitForSelector('.heatmap rect');
+    const attn = JSON.parse((await download('#export-json')).bytes.toString('utf8')) as unknown;
+    assert.deepEqual(attn, await api('/api/forward', { input_ids, attentions: true, lens: false }));
+    const heat = (await download('#export-svg')).bytes.toString('utf8');
+    assert.equal((heat.match(/<rect /g) ?? []).length, 1 + (input_ids.length * (input_ids.length + 1)) / 2, 'the background and the causal triangle');
+    assert.deepEqual((await download('#export-png')).bytes.subarray(0, 8), PNG_SIGNATURE);
+    // the logit lens and the next-token table: JSON only (they are HTML, not drawings)
+    await page.click('#tab-lens');
+    await page.waitForSelector('.lens-table tbody tr');
+    assert.equal(await page.locator('#export-svg').count(), 0);
+    assert.deepEqual(JSON.parse((await download('#export-json')).bytes.toString('utf8')), await api('/api/forward', { input_ids, attentions: false, lens: true, lens_top: 3 }));
+    await page.click('#tab-next');
+    await page.waitForFunction(() => document.querySelector('.next-table')?.getAttribute('aria-busy') === 'false');
+    assert.deepEqual(JSON.parse((await download('#export-json')).bytes.toString('utf8')), await api('/api/next', { input_ids, top: 10 }));
+    // Compare: each column's request and answer
+    await page.click('#tab-compare');
+    await page.fill('#compare-max-new', '4');
+    await page.click('#compare-run');
+    await page.waitForFunction(() => document.querySelectorAll('.compare-text').length === 3);
+    const cmp = JSON.parse((await download('#export-json')).bytes.toString('utf8')) as { title: string; request: Record<string, unknown>; response: GenerateResponse }[];
+    assert.equal(cmp.length, 3);
+    for (const c of cmp) assert.deepEqual(c.response, await api<GenerateResponse>('/api/generate', c.request), c.title);
+    // the walk: its forward pass with the captures, and step 5's /api/next answers
+    await page.click('#tab-walk');
+    await page.waitForSelector('[data-view="walk"] .walk[data-walk-ready="true"]');
+    const walk = JSON.parse((await download('#export-json')).bytes.toString('utf8')) as { forward: { input_ids: number[]; captures: Record<string, unknown> } };
+    assert.deepEqual(walk.forward.input_ids, input_ids);
+    assert.ok(Object.keys(walk.forward.captures).length >= 10);
+    assert.deepEqual(walk.forward, await api('/api/forward', { input_ids, attentions: false, lens: true, lens_top: 1, capture: Object.keys(walk.forward.captures) }));
+    await page.click('#tab-beam');
+  });
+
   await t.test('attention: a heatmap per layer and head, and lines from the hovered token', async () => {
     await page.click('#tab-attention');
     await page.waitForSelector('.heatmap rect');
@@ -298,6 +404,58 @@ test('the explorer, used as a person would, in headless Chromium', { timeout: 18
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 
+  await t.test('at 390 px: attention percentages inside the screen, knobs in reach of the bars, lens labels kept, chip details by tap', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    const prompt = 'The theory of relativity is';
+    await page.goto(`${url}?prompt=${encodeURIComponent(prompt)}&view=next`);
+    await page.waitForFunction(() => document.querySelector('.next-table')?.getAttribute('aria-busy') === 'false');
+    const inViewport = (sel: string): Promise<{ n: number; out: string[] }> =>
+      page.locator(sel).evaluateAll((els) => {
+        const out: string[] = [];
+        for (const e of els) {
+          const r = e.getBoundingClientRect();
+          if (r.left < -0.5 || r.top < -0.5 || r.right > window.innerWidth + 0.5 || r.bottom > window.innerHeight + 0.5) out.push(`${e.textContent}: ${r.left},${r.top},${r.right},${r.bottom}`);
+        }
+        return { n: els.length, out };
+      });
+    // the knobs stay on screen while the bars are: scroll the last row into view, then both are there
+    const lastBar = page.locator('.rows .row').last().locator('.bar.after');
+    await lastBar.scrollIntoViewIfNeeded();
+    const bar = await lastBar.evaluate((e) => { const r = e.getBoundingClientRect(); return r.top >= 0 && r.bottom <= window.innerHeight; });
+    assert.ok(bar, 'the last bar is on screen');
+    const knobsBox = await page.locator('.next-view .knobs').evaluate((e) => { const r = e.getBoundingClientRect(); return { top: r.top, bottom: r.bottom, h: window.innerHeight }; });
+    assert.ok(knobsBox.top >= 0 && knobsBox.top < knobsBox.h - 40, `the knobs are on screen with the bars: ${JSON.stringify(knobsBox)}`);
+    assert.ok(await page.locator('#knob-temperature').isVisible());
+    // details without hover: focusing and tapping a chip (no mouse over it) opens its id and bytes
+    const chip = page.locator('.chips .chip').nth(1);
+    await chip.focus();
+    await chip.dispatchEvent('click');
+    const toks = (await api<{ tokens: { id: number; bytes: number[] }[] }>('/api/tokenize', { text: prompt })).tokens;
+    assert.equal(await page.locator('.chips .chip').nth(1).locator('.popover').textContent(), `id ${toks[1]!.id} · bytes ${hexBytes(toks[1]!.bytes)}`);
+    // attention lines: after a tap on the last token, every label and percentage lies inside the screen
+    await page.click('#tab-attention');
+    await page.waitForSelector('.lines .tok.from');
+    await page.locator('.lines .tok.from').last().dispatchEvent('click');
+    await page.waitForFunction(() => document.querySelectorAll('.lines line').length > 0);
+    await page.locator('.lines').scrollIntoViewIfNeeded();
+    const pct = await inViewport('.lines .tok.to');
+    assert.equal(pct.n, 5);
+    assert.deepEqual(pct.out, [], 'no percentage clipped at the right edge');
+    assert.ok((await page.locator('.lines .tok.to').allTextContents()).some((x) => /%$/.test(x)));
+    // the logit lens scrolled sideways keeps its row labels in its box
+    await page.click('#tab-lens');
+    await page.waitForSelector('.lens-table tbody th');
+    const scrolled = await page.locator('.lens-scroll').evaluate((e) => { e.scrollLeft = e.scrollWidth; return e.scrollLeft; });
+    assert.ok(scrolled > 0, 'the lens is wider than the phone: it scrolls');
+    await page.waitForTimeout(100);
+    const labels = await page.locator('.lens-table tbody th').evaluateAll((els) => {
+      const box = els[0]!.closest('.lens-scroll')!.getBoundingClientRect();
+      return els.map((e) => { const r = e.getBoundingClientRect(); return r.left >= box.left - 0.5 && r.right <= box.right + 0.5 && r.width > 0; });
+    });
+    assert.deepEqual(labels, [true, true, true], 'every row label is inside the scrolled box');
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
   await t.test('random weights get a banner', async () => {
     const { url: randomUrl } = await randomServer.listen(0);
     const p = await context.newPage();
@@ -305,6 +463,9 @@ test('the explorer, used as a person would, in headless Chromium', { timeout: 18
     await p.goto(randomUrl);
     await p.waitForSelector('#random-banner');
     assert.match(await p.textContent('#random-banner') ?? '', /weights are random \(random:64x2x4@1\)/);
+    // the signal is the model's is_random (a random: spec), which /api/model reports as `random`
+    assert.equal((await (await fetch(new URL('/api/model', randomUrl))).json() as { random: boolean }).random, true);
+    assert.equal((await (await fetch(new URL('/api/model', url))).json() as { random: boolean }).random, false, 'a folder cannot be told apart: the fixture folder reports false');
     await p.close();
   });
 
@@ -406,6 +567,12 @@ test('the explorer, used as a person would, in headless Chromium', { timeout: 18
       // step 1: x0 = wte + wpe = HF's hidden_states[0]
       await page.waitForSelector('[data-walk-step="1"]');
       close('x0', await cells('blocks.0.hook_resid_pre'), g.hidden_states[0]![p]!.slice(0, 8));
+      // each token with its id and its bytes (hex), as /api/tokenize gives them
+      const toks: { id: number; bytes: number[] }[] = (await api<{ tokens: { id: number; bytes: number[] }[] }>('/api/tokenize', { text: g.text })).tokens;
+      assert.deepEqual(
+        await page.locator('[data-walk-step="1"] [data-walk-token]').evaluateAll((els) => els.map((e) => [Number((e as HTMLElement).dataset.tokenId), e.querySelector('.walk-bytes')?.textContent])),
+        toks.map((tok) => [tok.id, hexBytes(tok.bytes)]),
+      );
       assert.ok(await page.locator('[data-walk-step="1"] .walk-formula').isVisible());
       await page.click('#walk-next');
       // step 2: the pattern row = HF's attentions[0][0][p]; q and ln_1 = the reference path's captures
@@ -450,6 +617,29 @@ test('the explorer, used as a person would, in headless Chromium', { timeout: 18
     await p.waitForFunction(() => new URLSearchParams(location.search).get('temperature') === '2');
     const q = new URLSearchParams(new URL(p.url()).search);
     assert.deepEqual([q.get('prompt'), q.get('view'), q.get('top_k'), q.get('model')], ['Hello world', 'next', '4', 'ignored']);
+    await p.close();
+  });
+
+  await t.test('the address carries num_beams, max_new_tokens, seed and do_sample into Beam search, Compare and Step, and follows them', async () => {
+    const p = await context.newPage();
+    p.on('request', (r) => requests.push(r.url()));
+    p.on('pageerror', (e) => pageErrors.push(e.message));
+    await p.goto(`${url}?prompt=${encodeURIComponent('Hello world')}&view=compare&num_beams=5&max_new_tokens=7&seed=3&do_sample=true`);
+    await p.waitForSelector('#compare-run');
+    assert.deepEqual([await p.inputValue('#compare-beams'), await p.inputValue('#compare-max-new'), await p.inputValue('#compare-seed')], ['5', '7', '3']);
+    await p.click('#tab-beam');
+    assert.deepEqual([await p.inputValue('#beam-num'), await p.inputValue('#beam-max-new')], ['5', '7']);
+    await p.click('#tab-next');
+    assert.equal(await p.inputValue('select[aria-label="How Step picks a token"]'), 'sample');
+    await p.click('#tab-beam');
+    await p.fill('#beam-num', '2');
+    await p.waitForFunction(() => new URLSearchParams(location.search).get('num_beams') === '2');
+    await p.click('#tab-compare');
+    await p.fill('#compare-seed', '11');
+    await p.waitForFunction(() => new URLSearchParams(location.search).get('seed') === '11');
+    assert.equal(await p.inputValue('#compare-beams'), '2', 'one num_beams for both views');
+    const q = new URLSearchParams(new URL(p.url()).search);
+    assert.deepEqual([q.get('num_beams'), q.get('max_new_tokens'), q.get('seed'), q.get('do_sample'), q.get('view')], ['2', '7', '11', 'true', 'compare']);
     await p.close();
   });
 

@@ -129,6 +129,9 @@ test('the static site in headless Chromium: download, verify, cache, resume, gol
 
   await t.test('a reload with the Hub stopped loads from the browser cache, with no request to it', async () => {
     await hub.stop();
+    // the address keeps the prompt (URL state): come back to the first golden prompt before reloading
+    await page.fill('#prompt', 'The theory of relativity is');
+    await page.waitForFunction(() => new URLSearchParams(location.search).get('prompt') === 'The theory of relativity is');
     const before = requests.length;
     await page.reload();
     await page.waitForSelector('body[data-ready="true"]');

@@ -11,7 +11,8 @@ import { Interventions } from './components/Interventions.tsx';
 import { DEFAULT_KNOBS, Knobs, knobFields, type KnobState } from './components/Knobs.tsx';
 import { LogitLens } from './components/LogitLens.tsx';
 import { Walk } from './components/Walk.tsx';
-import { downloadJson, readUrlState, writeUrlState } from './url-state.ts';
+import { downloadJson, downloadPng, downloadSvg, onPublish, publishedExport } from './export.ts';
+import { readUrlState, writeUrlState, type GenState } from './url-state.ts';
 import { alternativesOf, NextTable, Summary, type Row } from './components/NextTable.tsx';
 import { IS_SITE } from './site/flags.ts';
 
@@ -79,13 +80,20 @@ export function App() {
   const [viewError, setViewError] = useState<{ key: string; message: string } | null>(null);
   const [tab, setTab] = useState<Tab>(FROM_URL.view ?? 'next');
   const [copied, setCopied] = useState(false);
+  // views that make their own requests (beam search, Compare, the walk) publish their data for Export
+  const [, setPublished] = useState(0);
+  useEffect(() => onPublish(() => setPublished((n) => n + 1)), []);
   // the address follows the page: copying it shares the prompt, the view and the knobs
+  /** the generation settings of Beam search and Compare (one value each, shared), and Step's do_sample */
+  const [gen, setGen] = useState<GenState>(FROM_URL.gen);
+  const changeGen = (part: Partial<GenState>): void => setGen((g) => ({ ...g, ...part }));
   useEffect(() => {
-    const search = writeUrlState(location.search, { prompt, view: tab, knobs });
+    const search = writeUrlState(location.search, { prompt, view: tab, knobs, gen });
     if (search !== location.search) history.replaceState(null, '', search);
-  }, [prompt, tab, knobs]);
+  }, [prompt, tab, knobs, gen]);
   const [auto, setAuto] = useState(false);
-  const [pickMode, setPickMode] = useState<'greedy' | 'sample'>('greedy');
+  const pickMode: 'greedy' | 'sample' = gen.do_sample ? 'sample' : 'greedy';
+  const setPickMode = (m: 'greedy' | 'sample'): void => changeGen({ do_sample: m === 'sample' });
   const stepping = useRef(false);
   /** the walk, once opened, stays mounted (its request is made only while it is open) */
   const walkSeen = useRef(false);
@@ -236,12 +244,15 @@ export function App() {
     box.setSelectionRange(c.start, c.end);
   }
 
-  /** The view's data as the API answered it (next-token table, attention or lens forward pass). */
+  /** The view's data as the API answered it (next-token table, attention or lens forward pass; the others publish theirs). */
   function exportData(): unknown {
     if (tab === 'next') return fresh ? next : null;
     if (tab === 'attention' || tab === 'lens') return current(tab);
-    return null;
+    return publishedExport(tab);
   }
+  /** the view's drawing, for SVG and PNG export (the attention heatmap, the beam tree) */
+  const drawing = (): SVGSVGElement | null => (exportData() ? document.querySelector<SVGSVGElement>(`#panel-${tab} svg[data-export]`) : null);
+  const drawn = (tab === 'attention' || tab === 'beam') && exportData() !== null;
 
   function panel(id: Tab) {
     switch (id) {
@@ -280,7 +291,7 @@ export function App() {
           </div>
         );
       case 'beam':
-        return <BeamPanel key={key} ids={ids} promptText={text} disabled={!tokens || stale} maxNewTokens={info?.limits.max_new_tokens ?? 256} />;
+        return <BeamPanel key={key} gen={gen} onGen={changeGen} ids={ids} promptText={text} disabled={!tokens || stale} maxNewTokens={info?.limits.max_new_tokens ?? 256} />;
       case 'attention':
         return current('attention') ? <Attention data={current('attention')!} /> : <p class="hint view-status">{blocked ?? 'Computing…'}</p>;
       case 'lens':
@@ -292,11 +303,11 @@ export function App() {
           </p>
         );
       case 'compare':
-        return <Compare key={key} ids={ids} promptText={text} knobs={knobs} disabled={!tokens || stale} maxNewTokens={info?.limits.max_new_tokens ?? 256} />;
+        return <Compare key={key} gen={gen} onGen={changeGen} ids={ids} promptText={text} knobs={knobs} disabled={!tokens || stale} maxNewTokens={info?.limits.max_new_tokens ?? 256} />;
       case 'interventions':
         return info ? <Interventions ids={ids} info={info} stale={stale} active={tab === 'interventions'} /> : null;
       case 'walk':
-        return info && walkSeen.current ? <Walk ids={ids} info={info} knobs={knobs} stale={stale} active={tab === 'walk'} onOpen={(v) => setTab(v)} /> : null;
+        return info && walkSeen.current ? <Walk ids={ids} bytes={chips.map((c) => c.bytes ?? null)} info={info} knobs={knobs} stale={stale} active={tab === 'walk'} onOpen={(v) => setTab(v)} /> : null;
     }
   }
 
@@ -367,6 +378,16 @@ export function App() {
         <button type="button" id="export-json" disabled={!exportData()} onClick={() => downloadJson(`gpt2-lens-${tab}.json`, exportData())}>
           Export data (JSON)
         </button>
+        {drawn && (
+          <>
+            <button type="button" id="export-svg" onClick={() => { const svg = drawing(); if (svg) downloadSvg(`gpt2-lens-${tab}.svg`, svg); }}>
+              Export SVG
+            </button>
+            <button type="button" id="export-png" onClick={() => { const svg = drawing(); if (svg) void downloadPng(`gpt2-lens-${tab}.png`, svg).catch((err) => setError(message(err))); }}>
+              Export PNG
+            </button>
+          </>
+        )}
       </div>
       <nav class="tabs" role="tablist" aria-label="Views">
         {TABS.map((t, i) => (

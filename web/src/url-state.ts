@@ -1,16 +1,31 @@
 // The page's state in its address (query parameters), so that copying the URL shares what is on screen. Names are
 // HF's generation options and the static-site issue's: model, prompt, view, temperature, top_k, top_p,
-// repetition_penalty (num_beams, max_new_tokens, seed and do_sample are kept as given, for the views that use them).
+// repetition_penalty, and the generation settings of Beam search and Compare (num_beams, max_new_tokens, seed) and of
+// Step (do_sample: Step samples instead of taking the top row).
 import { DEFAULT_KNOBS, type KnobState } from './components/Knobs.tsx';
 
 export const VIEWS = ['next', 'beam', 'attention', 'lens', 'compare', 'walk', 'interventions'] as const;
 export type ViewName = (typeof VIEWS)[number];
 
+/** Generation settings shared by Beam search and Compare (null: the view's own default). */
+export interface GenState {
+  num_beams: number | null;
+  max_new_tokens: number | null;
+  seed: number | null;
+  /** Step samples with the knobs (true) or takes the top row (false) */
+  do_sample: boolean | null;
+}
+
+export const NO_GEN: GenState = { num_beams: null, max_new_tokens: null, seed: null, do_sample: null };
+
 export interface UrlState {
   prompt: string | null;
   view: ViewName | null;
   knobs: KnobState;
+  gen: GenState;
 }
+
+const GEN_NUMBERS = ['num_beams', 'max_new_tokens', 'seed'] as const;
 
 /** Reads the state from a query string; unknown views and unparsable numbers are ignored (the defaults stay). */
 export function readUrlState(search: string): UrlState {
@@ -20,12 +35,19 @@ export function readUrlState(search: string): UrlState {
     const v = q.get(k);
     if (v !== null && v.trim() !== '' && Number.isFinite(Number(v))) knobs[k] = Number(v);
   }
+  const gen: GenState = { ...NO_GEN };
+  for (const k of GEN_NUMBERS) {
+    const v = q.get(k);
+    if (v !== null && /^-?\d+$/.test(v.trim())) gen[k] = Number(v);
+  }
+  const sample = q.get('do_sample');
+  if (sample === 'true' || sample === 'false') gen.do_sample = sample === 'true';
   const view = q.get('view');
-  return { prompt: q.get('prompt'), view: (VIEWS as readonly string[]).includes(view ?? '') ? (view as ViewName) : null, knobs };
+  return { prompt: q.get('prompt'), view: (VIEWS as readonly string[]).includes(view ?? '') ? (view as ViewName) : null, knobs, gen };
 }
 
-/** The query string for `state`, keeping parameters the page does not own (model, num_beams, ...). Neutral knobs are left out. */
-export function writeUrlState(search: string, state: { prompt: string; view: ViewName; knobs: KnobState }): string {
+/** The query string for `state`, keeping parameters the page does not own (model, ...). Neutral knobs and unset settings are left out. */
+export function writeUrlState(search: string, state: { prompt: string; view: ViewName; knobs: KnobState; gen: GenState }): string {
   const q = new URLSearchParams(search);
   q.set('prompt', state.prompt);
   q.set('view', state.view);
@@ -33,15 +55,12 @@ export function writeUrlState(search: string, state: { prompt: string; view: Vie
     if (state.knobs[k] === DEFAULT_KNOBS[k] || !Number.isFinite(state.knobs[k])) q.delete(k);
     else q.set(k, String(state.knobs[k]));
   }
+  for (const k of GEN_NUMBERS) {
+    const v = state.gen[k];
+    if (v === null || !Number.isFinite(v)) q.delete(k);
+    else q.set(k, String(v));
+  }
+  if (state.gen.do_sample === null) q.delete('do_sample');
+  else q.set('do_sample', String(state.gen.do_sample));
   return `?${q.toString()}`;
-}
-
-/** Saves `data` (the API's own JSON) as a file. */
-export function downloadJson(name: string, data: unknown): void {
-  const url = URL.createObjectURL(new Blob([JSON.stringify(data, null, 1)], { type: 'application/json' }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
 }

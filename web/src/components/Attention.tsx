@@ -16,6 +16,7 @@ function Heatmap({ matrix, tokens, focus, setFocus }: { matrix: number[][]; toke
   return (
     <svg
       class="heatmap"
+      data-export="attention-heatmap"
       width={label + size + 4}
       height={label + size + 4}
       viewBox={`0 0 ${label + size + 4} ${label + size + 4}`}

@@ -1,24 +1,35 @@
 // The beam search view: its settings, the tree growing step by step as the server streams beam events (one as each
 // step is done), and the finished hypotheses ranked by score.
-import { useRef, useState } from 'preact/hooks';
+import { useMemo, useRef, useState } from 'preact/hooks';
 import { ApiCallError, generateStream, isAbort } from '../api.ts';
-import type { BeamEvent, GenerateResponse } from '../api.ts';
-import { fixed2 } from '../format.ts';
-import { BeamTree, buildBeamTree } from './BeamTree.tsx';
+import type { BeamEvent, GenerateRequest, GenerateResponse } from '../api.ts';
+import { usePublishExport } from '../export.ts';
+import type { GenState } from '../url-state.ts';
+import { fixed2, visible } from '../format.ts';
+import { BeamTree, buildBeamTree, pathNodes, type TreeNode } from './BeamTree.tsx';
 import { continuation } from './Compare.tsx';
 
 /** `maxNewTokens`: the server's limit (the field allows what the API allows; the API's error shows under a field). */
-export function BeamPanel({ ids, promptText, disabled, maxNewTokens }: { ids: number[]; promptText: string; disabled: boolean; maxNewTokens: number }) {
-  const [numBeams, setNumBeams] = useState(3);
-  const [maxNew, setMaxNew] = useState(6);
+export function BeamPanel({ ids, promptText, disabled, maxNewTokens, gen, onGen }: { ids: number[]; promptText: string; disabled: boolean; maxNewTokens: number; gen: GenState; onGen: (g: Partial<GenState>) => void }) {
+  // num_beams and max_new_tokens are the page's (shared with Compare and kept in the address)
+  const numBeams = gen.num_beams ?? 3;
+  const maxNew = gen.max_new_tokens ?? 6;
+  const setNumBeams = (v: number): void => onGen({ num_beams: v });
+  const setMaxNew = (v: number): void => onGen({ max_new_tokens: v });
   const [lengthPenalty, setLengthPenalty] = useState(1);
   const [earlyStopping, setEarlyStopping] = useState<'false' | 'true' | 'never'>('false');
   const [events, setEvents] = useState<BeamEvent[]>([]);
   const [ranPenalty, setRanPenalty] = useState(1); // the length penalty of the run the tree shows
   const [result, setResult] = useState<GenerateResponse | null>(null);
+  /** greedy's path on the same text (num_beams 1, as many new tokens): its tokens and their log-probabilities */
+  const [greedy, setGreedy] = useState<GreedyPath | null>(null);
   const [error, setError] = useState<{ message: string; param: string | null } | null>(null);
   const [running, setRunning] = useState(false);
   const abort = useRef<AbortController | null>(null);
+  const [request, setRequest] = useState<GenerateRequest | null>(null);
+  // the export: the request, every streamed beam event and the final answer, as the API sent them
+  const exported = useMemo(() => (result ? { request, events, response: result, greedy } : null), [result, greedy]);
+  usePublishExport('beam', exported);
 
   async function run(): Promise<void> {
     abort.current?.abort();
@@ -28,18 +39,21 @@ export function BeamPanel({ ids, promptText, disabled, maxNewTokens }: { ids: nu
     setEvents([]);
     setRanPenalty(lengthPenalty);
     setResult(null);
+    setGreedy(null);
     setError(null);
     const got: BeamEvent[] = [];
+    const request: GenerateRequest = {
+      input_ids: ids,
+      num_beams: numBeams,
+      num_return_sequences: numBeams,
+      max_new_tokens: maxNew,
+      length_penalty: lengthPenalty,
+      early_stopping: earlyStopping === 'never' ? 'never' : earlyStopping === 'true',
+    };
+    setRequest(request);
     try {
       const res = await generateStream(
-        {
-          input_ids: ids,
-          num_beams: numBeams,
-          num_return_sequences: numBeams,
-          max_new_tokens: maxNew,
-          length_penalty: lengthPenalty,
-          early_stopping: earlyStopping === 'never' ? 'never' : earlyStopping === 'true',
-        },
+        request,
         {
           beam: (e) => {
             got.push(e);
@@ -49,6 +63,16 @@ export function BeamPanel({ ids, promptText, disabled, maxNewTokens }: { ids: nu
         ctrl.signal,
       );
       setResult(res);
+      // greedy's path for the overlay: the same text and length with one beam (the server's greedy search)
+      const path: GreedyPath = { ids: [], tokens: [], logprobs: [] };
+      await generateStream({ input_ids: ids, max_new_tokens: maxNew }, {
+        token: (e) => {
+          path.ids.push(e.id);
+          path.tokens.push(e.token);
+          path.logprobs.push(Math.log(e.raw_prob));
+        },
+      }, ctrl.signal);
+      setGreedy(path);
     } catch (err) {
       if (!isAbort(err)) setError(err instanceof ApiCallError ? { message: err.message, param: err.param } : { message: String(err), param: null });
     } finally {
@@ -100,7 +124,12 @@ export function BeamPanel({ ids, promptText, disabled, maxNewTokens }: { ids: nu
           {error.message}
         </p>
       )}
-      {events.length > 0 && <BeamTree root={root} />}
+      {events.length > 0 && <BeamTree root={root} greedy={greedy?.ids} />}
+      {result && greedy && (
+        <p class="greedy-note" id="beam-greedy-note" data-part-step={partStep(greedy, result, ids.length) ?? undefined}>
+          <span class="greedy-key" aria-hidden="true" /> {greedyNote(root, greedy, result, ids.length, ranPenalty)}
+        </p>
+      )}
       {result && (
         <ol class="hypotheses" aria-label="Finished hypotheses, best first">
           {result.sequences.map((s, i) => (
@@ -117,4 +146,53 @@ export function BeamPanel({ ids, promptText, disabled, maxNewTokens }: { ids: nu
       )}
     </div>
   );
+}
+
+export interface GreedyPath {
+  ids: number[];
+  tokens: string[];
+  /** the log of each chosen token's raw probability */
+  logprobs: number[];
+}
+
+/** The 1-based step at which beam search's best hypothesis leaves greedy's path, or null when it never does. */
+export function partStep(greedy: GreedyPath, result: GenerateResponse, promptLength: number): number | null {
+  const best = result.sequences[0]!.ids.slice(promptLength);
+  const n = Math.min(best.length, greedy.ids.length);
+  for (let i = 0; i < n; i++) if (best[i] !== greedy.ids[i]) return i + 1;
+  return best.length === greedy.ids.length ? null : n + 1;
+}
+
+const sum = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0);
+
+/**
+ * Where and why beam search leaves greedy's path, in joint log-probabilities: greedy takes the most likely token at
+ * each step; beam search keeps a locally less likely one because the whole continuation through it scores better.
+ */
+export function greedyNote(root: TreeNode, greedy: GreedyPath, result: GenerateResponse, promptLength: number, lengthPenalty: number): string {
+  const best = result.sequences[0]!;
+  const bestNew = best.ids.slice(promptLength);
+  const n = Math.max(1, bestNew.length);
+  const beamSum = best.score * n ** lengthPenalty; // HF's score is sum ÷ length^length_penalty
+  const greedySum = sum(greedy.logprobs);
+  const k = partStep(greedy, result, promptLength);
+  const totals =
+    `Over the whole text greedy's path has sum ${fixed2(greedySum)} (${greedy.ids.length} tokens, ${fixed2(greedySum / Math.max(1, greedy.ids.length))} per token); ` +
+    `beam's chosen path ${fixed2(beamSum)} (${bestNew.length} tokens, ${fixed2(beamSum / n)} per token), ` +
+    (beamSum >= greedySum ? `better by ${fixed2(beamSum - greedySum)}.` : `worse by ${fixed2(greedySum - beamSum)} (beam search ranks by sum ÷ length^${lengthPenalty}).`);
+  if (k === null) return `Beam search's best hypothesis is greedy's path: the two never part. ${totals}`;
+  const i = k - 1;
+  const onTree = pathNodes(root, greedy.ids).length;
+  const beamNode = pathNodes(root, bestNew)[i];
+  const g = greedy.tokens[i];
+  const gRun = sum(greedy.logprobs.slice(0, k));
+  const why =
+    g === undefined
+      ? `greedy had stopped; beam search goes on.`
+      : `greedy takes ${JSON.stringify(visible(g))} (log-probability ${fixed2(greedy.logprobs[i]!)}, running sum ${fixed2(gRun)})` +
+        (beamNode && beamNode.score !== null
+          ? `; beam search keeps ${JSON.stringify(visible(beamNode.label))} (running sum ${fixed2(beamNode.score)}), locally worse by ${fixed2(gRun - beamNode.score)}, because the continuation through it scores better.`
+          : '; beam search keeps another token, because the continuation through it scores better.');
+  const drawn = onTree < greedy.ids.length ? ` Greedy's path is drawn (thick orange) for its first ${onTree} tokens; after that its tokens were never among the candidates the beams kept.` : ` Greedy's path is drawn thick and orange.`;
+  return `Beam search leaves greedy's path at step ${k}: ${why} ${totals}${drawn}`;
 }

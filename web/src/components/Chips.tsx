@@ -58,8 +58,8 @@ export function Chips({ chips, label, onPick }: { chips: Chip[]; label: string; 
             }}
             onBlur={() => setOpen(null)}
             onClick={() => {
+              onPick?.(i); // (may move the focus to the prompt box, which blurs the chip: open its details after)
               setOpen(i);
-              onPick?.(i);
             }}
             onKeyDown={(e) => {
               const el = e.currentTarget as HTMLElement;
@@ -73,6 +73,15 @@ export function Chips({ chips, label, onPick }: { chips: Chip[]; label: string; 
             }}
           >
             {partial && c.bytes ? <span class="bytes">{hexBytes(c.bytes)}</span> : visible(c.text)}
+            {open === i && !generated && (
+              <span class="popover" role="tooltip">
+                <span class="popover-title">
+                  id {c.id}
+                  {c.bytes ? ` · bytes ${hexBytes(c.bytes)}` : ''}
+                  {partial ? ' · part of a character' : ''}
+                </span>
+              </span>
+            )}
             {open === i && generated && c.alternatives && (
               <span class="popover" role="tooltip">
                 <span class="popover-title">

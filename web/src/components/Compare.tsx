@@ -1,8 +1,10 @@
 // Compare: one prompt continued three ways. Greedy takes the most likely token every step; beam search keeps the
 // best few partial texts and returns the best whole one; sampling draws from the distribution after the knobs.
-import { useState } from 'preact/hooks';
+import { useMemo, useState } from 'preact/hooks';
 import { api, ApiCallError, isAbort } from '../api.ts';
 import type { GenerateRequest, GenerateResponse } from '../api.ts';
+import { usePublishExport } from '../export.ts';
+import type { GenState } from '../url-state.ts';
 import { fixed2 } from '../format.ts';
 import { knobFields, type KnobState } from './Knobs.tsx';
 
@@ -27,10 +29,14 @@ interface Column {
   request: GenerateRequest;
 }
 
-export function Compare({ ids, promptText, knobs, disabled, maxNewTokens }: { ids: number[]; promptText: string; knobs: KnobState; disabled: boolean; maxNewTokens: number }) {
-  const [maxNew, setMaxNew] = useState(20);
-  const [beams, setBeams] = useState(4);
-  const [seed, setSeed] = useState(0);
+export function Compare({ ids, promptText, knobs, disabled, maxNewTokens, gen, onGen }: { ids: number[]; promptText: string; knobs: KnobState; disabled: boolean; maxNewTokens: number; gen: GenState; onGen: (g: Partial<GenState>) => void }) {
+  // max_new_tokens, num_beams and seed are the page's (shared with Beam search and kept in the address)
+  const maxNew = gen.max_new_tokens ?? 20;
+  const beams = gen.num_beams ?? 4;
+  const seed = gen.seed ?? 0;
+  const setMaxNew = (v: number): void => onGen({ max_new_tokens: v });
+  const setBeams = (v: number): void => onGen({ num_beams: v });
+  const setSeed = (v: number): void => onGen({ seed: v });
   const [results, setResults] = useState<(GenerateResponse | string | null)[]>([null, null, null]);
   const [running, setRunning] = useState(false);
   const sampling = knobFields(knobs);
@@ -50,7 +56,15 @@ export function Compare({ ids, promptText, knobs, disabled, maxNewTokens }: { id
       request: { max_new_tokens: maxNew, do_sample: true, seed, top_k: 0, ...sampling },
     },
   ];
+  const [ran, setRan] = useState<GenerateRequest[]>([]);
+  // the export: each column's request and the API's answer (or its error message)
+  const exported = useMemo(
+    () => (results.some((r) => r !== null) ? ran.map((request, i) => ({ title: columns[i]!.title, request, response: results[i] ?? null })) : null),
+    [results, ran],
+  );
+  usePublishExport('compare', exported);
   async function run(): Promise<void> {
+    setRan(columns.map((c) => ({ input_ids: ids, ...c.request })));
     setRunning(true);
     const out: (GenerateResponse | string | null)[] = [null, null, null];
     setResults([...out]);
@@ -74,7 +88,7 @@ export function Compare({ ids, promptText, knobs, disabled, maxNewTokens }: { id
         </label>
         <label>
           Beams{' '}
-          <input type="number" min={2} max={8} value={beams} onInput={(e) => setBeams(Number((e.target as HTMLInputElement).value))} />
+          <input type="number" id="compare-beams" min={2} max={8} value={beams} onInput={(e) => setBeams(Number((e.target as HTMLInputElement).value))} />
         </label>
         <label>
           Seed <input type="number" id="compare-seed" min={0} step={1} value={seed} onInput={(e) => setSeed(Number((e.target as HTMLInputElement).value))} />

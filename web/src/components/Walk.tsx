@@ -2,10 +2,11 @@
 // block and head. Every number is the server's: one /api/forward request with `capture` (TransformerLens hook names)
 // gives the tensors; /api/next gives the logits and, knob by knob in the order the server applies them (HF's), the
 // scores after each knob. The page computes nothing of the model; it only reads rows and sums a few for display.
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { usePublishExport } from '../export.ts';
 import { api, ApiCallError, isAbort } from '../api.ts';
 import type { CaptureJson, ForwardResponse, KnobName, ModelInfo, NextResponse } from '../api.ts';
-import { fixed2, percent, visible } from '../format.ts';
+import { fixed2, hexBytes, percent, visible } from '../format.ts';
 import { knobFields, type KnobState } from './Knobs.tsx';
 import { KNOB_LABEL } from './NextTable.tsx';
 import { GeluCurve, ProbRow, row, Vec } from './WalkParts.tsx';
@@ -52,7 +53,15 @@ function Names({ hf, tl }: { hf: string[]; tl: string[] }) {
 
 const norm = (v: number[]): number => Math.sqrt(v.reduce((a, x) => a + x * x, 0));
 
-export function Walk({ ids, info, knobs, stale, active, onOpen }: { ids: number[]; info: ModelInfo; knobs: KnobState; stale: boolean; active: boolean; onOpen: (v: View) => void }) {
+const hexOr = (b: number[] | null): string => (b ? hexBytes(b) : 'bytes ?');
+
+/** A token's bytes: the tokenizer's (prompt tokens), else its text's UTF-8 when that text is whole characters. */
+function tokenBytes(known: number[] | null | undefined, text: string): number[] | null {
+  if (known) return known;
+  return text.includes('\uFFFD') ? null : [...new TextEncoder().encode(text)];
+}
+
+export function Walk({ ids, bytes, info, knobs, stale, active, onOpen }: { ids: number[]; bytes: (number[] | null)[]; info: ModelInfo; knobs: KnobState; stale: boolean; active: boolean; onOpen: (v: View) => void }) {
   const { n_layer, n_head, n_embd } = info.config;
   const D = n_embd / n_head;
   const [step, setStep] = useState(0);
@@ -62,6 +71,9 @@ export function Walk({ ids, info, knobs, stale, active, onOpen }: { ids: number[
   const [fwd, setFwd] = useState<{ key: string; res: ForwardResponse } | null>(null);
   const [stages, setStages] = useState<{ key: string; list: Stage[] } | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // the export: the forward pass with its captures and the /api/next answers of step 5, as the API sent them
+  const exported = useMemo(() => (fwd ? { forward: fwd.res, next: stages?.list ?? null } : null), [fwd, stages]);
+  usePublishExport('walk', exported);
   const T = ids.length;
   const p = pos === null || pos >= T ? T - 1 : pos;
   const fwdKey = JSON.stringify([ids, block]);
@@ -178,14 +190,16 @@ export function Walk({ ids, info, knobs, stale, active, onOpen }: { ids: number[
             <>
               <p class="walk-formula">x₀[t] = wte[id_t] + wpe[t]</p>
               <p>
-                The text is cut into {T} tokens; position {p} is <code>{JSON.stringify(res.tokens[p])}</code>, id {ids[p]}. GPT-2 looks up row {ids[p]} of
+                The text is cut into {T} tokens (each shown with its id and its UTF-8 bytes in hex: GPT-2's tokenizer works on bytes, so a token
+                can hold part of a character); position {p} is <code>{JSON.stringify(res.tokens[p])}</code>, id {ids[p]}. GPT-2 looks up row {ids[p]} of
                 the token-embedding table and row {p} of the position-embedding table ({n_embd} numbers each) and adds them: the sum is the residual
                 stream that every block reads and adds to.
               </p>
               <div class="walk-tokens">
                 {res.tokens.map((t, i) => (
-                  <span class={`chip small${i === p ? ' on' : ''}`} key={i} data-walk-token={i}>
-                    {visible(t)} <sub>{ids[i]}</sub>
+                  <span class={`chip small${i === p ? ' on' : ''}`} key={i} data-walk-token={i} data-token-id={ids[i]}>
+                    {visible(t)} <sub>{ids[i]}</sub>{' '}
+                    <span class="walk-bytes" title="the token's UTF-8 bytes (hex)">{hexOr(tokenBytes(bytes[i], t))}</span>
                   </span>
                 ))}
               </div>
