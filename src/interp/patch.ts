@@ -6,7 +6,7 @@
 //
 // Speed: a patch at position p cannot change positions before p (attention is causal), so those come from the
 // corrupted run's KV cache, and the layers are batched: for each p one forward pass of n_layer rows over
-// positions p..T−1, row l patched at layer l. For z, one pass per layer with one row per head.
+// positions p..T−1, row l patched at layer l, all passes sharing one expanded copy of that cache. For z, one pass per layer with one row per head.
 import { InterventionError } from './errors.js';
 import type { ForwardHooks } from '../model/hooks.js';
 import type { KVCache } from '../model/kv-cache.js';
@@ -92,8 +92,13 @@ export async function patch(model: InterventionModel, args: PatchArgs): Promise<
 
   // [B, T, C] hook points: for position p, row i of a batch patches layer layers[i] at position p
   const past = corruptedRun.past_key_values!;
+  // One cache of n_layer rows for every full-width pass, visited from the last position down: the pass for p
+  // crops it to p and writes positions p..T−1, and every later pass (p' < p) crops below p again, so the
+  // positions it reads were never written by a patched pass. The engine's mirror of it follows the crops
+  // without copying (a fresh cache per pass meant a fresh upload of the whole prefix each time).
+  const shared = T > 1 ? past.clone().expand(L) : null;
   const recovered: number[][] = Array.from({ length: L }, () => new Array<number>(T).fill(0));
-  for (let p = 0; p < T; p++) {
+  for (let p = T - 1; p >= 0; p--) {
     const tokens = T - p;
     const perPass = Math.max(1, Math.floor(MAX_BATCH_TOKENS / tokens));
     for (let first = 0; first < L; first += perPass) {
@@ -108,7 +113,7 @@ export async function patch(model: InterventionModel, args: PatchArgs): Promise<
         };
       });
       let cache: KVCache | null = null;
-      if (p > 0) cache = past.clone().crop(p).expand(layers.length);
+      if (p > 0) cache = layers.length === L ? shared!.crop(p) : past.clone().crop(p).expand(layers.length);
       const out = await model.forward({
         input_ids: layers.map(() => corrupted.slice(p)),
         past_key_values: cache,
