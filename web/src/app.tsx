@@ -11,6 +11,7 @@ import { Interventions } from './components/Interventions.tsx';
 import { DEFAULT_KNOBS, Knobs, knobFields, type KnobState } from './components/Knobs.tsx';
 import { LogitLens } from './components/LogitLens.tsx';
 import { Walk } from './components/Walk.tsx';
+import { WhatIf } from './components/WhatIf.tsx';
 import { downloadJson, readUrlState, writeUrlState } from './url-state.ts';
 import { alternativesOf, NextTable, Summary, type Row } from './components/NextTable.tsx';
 import { IS_SITE } from './site/flags.ts';
@@ -78,12 +79,13 @@ export function App() {
   /** why a view's forward pass cannot be shown (over the forward limit, or the server's error), by view */
   const [viewError, setViewError] = useState<{ key: string; message: string } | null>(null);
   const [tab, setTab] = useState<Tab>(FROM_URL.view ?? 'next');
+  const [branches, setBranches] = useState<number[]>(FROM_URL.branches);
   const [copied, setCopied] = useState(false);
   // the address follows the page: copying it shares the prompt, the view and the knobs
   useEffect(() => {
-    const search = writeUrlState(location.search, { prompt, view: tab, knobs });
+    const search = writeUrlState(location.search, { prompt, view: tab, knobs, branches });
     if (search !== location.search) history.replaceState(null, '', search);
-  }, [prompt, tab, knobs]);
+  }, [prompt, tab, knobs, branches]);
   const [auto, setAuto] = useState(false);
   const [pickMode, setPickMode] = useState<'greedy' | 'sample'>('greedy');
   const stepping = useRef(false);
@@ -272,6 +274,7 @@ export function App() {
                 <>
                   <NextTable next={next} onPick={append} busy={nextBusy || !fresh} />
                   <Summary next={next} />
+                  {info && <WhatIf ids={ids} top={fresh ? next.top : null} vocab={info.config.vocab_size} branches={branches} onChange={setBranches} disabled={!fresh} />}
                 </>
               ) : (
                 <p class="hint">{ids.length ? 'Computing…' : 'Type a prompt to see what GPT-2 expects next.'}</p>

@@ -10,6 +10,8 @@ export interface UrlState {
   prompt: string | null;
   view: ViewName | null;
   knobs: KnobState;
+  /** the "What if" branches of step mode: their forced token ids (`branches=1234,567`) */
+  branches: number[];
 }
 
 /** Reads the state from a query string; unknown views and unparsable numbers are ignored (the defaults stay). */
@@ -21,14 +23,17 @@ export function readUrlState(search: string): UrlState {
     if (v !== null && v.trim() !== '' && Number.isFinite(Number(v))) knobs[k] = Number(v);
   }
   const view = q.get('view');
-  return { prompt: q.get('prompt'), view: (VIEWS as readonly string[]).includes(view ?? '') ? (view as ViewName) : null, knobs };
+  const branches = (q.get('branches') ?? '').split(',').filter((x) => /^\d+$/.test(x)).map(Number).slice(0, 16);
+  return { prompt: q.get('prompt'), view: (VIEWS as readonly string[]).includes(view ?? '') ? (view as ViewName) : null, knobs, branches };
 }
 
 /** The query string for `state`, keeping parameters the page does not own (model, num_beams, ...). Neutral knobs are left out. */
-export function writeUrlState(search: string, state: { prompt: string; view: ViewName; knobs: KnobState }): string {
+export function writeUrlState(search: string, state: { prompt: string; view: ViewName; knobs: KnobState; branches?: number[] }): string {
   const q = new URLSearchParams(search);
   q.set('prompt', state.prompt);
   q.set('view', state.view);
+  if (state.branches?.length) q.set('branches', state.branches.join(','));
+  else q.delete('branches');
   for (const k of Object.keys(DEFAULT_KNOBS) as (keyof KnobState)[]) {
     if (state.knobs[k] === DEFAULT_KNOBS[k] || !Number.isFinite(state.knobs[k])) q.delete(k);
     else q.set(k, String(state.knobs[k]));
