@@ -43,8 +43,12 @@ export async function run(flags: string[]): Promise<void> {
   for (let r = 0; r < 3; r++) ablateMs = Math.min(ablateMs, (await time(() => ablate(model, clean, [{ layer: L - 1, head: 0 }], { kind: 'zero', tokenizer: decode })))[0]);
   console.log(`one ablation update (head ${L - 1}.0 zeroed, next-token table): ${ablateMs.toFixed(1)} ms = ${(ablateMs / plainMs).toFixed(2)}× the plain pass (target < 300 ms)`);
 
+  const cpu0 = process.cpuUsage();
   const [gridMs, grid] = await time(() => patch(model, { clean, corrupted, answer: clean[T - 1]!, wrong: clean[T - 2]!, hook: 'resid_pre' }));
+  const cpu = process.cpuUsage(cpu0);
   const cells = grid.recovered.length * grid.recovered[0]!.length;
   console.log(`resid_pre patching grid, ${L} layers × ${T} positions = ${cells} cells: ${(gridMs / 1000).toFixed(2)} s = ${(gridMs / plainMs).toFixed(1)}× the plain pass (${(gridMs / cells).toFixed(1)} ms a cell; target < 10 s)`);
+  // CPU seconds of every thread together: on a busy machine the wall time above grows, this does not
+  console.log(`  CPU time of the grid, all ${threads} threads: ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s (wall time on an idle machine ≈ this ÷ ${threads})`);
   backend.dispose();
 }

@@ -650,3 +650,68 @@ test('the explorer, used as a person would, in headless Chromium', { timeout: OT
     assert.deepEqual(pageErrors, []);
   });
 });
+
+test('"What if" in step mode: forced branches score with /api/next\'s numbers, and a reload restores them', { timeout: 120_000 }, async () => {
+  const p = await context.newPage();
+  p.setDefaultTimeout(20_000);
+  const errors: string[] = [];
+  p.on('pageerror', (e) => errors.push(e.message));
+  const prompt = 'The theory of relativity is';
+  const ids = tokenizer.encode(prompt);
+  const FOLLOW = 3; // WhatIf.tsx's WHATIF_FOLLOW
+  // what a branch must show, from the API itself: the forced token's raw_prob, then FOLLOW greedy tokens' top[0].prob
+  const expected = async (forced: number): Promise<number[]> => {
+    const first = await api<NextResponse>('/api/next', { input_ids: ids, top: 1, ids: [forced] });
+    const probs = [first.reported.find((r) => r.id === forced)!.raw_prob];
+    const ctx = [...ids, forced];
+    for (let k = 0; k < FOLLOW; k++) {
+      const n = await api<NextResponse>('/api/next', { input_ids: ctx, top: 1 });
+      probs.push(n.top[0]!.prob);
+      ctx.push(n.top[0]!.id);
+    }
+    return probs;
+  };
+  const branchNumbers = (): Promise<Array<{ id: number; probs: number[]; joint: number; mean: number }>> =>
+    p.locator('[data-whatif-branches] [data-joint-logprob]').evaluateAll((els) =>
+      els.map((e) => {
+        const d = (e as HTMLElement).dataset;
+        return { id: Number(d.branchId), probs: d.tokenProbs!.split(',').map(Number), joint: Number(d.jointLogprob), mean: Number(d.meanLogprob) };
+      }),
+    );
+  try {
+    await p.goto(`${url}?prompt=${encodeURIComponent(prompt)}&view=next`);
+    await p.waitForSelector('[data-whatif-row]');
+    // pick a row (the table's third) and type a token's id: two branches, side by side
+    const table = await api<NextResponse>('/api/next', { input_ids: ids, top: 10 });
+    const picked = table.top[2]!.id;
+    await p.click(`[data-whatif-row="${picked}"]`);
+    const typed = 1000; // most likely not in the table: its probability comes from `reported`
+    await p.fill('[data-whatif-input]', String(typed));
+    await p.click('[data-whatif-add]');
+    await p.waitForFunction(() => document.querySelectorAll('[data-whatif-branches] [data-joint-logprob]').length === 2);
+    const shown = await branchNumbers();
+    assert.deepEqual(shown.map((b) => b.id), [picked, typed]);
+    for (const b of shown) {
+      const want = await expected(b.id);
+      assert.deepEqual(b.probs, want, `branch ${b.id}: the tokens' probabilities are /api/next's`);
+      const joint = want.reduce((s, x) => s + Math.log(x), 0);
+      assert.equal(b.joint, joint);
+      assert.equal(b.mean, joint / (FOLLOW + 1));
+    }
+    // typing text that is not one token is a clear error, and adds nothing
+    await p.fill('[data-whatif-input]', ' relativity is');
+    await p.click('[data-whatif-add]');
+    assert.match((await p.textContent('[data-whatif-error]')) ?? '', /^" relativity is" is 2 tokens, not one/);
+    // the URL keeps the branches; a reload restores them with the same numbers
+    await p.waitForFunction((want) => new URLSearchParams(location.search).get('branches') === want, `${picked},${typed}`);
+    await p.reload();
+    await p.waitForFunction(() => document.querySelectorAll('[data-whatif-branches] [data-joint-logprob]').length === 2);
+    assert.deepEqual(await branchNumbers(), shown);
+    // removing one updates the URL
+    await p.click('[data-branch="0"] [data-branch-remove]');
+    await p.waitForFunction((want) => new URLSearchParams(location.search).get('branches') === want, String(typed));
+    assert.deepEqual(errors, []);
+  } finally {
+    await p.close();
+  }
+});

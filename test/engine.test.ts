@@ -144,6 +144,32 @@ test('two reorders between forward passes (A -> B -> A buffers) are not mistaken
   assertClose('logits after two reorders', a.logits!.data, b.logits!.data, { atol: 1e-4 });
 });
 
+test('a cropped cache is followed by shortening its mirror; positions another backend wrote after a crop are re-uploaded', async () => {
+  const backend = await WasmBackend.create(model.config, model.weights);
+  backends.push(backend);
+  const ids = [[101, 102, 103, 104, 105], [201, 202, 203, 204, 205]];
+  const cache = KVCache.forConfig(model.config, 2, 8);
+  const refCache = KVCache.forConfig(model.config, 2, 8);
+  backend.forward(model.config, model.weights, request(ids, { cache }));
+  gpt2Forward(model.config, model.weights, request(ids, { cache: refCache }));
+  const step = (label: string, crop: number, newIds: number[][], want: [uploads: number, crops: number]): void => {
+    for (const c of [cache, refCache]) c.crop(crop);
+    const [uploads, crops] = [backend.cacheUploads, backend.cacheCrops];
+    const T = newIds[0]!.length;
+    const next = request(newIds, { position_ids: newIds.map(() => Array.from({ length: T }, (_, t) => crop + t)) });
+    const a = backend.forward(model.config, model.weights, { ...next, cache });
+    const b = gpt2Forward(model.config, model.weights, { ...next, cache: refCache });
+    assertClose(label, a.logits!.data, b.logits!.data, { atol: 1e-4 });
+    assert.deepEqual([backend.cacheUploads - uploads, backend.cacheCrops - crops], want, `${label}: [uploads, crops]`);
+  };
+  step('cropped to 3, two new positions', 3, [[11, 12], [13, 14]], [0, 1]);
+  step('cropped to 1, four new positions', 1, [[21, 22, 23, 24], [25, 26, 27, 28]], [0, 1]);
+  // the reference backend writes positions 2..4 after a crop to 2: the same length the mirror last had, other values
+  for (const c of [cache, refCache]) c.crop(2);
+  for (const c of [cache, refCache]) gpt2Forward(model.config, model.weights, { ...request([[31, 32, 33], [34, 35, 36]], { position_ids: [[2, 3, 4], [2, 3, 4]] }), cache: c });
+  step('written by the reference backend after a crop', 5, [[41], [42]], [1, 0]);
+});
+
 test('reorders are replayed in engine memory; a cache written elsewhere or reordered too often is re-uploaded', async () => {
   const backend = await WasmBackend.create(model.config, model.weights);
   backends.push(backend);

@@ -273,6 +273,20 @@ test('patching: every cell of every hook matches the plain model with that activ
   }
 });
 
+test('patching through model.transformer (no LM head) = through the LM-head pass with ln_f captured, every hook, both paths', async () => {
+  let grids = 0;
+  for (const [name, model] of paths) {
+    // the same model without `transformer`: patch() falls back to forward() with ln_final.hook_normalized captured
+    const plainForward = { config: model.config, weights: model.weights, forward: (inputs: Parameters<typeof model.forward>[0]) => model.forward(inputs) };
+    for (const hook of ['resid_pre', 'attn_out', 'mlp_out', 'z'] as PatchHook[]) {
+      const args = { clean, corrupted, answer: 11, wrong: 12, hook };
+      assert.deepEqual(await patch(plainForward, args), await patch(model, args), `${name} ${hook}`);
+      grids++;
+    }
+  }
+  assert.equal(grids, 8);
+});
+
 test('exact errors: token counts, zero denominator, bad heads, unknown tokens', async () => {
   await assert.rejects(patch(ref, { clean, corrupted: corrupted.slice(1), answer: 1, wrong: 2, hook: 'resid_pre' }), {
     message: 'the clean and corrupted prompts must have the same number of tokens: clean has 6, corrupted has 5',

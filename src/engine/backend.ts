@@ -6,6 +6,7 @@
 // values into it (a few KB per decoded token). The engine attends over a mirror of that cache in wasm memory. A
 // mirror remembers the cache's `version` and length when it last matched: when only reorders happened since
 // (beam search: one per step), it replays them inside wasm memory (cache.rowsSince: the composed row list);
+// when the cache was only cropped, it shortens itself (activation patching reuses one cache this way);
 // otherwise (another backend wrote to the cache, too many reorders, the batch size changed) it is re-uploaded.
 // Hidden states, attention probabilities, and the captures and write hooks at the hook points the engine stops at
 // itself (ENGINE_HOOKS: the residual stream, ln1/ln2, attn.hook_pattern, attn.hook_z, hook_attn_out, mlp.hook_post,
@@ -26,6 +27,8 @@ interface Mirror {
   /** same shape as `cache`: a reorder copies rows into it, then the two swap */
   spare: EngineCache | undefined;
   version: number;
+  /** the cache's `writes` then: positions written by anyone else since mean a re-upload */
+  writes: number;
   length: number;
   batch: number;
 }
@@ -37,6 +40,8 @@ export class WasmBackend implements ForwardBackend {
   cacheUploads = 0;
   /** how many times a mirror replayed the cache's reorders inside engine memory instead (the fast path) */
   cacheReorders = 0;
+  /** how many times a mirror followed a crop of the cache by shortening itself (no copy) */
+  cacheCrops = 0;
   private readonly mirrors = new WeakMap<KVCache, Mirror>();
   private readonly finalizer: FinalizationRegistry<Mirror>;
 
@@ -135,6 +140,13 @@ export class WasmBackend implements ForwardBackend {
     let m = this.mirrors.get(kv);
     const need = kv.length + T;
     const grown = (): number => Math.min(kv.max_positions, Math.max(need, kv.capacity, 2 * (m?.cache.capacity ?? 0)));
+    if (m && m.writes !== kv.writes) m.version = -1; // another backend wrote positions: upload below
+    if (m && m.version === kv.version && m.batch === kv.batch && kv.length < m.length && need <= m.cache.capacity) {
+      // only a crop since (KVCache.crop): the mirror's first kv.length positions are still the cache's
+      m.cache.length = m.length = kv.length;
+      this.cacheCrops++;
+      return m.cache;
+    }
     if (m && m.length === kv.length && m.batch === kv.batch) {
       const fits = need <= m.cache.capacity;
       if (m.version === kv.version && fits) return m.cache;
@@ -153,7 +165,7 @@ export class WasmBackend implements ForwardBackend {
         this.freeMirror(m);
       }
       const cache = this.engine.newCache(kv.batch, capacity);
-      m = { cache, spare: undefined, version: -1, length: -1, batch: kv.batch };
+      m = { cache, spare: undefined, version: -1, writes: -1, length: -1, batch: kv.batch };
       this.mirrors.set(kv, m);
       this.finalizer.register(kv, m, m);
     }
@@ -178,6 +190,7 @@ export class WasmBackend implements ForwardBackend {
     }
     m.cache.length = L;
     m.version = kv.version;
+    m.writes = kv.writes;
     m.length = L;
     return m.cache;
   }
@@ -241,6 +254,7 @@ export class WasmBackend implements ForwardBackend {
     kv.advance(T);
     const m = this.mirrors.get(kv)!;
     m.version = kv.version;
+    m.writes = kv.writes;
     m.length = kv.length;
   }
 

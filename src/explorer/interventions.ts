@@ -75,14 +75,15 @@ export function headNames(heads: readonly HeadRef[]): string[] {
  */
 function cancellable(ctx: SessionContext, signal: AbortSignal | undefined): InterventionModel {
   const { model } = ctx;
+  const turn = async (): Promise<void> => {
+    await ctx.yieldTurn();
+    signal?.throwIfAborted();
+  };
   return {
     config: model.config,
     weights: model.weights,
-    forward: async (inputs) => {
-      await ctx.yieldTurn();
-      signal?.throwIfAborted();
-      return model.forward(inputs);
-    },
+    forward: async (inputs) => (await turn(), model.forward(inputs)),
+    transformer: { forward: async (inputs) => (await turn(), model.transformer.forward(inputs)) },
   };
 }
 

@@ -6,10 +6,11 @@
 //
 // Speed: a patch at position p cannot change positions before p (attention is causal), so those come from the
 // corrupted run's KV cache, and the layers are batched: for each p one forward pass of n_layer rows over
-// positions p..T−1, row l patched at layer l. For z, one pass per layer with one row per head.
+// positions p..T−1, row l patched at layer l, all passes sharing one expanded copy of that cache. For z, one pass per layer with one row per head.
 import { InterventionError } from './errors.js';
 import type { ForwardHooks } from '../model/hooks.js';
 import type { KVCache } from '../model/kv-cache.js';
+import type { ForwardInputs, Tensor } from '../model/types.js';
 import type { InterventionModel } from './types.js';
 
 /** What can be patched, and the hook point each names. */
@@ -53,13 +54,22 @@ export async function patch(model: InterventionModel, args: PatchArgs): Promise<
     if (!Number.isInteger(id) || id < 0 || id >= V) throw new InterventionError(`${name} ${id} is not a token id in [0, ${V})`);
   }
   const T = clean.length;
-  const diff = (logits: Float32Array, row: number): number => logits[row * V + answer]! - logits[row * V + wrong]!;
   const point = (l: number): string => `blocks.${l}.${PATCH_HOOKS[hook]}`;
+  const { C, run } = lastHidden(model);
+  // The score needs two logits, not vocab_size of them: logit[i] = ln_f(x) · W[i] (W: the LM head, wte when tied),
+  // summed here in float64 for every run alike, from each row's last position.
+  const head = model.weights.lm_head ?? model.weights.wte;
+  const diff = (hidden: Float32Array, row: number): number => {
+    const h = (row + 1) * C - C;
+    let d = 0;
+    for (let c = 0; c < C; c++) d += hidden[h + c]! * (head[answer * C + c]! - head[wrong * C + c]!);
+    return d;
+  };
 
-  const cleanRun = await model.forward({ input_ids: [clean], capture: Array.from({ length: L }, (_, l) => point(l)), num_logits_to_keep: 1, use_cache: false });
-  const corruptedRun = await model.forward({ input_ids: [corrupted], num_logits_to_keep: 1, use_cache: true });
-  const clean_logit_diff = diff(cleanRun.logits.data, 0);
-  const corrupted_logit_diff = diff(corruptedRun.logits.data, 0);
+  const cleanRun = await run({ input_ids: [clean], capture: Array.from({ length: L }, (_, l) => point(l)), use_cache: false });
+  const corruptedRun = await run({ input_ids: [corrupted], use_cache: true });
+  const clean_logit_diff = diff(cleanRun.hidden, 0);
+  const corrupted_logit_diff = diff(corruptedRun.hidden, 0);
   const denominator = clean_logit_diff - corrupted_logit_diff;
   if (denominator === 0) {
     throw new InterventionError(
@@ -84,16 +94,21 @@ export async function patch(model: InterventionModel, args: PatchArgs): Promise<
           }
         },
       };
-      const out = await model.forward({ input_ids: Array.from({ length: nh }, () => corrupted), hooks, num_logits_to_keep: 1, use_cache: false });
-      recovered.push(Array.from({ length: nh }, (_, h) => recover(diff(out.logits.data, h))));
+      const out = await run({ input_ids: Array.from({ length: nh }, () => corrupted), hooks, use_cache: false });
+      recovered.push(Array.from({ length: nh }, (_, h) => recover(diff(out.hidden, h))));
     }
     return { clean_logit_diff, corrupted_logit_diff, hook, rows, cols: Array.from({ length: nh }, (_, h) => `H${h}`), recovered };
   }
 
   // [B, T, C] hook points: for position p, row i of a batch patches layer layers[i] at position p
-  const past = corruptedRun.past_key_values!;
+  const past = corruptedRun.past!;
+  // One cache of n_layer rows for every full-width pass, visited from the last position down: the pass for p
+  // crops it to p and writes positions p..T−1, and every later pass (p' < p) crops below p again, so the
+  // positions it reads were never written by a patched pass. The engine's mirror of it follows the crops
+  // without copying (a fresh cache per pass meant a fresh upload of the whole prefix each time).
+  const shared = T > 1 ? past.clone().expand(L) : null;
   const recovered: number[][] = Array.from({ length: L }, () => new Array<number>(T).fill(0));
-  for (let p = 0; p < T; p++) {
+  for (let p = T - 1; p >= 0; p--) {
     const tokens = T - p;
     const perPass = Math.max(1, Math.floor(MAX_BATCH_TOKENS / tokens));
     for (let first = 0; first < L; first += perPass) {
@@ -108,16 +123,50 @@ export async function patch(model: InterventionModel, args: PatchArgs): Promise<
         };
       });
       let cache: KVCache | null = null;
-      if (p > 0) cache = past.clone().crop(p).expand(layers.length);
-      const out = await model.forward({
-        input_ids: layers.map(() => corrupted.slice(p)),
-        past_key_values: cache,
-        use_cache: cache !== null,
-        hooks,
-        num_logits_to_keep: 1,
-      });
-      layers.forEach((l, row) => (recovered[l]![p] = recover(diff(out.logits.data, row))));
+      if (p > 0) cache = layers.length === L ? shared!.crop(p) : past.clone().crop(p).expand(layers.length);
+      const out = await run({ input_ids: layers.map(() => corrupted.slice(p)), past_key_values: cache, use_cache: cache !== null, hooks });
+      layers.forEach((l, row) => (recovered[l]![p] = recover(diff(out.hidden, row))));
     }
   }
   return { clean_logit_diff, corrupted_logit_diff, hook, rows, cols: Array.from({ length: T }, (_, t) => `P${t}`), recovered };
+}
+
+/** What patch() keeps of a forward pass: ln_f's output at each row's last position ([B, n_embd]), captures, cache. */
+interface LastHidden {
+  hidden: Float32Array;
+  cache?: Map<string, Tensor>;
+  past?: KVCache;
+}
+
+/**
+ * Forward passes that end at ln_f: through `model.transformer` when the model has one (no LM head at all),
+ * otherwise the LM-head pass with ln_f's output captured (the same numbers, one row of logits more per pass).
+ */
+function lastHidden(model: InterventionModel): { C: number; run: (inputs: ForwardInputs) => Promise<LastHidden> } {
+  const C = model.config.n_embd;
+  const FINAL = 'ln_final.hook_normalized';
+  const last = ({ data, dims }: Tensor): Float32Array => {
+    const [B, T] = dims as [number, number];
+    const out = new Float32Array(B * C);
+    for (let b = 0; b < B; b++) out.set(data.subarray((b * T + T - 1) * C, (b * T + T) * C), b * C);
+    return out;
+  };
+  const body = model.transformer;
+  if (body) {
+    return {
+      C,
+      run: async (inputs) => {
+        const r = await body.forward(inputs);
+        return { hidden: last(r.last_hidden_state), ...(r.cache ? { cache: r.cache } : {}), ...(r.past_key_values ? { past: r.past_key_values } : {}) };
+      },
+    };
+  }
+  return {
+    C,
+    run: async (inputs) => {
+      const capture = [...((inputs.capture as readonly string[] | undefined) ?? []), FINAL];
+      const r = await model.forward({ ...inputs, capture, num_logits_to_keep: 1 });
+      return { hidden: last(r.cache!.get(FINAL)!), cache: r.cache!, ...(r.past_key_values ? { past: r.past_key_values } : {}) };
+    },
+  };
 }

@@ -34,6 +34,8 @@ export class KVCache {
   values: Float32Array[];
   /** bumped whenever rows move (reorder/select/expand), so a backend mirroring the cache knows to re-read it */
   version = 0;
+  /** bumped by every advance(), so a mirror knows whether positions were written since it last matched */
+  writes = 0;
   /**
    * The row lists of the latest reorders, oldest first: entry i took the cache from version `logBase + i` to
    * the next. A mirror of the cache (the wasm engine's) replays them with `rowsSince` instead of re-reading
@@ -102,6 +104,7 @@ export class KVCache {
   /** Marks T more positions as stored (after `write` for every layer). */
   advance(T: number): void {
     this.length += T;
+    this.writes++;
   }
 
   /** Offset of position t of batch row b, head h, in keys[layer] / values[layer]. */
@@ -179,7 +182,7 @@ export class KVCache {
 
   /**
    * Keeps only the first `length` positions (HF's DynamicCache.crop): the next forward pass continues from there.
-   * The rows, buffers and version stay; a backend's mirror notices the shorter length.
+   * The rows, buffers and version stay; a backend's mirror shortens itself to match (no copy).
    */
   crop(length: number): this {
     if (!Number.isInteger(length) || length < 0 || length > this.length) throw new Error(`KVCache.crop: length must be an integer in [0, ${this.length}], got ${length}`);

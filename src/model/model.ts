@@ -366,6 +366,14 @@ export class GPT2LMHeadModel extends GPT2PreTrainedModel {
     return outputs(r, req, inputs.use_cache ?? this.config.use_cache, { logits: r.logits! });
   }
 
+  /**
+   * HF's `model.transformer`: the GPT2Model under the LM head (the same config, weights and current backend), whose
+   * forward stops at last_hidden_state and skips the LM head (activation patching scores a logit difference from it).
+   */
+  get transformer(): GPT2Model {
+    return new GPT2Model({ config: this.config, weights: this.weights, generation_config: this.generation_config, backend: this.backend, is_random: this.is_random, name_or_path: this.name_or_path });
+  }
+
   /** HF's generate(): greedy, sampling, beam search, beam sampling (src/generation, docs/generation.md). */
   generate(options: GenerateOptions): Promise<GenerateOutput> {
     return generate(this, options);

@@ -11,6 +11,7 @@ import { Interventions } from './components/Interventions.tsx';
 import { DEFAULT_KNOBS, Knobs, knobFields, type KnobState } from './components/Knobs.tsx';
 import { LogitLens } from './components/LogitLens.tsx';
 import { Walk } from './components/Walk.tsx';
+import { WhatIf } from './components/WhatIf.tsx';
 import { downloadJson, downloadPng, downloadSvg, onPublish, publishedExport } from './export.ts';
 import { readUrlState, writeUrlState, type GenState } from './url-state.ts';
 import { alternativesOf, NextTable, Summary, type Row } from './components/NextTable.tsx';
@@ -79,6 +80,7 @@ export function App() {
   /** why a view's forward pass cannot be shown (over the forward limit, or the server's error), by view */
   const [viewError, setViewError] = useState<{ key: string; message: string } | null>(null);
   const [tab, setTab] = useState<Tab>(FROM_URL.view ?? 'next');
+  const [branches, setBranches] = useState<number[]>(FROM_URL.branches);
   const [copied, setCopied] = useState(false);
   // views that make their own requests (beam search, Compare, the walk) publish their data for Export
   const [, setPublished] = useState(0);
@@ -88,9 +90,9 @@ export function App() {
   const [gen, setGen] = useState<GenState>(FROM_URL.gen);
   const changeGen = (part: Partial<GenState>): void => setGen((g) => ({ ...g, ...part }));
   useEffect(() => {
-    const search = writeUrlState(location.search, { prompt, view: tab, knobs, gen });
+    const search = writeUrlState(location.search, { prompt, view: tab, knobs, gen, branches });
     if (search !== location.search) history.replaceState(null, '', search);
-  }, [prompt, tab, knobs, gen]);
+  }, [prompt, tab, knobs, gen, branches]);
   const [auto, setAuto] = useState(false);
   const pickMode: 'greedy' | 'sample' = gen.do_sample ? 'sample' : 'greedy';
   const setPickMode = (m: 'greedy' | 'sample'): void => changeGen({ do_sample: m === 'sample' });
@@ -283,6 +285,7 @@ export function App() {
                 <>
                   <NextTable next={next} onPick={append} busy={nextBusy || !fresh} />
                   <Summary next={next} />
+                  {info && <WhatIf ids={ids} top={fresh ? next.top : null} vocab={info.config.vocab_size} branches={branches} onChange={setBranches} disabled={!fresh} />}
                 </>
               ) : (
                 <p class="hint">{ids.length ? 'Computing…' : 'Type a prompt to see what GPT-2 expects next.'}</p>

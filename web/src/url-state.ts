@@ -1,7 +1,7 @@
 // The page's state in its address (query parameters), so that copying the URL shares what is on screen. Names are
 // HF's generation options and the static-site issue's: model, prompt, view, temperature, top_k, top_p,
 // repetition_penalty, and the generation settings of Beam search and Compare (num_beams, max_new_tokens, seed) and of
-// Step (do_sample: Step samples instead of taking the top row).
+// Step (do_sample: Step samples instead of taking the top row), and step mode's "What if" branches (branches).
 import { DEFAULT_KNOBS, type KnobState } from './components/Knobs.tsx';
 
 export const VIEWS = ['next', 'beam', 'attention', 'lens', 'compare', 'walk', 'interventions'] as const;
@@ -23,6 +23,8 @@ export interface UrlState {
   view: ViewName | null;
   knobs: KnobState;
   gen: GenState;
+  /** the "What if" branches of step mode: their forced token ids (`branches=1234,567`) */
+  branches: number[];
 }
 
 const GEN_NUMBERS = ['num_beams', 'max_new_tokens', 'seed'] as const;
@@ -43,14 +45,17 @@ export function readUrlState(search: string): UrlState {
   const sample = q.get('do_sample');
   if (sample === 'true' || sample === 'false') gen.do_sample = sample === 'true';
   const view = q.get('view');
-  return { prompt: q.get('prompt'), view: (VIEWS as readonly string[]).includes(view ?? '') ? (view as ViewName) : null, knobs, gen };
+  const branches = (q.get('branches') ?? '').split(',').filter((x) => /^\d+$/.test(x)).map(Number).slice(0, 16);
+  return { prompt: q.get('prompt'), view: (VIEWS as readonly string[]).includes(view ?? '') ? (view as ViewName) : null, knobs, gen, branches };
 }
 
 /** The query string for `state`, keeping parameters the page does not own (model, ...). Neutral knobs and unset settings are left out. */
-export function writeUrlState(search: string, state: { prompt: string; view: ViewName; knobs: KnobState; gen: GenState }): string {
+export function writeUrlState(search: string, state: { prompt: string; view: ViewName; knobs: KnobState; gen: GenState; branches?: number[] }): string {
   const q = new URLSearchParams(search);
   q.set('prompt', state.prompt);
   q.set('view', state.view);
+  if (state.branches?.length) q.set('branches', state.branches.join(','));
+  else q.delete('branches');
   for (const k of Object.keys(DEFAULT_KNOBS) as (keyof KnobState)[]) {
     if (state.knobs[k] === DEFAULT_KNOBS[k] || !Number.isFinite(state.knobs[k])) q.delete(k);
     else q.set(k, String(state.knobs[k]));
