@@ -3,12 +3,16 @@
 // memory live in it), for each model given. Needs a built site/ (npm run build:site) and /usr/bin/chromium.
 //
 //   npx tsx scripts/measure-site.ts random:gpt2 org/gpt2-tiny        (org/gpt2-tiny: the fixture, from a fake Hub)
+//   npx tsx scripts/measure-site.ts org/gpt2-124m                    (random:gpt2 saved with savePretrained: GPT-2
+//                                                                     124M's shapes, 498 MB fp32, from the fake Hub)
+// The first load of a Hub model downloads it (and keeps it in the Cache API); the reload reads it from the cache.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { REPO_ROOT } from '../test/helpers/fixtures.js';
-import { FakeHub } from '../test/helpers/hub-server.js';
+import { FakeHub, gpt2TinyRepo, type FakeRepo } from '../test/helpers/hub-server.js';
+import { GPT2LMHeadModel, savePretrained } from '../src/node/index.js';
 import { serveFolder } from '../test/helpers/static-server.js';
 
 /** Peak RSS (VmHWM, bytes) of the renderer processes under the browser whose command line mentions `profile`. */
@@ -39,7 +43,20 @@ function rendererPeaks(profile: string): number[] {
 
 const models = process.argv.slice(2);
 const site = await serveFolder(join(REPO_ROOT, 'site'));
-const hub = await new FakeHub().start();
+const repos: Record<string, FakeRepo> = { 'org/gpt2-tiny': gpt2TinyRepo() };
+if (models.includes('org/gpt2-124m')) {
+  // GPT-2 124M's shapes with random weights, as a Hub repo: config, GPT-2's tokenizer files, model.safetensors (LFS)
+  const dir = mkdtempSync(join(tmpdir(), 'gpt2-lens-124m-'));
+  savePretrained(await GPT2LMHeadModel.from_pretrained('random:gpt2'), dir);
+  const files: Record<string, Uint8Array> = {};
+  for (const f of readdirSync(dir)) files[f] = readFileSync(join(dir, f));
+  for (const f of ['vocab.json', 'merges.txt']) files[f] = readFileSync(join(REPO_ROOT, 'assets', 'gpt2', f));
+  rmSync(dir, { recursive: true, force: true });
+  repos['org/gpt2-124m'] = { files, lfs: ['model.safetensors'] };
+  console.log(`org/gpt2-124m: model.safetensors ${(files['model.safetensors']!.byteLength / 2 ** 20).toFixed(1)} MiB`);
+}
+const weightBytes = (model: string): number => repos[model]?.files['model.safetensors']?.byteLength ?? 0;
+const hub = await new FakeHub({ repos }).start();
 for (const model of models.length ? models : ['random:gpt2', 'org/gpt2-tiny']) {
   for (const dtype of ['fp32']) {
     const profile = mkdtempSync(join(tmpdir(), 'gpt2-lens-measure-'));
@@ -56,12 +73,19 @@ for (const model of models.length ? models : ['random:gpt2', 'org/gpt2-tiny']) {
     await page.waitForSelector('body[data-ready="true"]', { timeout: 300_000 });
     const first = Date.now() - t0;
     const loaded = await page.textContent('#model-loaded');
+    const firstPeaks = rendererPeaks(profile);
     const t1 = Date.now();
     await page.reload();
     await page.waitForSelector('body[data-ready="true"]', { timeout: 300_000 });
     const again = Date.now() - t1;
     const peaks = rendererPeaks(profile);
-    console.log(`${model} (${dtype}): first load ${first} ms, reload ${again} ms; renderer peak RSS ${peaks.map((b) => `${(b / 2 ** 20).toFixed(0)} MiB`).join(', ')}`);
+    const mib = (b: number): string => `${(b / 2 ** 20).toFixed(0)} MiB`;
+    const w = weightBytes(model);
+    const ratio = (b: number): string => (w ? ` (${(b / w).toFixed(2)} × the weights)` : '');
+    // VmHWM is the process's peak since it started: after the first load, then after the reload (same renderer
+    // when the reload stays in it; a new renderer's peak is its own)
+    console.log(`${model} (${dtype}): first load ${first} ms, reload ${again} ms`);
+    console.log(`  renderer peak RSS after the first load: ${firstPeaks.map((b) => mib(b) + ratio(b)).join(', ')}; after the reload: ${peaks.map((b) => mib(b) + ratio(b)).join(', ')}`);
     console.log(`  ${loaded}`);
     await context.close();
     rmSync(profile, { recursive: true, force: true });

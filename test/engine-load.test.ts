@@ -129,3 +129,47 @@ test('the static site\'s worker loads the downloaded bytes into the engine and l
   assert.equal(m.name_or_path, 'site');
   (m.backend as WasmBackend).dispose();
 });
+
+test('model.safetensors as a Blob (a picked File, a cache entry) is read slice by slice into the engine or into arrays', async () => {
+  const { BlobSafetensors, BLOB_CHUNK_BYTES, openFiles } = await import('../src/index.js');
+  const ref = await GPT2LMHeadModel.from_pretrained(SPEC);
+  const bytes = writeSafetensors(weightsToTensors(ref.config, ref.weights));
+  assert.ok(ref.weights.wte.byteLength > 3 * BLOB_CHUNK_BYTES, 'wte spans several slices');
+  const blob = new Blob([bytes as Uint8Array<ArrayBuffer>]);
+  // the engine (fp32: straight into its memory; fp16: through float32 arrays) and the reference path
+  const fast = await GPT2LMHeadModel.from_pretrained({ config: ref.config, weights: blob, name_or_path: 'picked' }, { backendLoader: engineLoader() });
+  assert.equal(assertSameWeights(fast.weights, ref.weights, false, ref.config), 28);
+  (fast.backend as WasmBackend).dispose();
+  const half = await GPT2LMHeadModel.from_pretrained({ config: ref.config, weights: blob }, { backendLoader: engineLoader({ dtype: 'fp16' }) });
+  assert.equal(assertSameWeights(half.weights, ref.weights, false, ref.config), 28);
+  (half.backend as WasmBackend).dispose();
+  const plain = await GPT2LMHeadModel.from_pretrained({ config: ref.config, weights: blob });
+  assert.equal(assertSameWeights(plain.weights, ref.weights, false, ref.config), 28);
+  // an F16 checkpoint in a Blob decodes slice by slice like the whole file does
+  const f16 = writeSafetensors(weightsToTensors(ref.config, ref.weights).map((t) => ({ ...t, dtype: 'F16' as const })));
+  const fromBlob = await GPT2LMHeadModel.from_pretrained({ config: ref.config, weights: new Blob([f16 as Uint8Array<ArrayBuffer>]) });
+  const fromBytes = await GPT2LMHeadModel.from_pretrained({ config: ref.config, weights: f16 });
+  assert.equal(assertSameWeights(fromBlob.weights, fromBytes.weights, false, ref.config), 28);
+  // errors: a cut file says so before anything is read; openFiles (synchronous) cannot take a Blob
+  await assert.rejects(BlobSafetensors.open(new Blob([bytes.subarray(0, bytes.length - 10) as Uint8Array<ArrayBuffer>]), 'cut.safetensors'), {
+    message: /^cut\.safetensors is truncated: the header describes \d+ bytes of tensor data, but only \d+ follow the header/,
+  });
+  assert.throws(() => openFiles({ config: ref.config, weights: blob, name_or_path: 'picked' }), {
+    message: 'picked: the weights are a Blob, which is read asynchronously: load it with from_pretrained',
+  });
+});
+
+test('the static site\'s worker loads model.safetensors from a Blob into the engine', async () => {
+  const { sessionFromInit } = await import('../src/explorer/worker.js');
+  const { FIXTURE_DIR } = await import('./helpers/fixtures.js');
+  const { readFileSync } = await import('node:fs');
+  const read = (f: string): string => readFileSync(join(FIXTURE_DIR, f), 'utf8');
+  const ref = await GPT2LMHeadModel.from_pretrained(SPEC);
+  const model = { config: ref.config, weights: new Blob([writeSafetensors(weightsToTensors(ref.config, ref.weights)) as Uint8Array<ArrayBuffer>]), name_or_path: 'site' };
+  const tokenizer = { vocab: JSON.parse(read('vocab.json')) as Record<string, number>, merges: read('merges.txt') };
+  const session = await sessionFromInit({ type: 'init', model, tokenizer, engine: { dtype: 'fp32', threads: 1 } });
+  const m = (session as unknown as { ctx: { model: GPT2LMHeadModel } }).ctx.model;
+  assert.ok(m.backend instanceof WasmBackend);
+  assert.equal(assertSameWeights(m.weights, ref.weights, false, ref.config), 28);
+  (m.backend as WasmBackend).dispose();
+});

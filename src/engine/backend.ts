@@ -18,7 +18,7 @@ import { hookNames, runHook } from '../model/hooks.js';
 import type { KVCache } from '../model/kv-cache.js';
 import type { GPT2Config, GPT2Weights, Tensor } from '../model/types.js';
 import type { BackendLoader } from '../model/model.js';
-import { readWeights, type WeightReader } from '../model/weight-reader.js';
+import { readWeightsAsync, type WeightReader } from '../model/weight-reader.js';
 import { type EngineCache, type EngineOptions, type EngineTap, engineRunsHook, WasmEngine } from './engine.js';
 
 /** What the mirror of a KVCache last matched: its version, length and batch (and a spare for reorders). */
@@ -67,7 +67,7 @@ export class WasmBackend implements ForwardBackend {
    */
   static async load(reader: WeightReader, options: EngineOptions = {}): Promise<{ backend: WasmBackend; weights: GPT2Weights }> {
     if ((options.dtype ?? 'fp32') !== 'fp32') {
-      const weights = readWeights(reader);
+      const weights = await readWeightsAsync(reader);
       return { backend: await WasmBackend.create(reader.config, weights, options), weights };
     }
     const engine = await WasmEngine.create(reader.config, reader, options);

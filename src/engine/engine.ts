@@ -261,55 +261,57 @@ export class WasmEngine {
 
     let weightBytes = 0;
     const f32At = (ptr: number, n: number): Float32Array => new Float32Array(memory.buffer, ptr, n);
-    const readF32 = (name: string, n: number, padTo = n): number => {
+    // each read is awaited before the next allocation (a Blob's reads are asynchronous), so a view made for one
+    // read is never of a buffer replaced by growing the memory
+    const readF32 = async (name: string, n: number, padTo = n): Promise<number> => {
       const ptr = arena.alloc(padTo * 4);
-      reader.readInto(name, f32At(ptr, padTo).fill(0).subarray(0, n));
+      await reader.readInto(name, f32At(ptr, padTo).fill(0).subarray(0, n));
       weightBytes += n * 4;
       return ptr;
     };
     // One temporary for every Conv1D weight on its way to its panels (the largest is [C, F] or [F, C]).
     let tmp: Float32Array | null = null;
-    const linear = (name: string, K: number, N: number): Linear => {
+    const linear = async (name: string, K: number, N: number): Promise<Linear> => {
       const padded = Math.ceil(N / 8) * 8;
       const w = arena.alloc(panelBytes(K, N, dtype));
       const scale = arena.alloc(padded * 4);
       f32At(scale, padded).fill(1);
       tmp ??= new Float32Array(Math.max(3 * C * C, C * F));
       const W = tmp.subarray(0, K * N);
-      reader.readInto(`${name}.weight`, W);
+      await reader.readInto(`${name}.weight`, W);
       packPanels(W, K, N, dtype, memory.buffer, w, scale);
       weightBytes += panelBytes(K, N, dtype) + (dtype === 'int8' ? N * 4 : 0);
-      return { w, scale, bias: readF32(`${name}.bias`, N, padded), K, N };
+      return { w, scale, bias: await readF32(`${name}.bias`, N, padded), K, N };
     };
-    const rows = (name: string): { ptr: number; scale: number } => {
+    const rows = async (name: string): Promise<{ ptr: number; scale: number }> => {
       const ptr = arena.alloc(V * C * DTYPE_BYTES[dtype]);
       const scale = arena.alloc(V * 4);
-      if (dtype === 'fp32') reader.readInto(name, f32At(ptr, V * C));
+      if (dtype === 'fp32') await reader.readInto(name, f32At(ptr, V * C));
       else {
         const E = new Float32Array(V * C); // quantised from a temporary: fp16 / int8 are not under the fp32 memory bound
-        reader.readInto(name, E);
+        await reader.readInto(name, E);
         packRows(E, V, C, dtype, memory.buffer, ptr, scale);
       }
       weightBytes += V * C * DTYPE_BYTES[dtype] + (dtype === 'int8' ? V * 4 : 0);
       return { ptr, scale };
     };
-    const ln = (name: string): { g: number; b: number } => ({ g: readF32(`${name}.weight`, C), b: readF32(`${name}.bias`, C) });
+    const ln = async (name: string): Promise<{ g: number; b: number }> => ({ g: await readF32(`${name}.weight`, C), b: await readF32(`${name}.bias`, C) });
 
-    const wte = rows('wte.weight');
-    const head = reader.untiedHead ? rows('lm_head.weight') : wte;
-    const wpe = readF32('wpe.weight', P * C);
+    const wte = await rows('wte.weight');
+    const head = reader.untiedHead ? await rows('lm_head.weight') : wte;
+    const wpe = await readF32('wpe.weight', P * C);
     const blocks: Block[] = [];
     for (let l = 0; l < config.n_layer; l++) {
-      blocks.push({
-        ln_1: ln(`h.${l}.ln_1`),
-        c_attn: linear(`h.${l}.attn.c_attn`, C, 3 * C),
-        attn_c_proj: linear(`h.${l}.attn.c_proj`, C, C),
-        ln_2: ln(`h.${l}.ln_2`),
-        c_fc: linear(`h.${l}.mlp.c_fc`, C, F),
-        mlp_c_proj: linear(`h.${l}.mlp.c_proj`, F, C),
-      });
+      // one at a time, in this order: the arena lays the tensors out as they are allocated
+      const ln_1 = await ln(`h.${l}.ln_1`);
+      const c_attn = await linear(`h.${l}.attn.c_attn`, C, 3 * C);
+      const attn_c_proj = await linear(`h.${l}.attn.c_proj`, C, C);
+      const ln_2 = await ln(`h.${l}.ln_2`);
+      const c_fc = await linear(`h.${l}.mlp.c_fc`, C, F);
+      const mlp_c_proj = await linear(`h.${l}.mlp.c_proj`, F, C);
+      blocks.push({ ln_1, c_attn, attn_c_proj, ln_2, c_fc, mlp_c_proj });
     }
-    const ln_f = ln('ln_f');
+    const ln_f = await ln('ln_f');
     tmp = null;
 
     const module = await kernelModule(shared, simd);

@@ -26,6 +26,8 @@ export {
 export { parseRandomSpec, randomConfig, randomWeights, randomReader, isRandomSpec, randomParameterCount, RANDOM_MAX_PARAMETERS, type RandomSpec } from './random.js';
 export {
   SafetensorsFile,
+  BlobSafetensors,
+  BLOB_CHUNK_BYTES,
   SafetensorsError,
   ShardedSource,
   writeSafetensors,
@@ -34,6 +36,7 @@ export {
   decodeTensor,
   parseShardIndex,
   type TensorSource,
+  type AsyncTensorSource,
   type TensorInfo,
   type TensorToWrite,
   type SafetensorsHeader,
@@ -45,4 +48,4 @@ export { NonFiniteLogitsError, assertFiniteLogits, findNonFiniteLogit } from './
 export { logitLens, type LogitLensOptions, type LogitLensResult, type LensTopK, type LensInputs } from './logit-lens.js';
 export { moduleTree, moduleRepr, parameterCount, parameterTable, moduleJson, type ModuleNode, type ModuleJson, type ParameterInfo, type ModelClassName } from './module-tree.js';
 export { formatTensor, formatSize, pyFixed, pyExponential, pyFloatRepr, type PrintOptions } from './format-tensor.js';
-export { weightTensors, readerFromSource, readerFromWeights, readWeights, tensorOf, type WeightReader, type WeightTensor } from './weight-reader.js';
+export { weightTensors, readerFromSource, readerFromWeights, readWeights, readWeightsAsync, tensorOf, type WeightReader, type WeightTensor } from './weight-reader.js';

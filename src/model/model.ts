@@ -7,10 +7,10 @@ import { referenceBackend } from './gpt2.js';
 import { capturePredicate, checkHooks } from './hooks.js';
 import { KVCache } from './kv-cache.js';
 import { isRandomSpec, parseRandomSpec, randomConfig, randomReader } from './random.js';
-import { parseShardIndex, SafetensorsFile, ShardedSource, type TensorSource } from './safetensors.js';
+import { BlobSafetensors, parseShardIndex, SafetensorsFile, ShardedSource, type AsyncTensorSource, type TensorSource } from './safetensors.js';
 import type { BaseModelOutput, CausalLMOutput, ForwardInputs, GPT2Config, GPT2Weights } from './types.js';
 import { countParameters } from './weights.js';
-import { readerFromSource, readWeights, type WeightReader } from './weight-reader.js';
+import { readerFromSource, readWeights, readWeightsAsync, type WeightReader } from './weight-reader.js';
 import { moduleRepr, moduleTree, parameterTable, type ModelClassName, type ModuleNode } from './module-tree.js';
 import { generate, type GenerateOptions, type GenerateOutput } from '../generation/generate.js';
 
@@ -22,9 +22,11 @@ export interface PretrainedFiles {
   generation_config?: unknown;
   /**
    * model.safetensors' bytes; or a sharded checkpoint: the parsed model.safetensors.index.json and each shard's
-   * bytes by file name; or any TensorSource (the Node loader reads tensors piecewise from disk).
+   * bytes by file name; or any TensorSource (the Node loader reads tensors piecewise from disk); or, in a browser,
+   * model.safetensors as a Blob (a picked File, a Cache API entry's blob()): from_pretrained then reads it slice
+   * by slice, never holding the whole file (openFiles, being synchronous, cannot take a Blob).
    */
-  weights: Uint8Array | ArrayBuffer | { index: unknown; shards: Record<string, Uint8Array | ArrayBuffer> } | TensorSource;
+  weights: Uint8Array | ArrayBuffer | { index: unknown; shards: Record<string, Uint8Array | ArrayBuffer> } | TensorSource | AsyncTensorSource | Blob;
   /** the id or folder the files came from, for messages and `name_or_path` */
   name_or_path?: string;
 }
@@ -74,9 +76,11 @@ export interface ModelInit {
   name_or_path?: string;
 }
 
-function isTensorSource(w: PretrainedFiles['weights']): w is TensorSource {
-  return typeof (w as TensorSource).read === 'function' && typeof (w as TensorSource).info === 'function';
+function isTensorSource(w: PretrainedFiles['weights']): w is TensorSource | AsyncTensorSource {
+  return typeof (w as TensorSource).info === 'function' && (typeof (w as TensorSource).read === 'function' || typeof (w as TensorSource).readInto === 'function');
 }
+
+const isBlob = (w: unknown): w is Blob => typeof Blob !== 'undefined' && w instanceof Blob;
 
 /** A checkpoint opened for reading: everything a model is made of, its weights still to be read through `reader`. */
 export interface OpenedPretrained extends Omit<ModelInit, 'weights' | 'backend'> {
@@ -88,8 +92,9 @@ export interface OpenedPretrained extends Omit<ModelInit, 'weights' | 'backend'>
 export function openFiles(files: PretrainedFiles): OpenedPretrained {
   const config = parseConfig(files.config);
   const name = files.name_or_path ?? 'model';
-  let source: TensorSource;
+  let source: TensorSource | AsyncTensorSource;
   const w = files.weights;
+  if (isBlob(w)) throw new Error(`${name}: the weights are a Blob, which is read asynchronously: load it with from_pretrained`);
   if (w instanceof Uint8Array || w instanceof ArrayBuffer) source = new SafetensorsFile(w, `${name}/model.safetensors`);
   else if (isTensorSource(w)) source = w;
   else {
@@ -137,6 +142,22 @@ function readOpened(opened: OpenedPretrained): ModelInit {
   }
 }
 
+/** readOpened for a reader whose reads may be asynchronous (a Blob's). */
+async function readOpenedAsync(opened: OpenedPretrained): Promise<ModelInit> {
+  const { reader, ...init } = opened;
+  try {
+    return { ...init, weights: await readWeightsAsync(reader) };
+  } finally {
+    reader.close?.();
+  }
+}
+
+/** files, with a Blob's header read and the Blob opened as an AsyncTensorSource. */
+async function openBlobWeights(files: PretrainedFiles): Promise<PretrainedFiles> {
+  if (!isBlob(files.weights)) return files;
+  return { ...files, weights: await BlobSafetensors.open(files.weights, `${files.name_or_path ?? 'model'}/model.safetensors`) };
+}
+
 /** Builds config + weights from files (synchronous; the bytes are already in memory or readable). */
 export function loadFromFiles(files: PretrainedFiles): ModelInit {
   return readOpened(openFiles(files));
@@ -173,7 +194,7 @@ export abstract class GPT2PreTrainedModel {
    */
   static async from_pretrained<M extends GPT2PreTrainedModel>(this: new (init: ModelInit) => M, source: string | PretrainedFiles, options: FromPretrainedOptions = {}): Promise<M> {
     let opened: OpenedPretrained;
-    if (typeof source !== 'string') opened = openFiles(source);
+    if (typeof source !== 'string') opened = openFiles(await openBlobWeights(source));
     else if (isRandomSpec(source)) opened = openRandom(source);
     else {
       if (!pretrainedLoader) {
@@ -194,7 +215,7 @@ export abstract class GPT2PreTrainedModel {
         reader.close?.();
       }
     }
-    return new this({ ...readOpened(opened), ...(options.backend ? { backend: options.backend } : {}) });
+    return new this({ ...(await readOpenedAsync(opened)), ...(options.backend ? { backend: options.backend } : {}) });
   }
 
   /** A one-line description, e.g. "random:gpt2 (RANDOM weights), 124M parameters, 12 layers × 12 heads × 768". */

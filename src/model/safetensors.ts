@@ -237,6 +237,60 @@ export class SafetensorsFile implements TensorSource {
   }
 }
 
+/** Tensors read asynchronously into the caller's arrays: a safetensors file in a Blob (see BlobSafetensors). */
+export interface AsyncTensorSource {
+  readonly source: string;
+  info(name: string): TensorInfo | undefined;
+  names(): string[];
+  /** writes the tensor as float32 into `out` (its element count) */
+  readInto(name: string, out: Float32Array): Promise<void>;
+  close?(): void;
+}
+
+/** Bytes of the file read at a time: what a tensor's read holds beyond its destination. */
+export const BLOB_CHUNK_BYTES = 4 * 2 ** 20;
+
+/**
+ * A safetensors file in a Blob: a File the visitor picked, or a Cache API entry (`(await cache.match(url)).blob()`),
+ * which browsers keep on disk. Only the header is read when it opens; each tensor is then read in slices of
+ * BLOB_CHUNK_BYTES straight into the caller's array, so the file is never in memory as a whole.
+ */
+export class BlobSafetensors implements AsyncTensorSource {
+  private constructor(private readonly blob: Blob, readonly header: SafetensorsHeader, readonly source: string) {}
+
+  static async open(blob: Blob, source = 'safetensors file'): Promise<BlobSafetensors> {
+    const first8 = new Uint8Array(await blob.slice(0, 8).arrayBuffer());
+    const n = readHeaderLength(first8, blob.size, source);
+    const header = parseHeader(new Uint8Array(await blob.slice(8, 8 + n).arrayBuffer()), blob.size, source);
+    return new BlobSafetensors(blob, header, source);
+  }
+
+  info(name: string): TensorInfo | undefined {
+    return this.header.tensors.get(name);
+  }
+
+  names(): string[] {
+    return [...this.header.tensors.keys()];
+  }
+
+  async readInto(name: string, out: Float32Array): Promise<void> {
+    const info = this.info(name);
+    if (!info) throw new SafetensorsError(`${this.source} has no tensor "${name}"`);
+    const n = info.shape.reduce((a, b) => a * b, 1);
+    if (out.length !== n) throw new SafetensorsError(`${this.source}: tensor "${name}" has ${n} values, the destination ${out.length}`);
+    const size = DTYPE_BYTES[info.dtype]!;
+    const per = Math.max(1, Math.floor(BLOB_CHUNK_BYTES / size)); // elements per slice: a slice never splits one
+    const start = this.header.dataStart + info.begin;
+    for (let i = 0; i < n; i += per) {
+      const m = Math.min(per, n - i);
+      const bytes = new Uint8Array(await this.blob.slice(start + i * size, start + (i + m) * size).arrayBuffer());
+      if (bytes.length !== m * size) throw new SafetensorsError(`${this.source}: tensor "${name}": the file ended early (it changed while being read?)`);
+      // the slice decodes like a tensor of its own (a view for F32: copied once, into `out`)
+      out.set(decodeTensor({ ...info, shape: [m], begin: 0, end: m * size }, bytes, this.source), i);
+    }
+  }
+}
+
 /** model.safetensors.index.json: which shard file holds each tensor. */
 export interface ShardIndex {
   metadata?: Record<string, unknown>;

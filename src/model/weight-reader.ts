@@ -3,7 +3,7 @@
 // tensor straight into its own memory instead (src/engine/engine.ts), so no second copy of the model is held.
 // Names are the Hub's model.safetensors names ('wte.weight', 'h.0.attn.c_attn.weight', ..., 'lm_head.weight').
 import { innerDim } from './config.js';
-import { SafetensorsError, type TensorSource } from './safetensors.js';
+import { SafetensorsError, type AsyncTensorSource, type TensorSource } from './safetensors.js';
 import type { Conv1DWeights, GPT2Config, GPT2Weights, LayerNormWeights } from './types.js';
 
 /** A tensor of the checkpoint: its Hub name and shape. */
@@ -17,8 +17,11 @@ export interface WeightReader {
   readonly config: GPT2Config;
   /** true when the checkpoint has its own lm_head.weight (an untied head) */
   readonly untiedHead: boolean;
-  /** writes tensor `name` into `out`, whose length is the tensor's element count */
-  readInto(name: string, out: Float32Array): void;
+  /**
+   * writes tensor `name` into `out`, whose length is the tensor's element count; a checkpoint in a Blob (a browser's
+   * File or cache entry) is read asynchronously and returns a promise: every caller awaits it before the next read
+   */
+  readInto(name: string, out: Float32Array): void | Promise<void>;
   /** releases file handles, if any */
   close?(): void;
 }
@@ -55,7 +58,7 @@ export function weightTensors(config: GPT2Config, untiedHead: boolean): WeightTe
  * A reader over a checkpoint (safetensors bytes, shards, a file on disk). Every tensor's presence and shape is
  * checked here, before anything is read; accepts the Hub's names and save_pretrained's `transformer.` prefix.
  */
-export function readerFromSource(config: GPT2Config, source: TensorSource): WeightReader {
+export function readerFromSource(config: GPT2Config, source: TensorSource | AsyncTensorSource): WeightReader {
   const prefix = source.info('transformer.wte.weight') ? 'transformer.' : '';
   const head = source.info('lm_head.weight');
   if (!head && !config.tie_word_embeddings) {
@@ -80,8 +83,8 @@ export function readerFromSource(config: GPT2Config, source: TensorSource): Weig
     readInto(name, out) {
       const key = keys.get(name);
       if (key === undefined) throw new SafetensorsError(`${source.source}: no tensor "${name}" in a GPT-2 checkpoint`);
-      if (source.readInto) source.readInto(key, out);
-      else out.set(source.read(key));
+      if (source.readInto) return source.readInto(key, out);
+      out.set((source as TensorSource).read(key));
     },
     close: () => source.close?.(),
   };
@@ -117,16 +120,32 @@ export function readerFromWeights(config: GPT2Config, weights: GPT2Weights): Wei
   };
 }
 
-/** GPT2Weights from a reader: one Float32Array per tensor (the reference path's layout). */
+/** GPT2Weights from a reader whose reads are synchronous: one Float32Array per tensor (the reference path's layout). */
 export function readWeights(reader: WeightReader): GPT2Weights {
-  const { config } = reader;
+  return weightsFrom(reader.config, reader.untiedHead, (name, n) => {
+    const out = new Float32Array(n);
+    if (reader.readInto(name, out) instanceof Promise) {
+      throw new Error(`weights: tensor "${name}" is read asynchronously (the checkpoint is a Blob): use readWeightsAsync`);
+    }
+    return out;
+  });
+}
+
+/** GPT2Weights from any reader (a Blob's reads are asynchronous): one Float32Array per tensor. */
+export async function readWeightsAsync(reader: WeightReader): Promise<GPT2Weights> {
+  const arrays = new Map<string, Float32Array>();
+  for (const { name, shape } of weightTensors(reader.config, reader.untiedHead)) {
+    const out = new Float32Array(shape.reduce((a, b) => a * b, 1));
+    await reader.readInto(name, out);
+    arrays.set(name, out);
+  }
+  return weightsFrom(reader.config, reader.untiedHead, (name) => arrays.get(name)!);
+}
+
+/** Assembles GPT2Weights from each tensor's array (`read(name, elementCount)`). */
+function weightsFrom(config: GPT2Config, untiedHead: boolean, read: (name: string, n: number) => Float32Array): GPT2Weights {
   const C = config.n_embd;
   const I = innerDim(config);
-  const read = (name: string, n: number): Float32Array => {
-    const out = new Float32Array(n);
-    reader.readInto(name, out);
-    return out;
-  };
   const ln = (name: string): LayerNormWeights => ({ weight: read(`${name}.weight`, C), bias: read(`${name}.bias`, C) });
   const conv = (name: string, nx: number, nf: number): Conv1DWeights => ({ weight: read(`${name}.weight`, nx * nf), bias: read(`${name}.bias`, nf), nx, nf });
   const weights: GPT2Weights = { wte: read('wte.weight', config.vocab_size * C), wpe: read('wpe.weight', config.n_positions * C), h: [], ln_f: ln('ln_f') };
@@ -138,6 +157,6 @@ export function readWeights(reader: WeightReader): GPT2Weights {
       mlp: { c_fc: conv(`h.${i}.mlp.c_fc`, C, I), c_proj: conv(`h.${i}.mlp.c_proj`, I, C) },
     });
   }
-  if (reader.untiedHead) weights.lm_head = read('lm_head.weight', config.vocab_size * C);
+  if (untiedHead) weights.lm_head = read('lm_head.weight', config.vocab_size * C);
   return weights;
 }

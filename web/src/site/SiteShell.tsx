@@ -172,8 +172,9 @@ export function SiteShell() {
         </form>
         <p class="hint-small" id="memory-cost">
           Memory: GPT-2 124M takes {formatBytes(124_439_808 * DTYPE_BYTES[dtype])} in the engine as {dtype}
-          {dtype === 'fp32' ? '' : `, vs ${formatBytes(124_439_808 * 4)} as fp32`}, plus the {formatBytes(548_105_171)} file while the page holds it. The download (
-          {formatBytes(548_105_171)}) is kept in this browser for the next visit.
+          {dtype === 'fp32' ? '' : `, vs ${formatBytes(124_439_808 * 4)} as fp32`}. The download (
+          {formatBytes(548_105_171)}) streams into this browser's cache, on disk, and is read from there piece by piece: the page never holds the file
+          in memory. It is kept for the next visit.
         </p>
         {isolation?.note && (
           <p class="note" role="note" id="threads-note">
@@ -211,7 +212,6 @@ export function SiteShell() {
               <span id="model-memory">
                 {' '}
                 · in memory: {formatBytes(ready.loaded.client.runtime.memoryBytes)} of engine ({formatBytes(ready.loaded.client.runtime.engineBytes)} of weights)
-                {ready.loaded.fileBytes > 0 && ` + the ${formatBytes(ready.loaded.fileBytes)} file`}
               </span>
             )}
             {threads > 1 && ` · ${threads} threads`}

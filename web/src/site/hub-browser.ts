@@ -11,9 +11,13 @@
 //   2. GET resolve/<revision>/config.json: X-Repo-Commit (the commit every other file is fetched at) + ETag
 //   3. each file: GET resolve/<commit>/<file> with Range: bytes=0-0 (size from Content-Range, git sha1 ETag), or
 //      when it redirected (LFS), its pointer from raw/<commit>/<file> (sha256, size)
-//   4. GET the bytes into one buffer of the announced size, resuming a cut (or an earlier visit's part, kept in
-//      the cache) with Range: bytes=N-; check the size and the sha256 (LFS) or git blob sha1 (others)
+//   4. GET the bytes, resuming a cut (or an earlier visit's part, kept in the cache) with Range: bytes=N-, and check
+//      the size and the sha256 (LFS) or git blob sha1 (others). An LFS file (the weights) streams into the cache,
+//      hashed on the way, and is never whole in the page's memory; the others are small and go through a buffer.
+//   The page hands the worker Blobs of the cache's entries (kept on disk by the browser), and the worker reads
+//   model.safetensors from its Blob slice by slice straight into the engine (BlobSafetensors).
 import { COMMIT_HASH, SHA256_HEX, hubFileUrl, normalizeEtag, parseLfsPointer, validateRepoId } from '../../../src/hub/names.ts';
+import { Sha256 } from '../../../src/hub/sha256.ts';
 
 export const DEFAULT_ENDPOINT = 'https://huggingface.co';
 export const DEFAULT_REPO = 'openai-community/gpt2';
@@ -66,10 +70,13 @@ interface SnapshotManifest {
   files: Record<string, { etag: string; size: number } | null>;
 }
 
-/** The loaded repo: each present file's bytes, the commit, and whether any byte came from the network. */
+/**
+ * The loaded repo: each present file as a Blob of the cache's entry (on disk, not in the page's memory: the
+ * worker reads model.safetensors from it slice by slice), the commit, and whether any byte came from the network.
+ */
 export interface HubFiles {
   commit: string;
-  files: Record<string, ArrayBuffer>;
+  files: Record<string, Blob>;
   fromCache: boolean;
 }
 
@@ -197,11 +204,70 @@ class Speedometer {
   }
 }
 
+/** Retries of a cut connection within one download, each resuming with Range. */
+const RESUMES = 3;
+
 /**
- * Step 4: the bytes of `meta`, verified. A cut connection is resumed with Range (up to 3 times); when the download
- * stops for good (cancel, network gone), what arrived is kept in the cache and the next try resumes from it.
+ * The body of `meta` as it arrives, resuming a cut connection with Range (up to RESUMES times): `from` bytes are
+ * skipped (already had), chunks go to `onChunk`. Returns how many bytes it got in all; throws what stopped it.
  */
-async function downloadFile(cache: Cache, src: HubSource, meta: FileMeta, signal: AbortSignal, onBytes: (n: number, resumedFrom: number) => void): Promise<Uint8Array> {
+async function fetchBody(src: HubSource, meta: FileMeta, from: number, signal: AbortSignal, onChunk: (chunk: Uint8Array, have: number) => void | Promise<void>): Promise<number> {
+  let have = from;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      if (have < meta.size) {
+        const res = await hubFetch(meta.url, { headers: have > 0 ? { Range: `bytes=${have}-` } : {}, signal }, meta.file);
+        // a server that ignores Range sends the whole file again: skip what we have (the hash checks it all)
+        let skip = res.status === 200 ? have : 0;
+        if (res.status !== 200 && res.status !== 206) {
+          await res.body?.cancel().catch(() => undefined);
+          throw hubError(res, src, meta.file);
+        }
+        const reader = res.body!.getReader();
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          let chunk = value;
+          if (skip > 0) {
+            const n = Math.min(skip, chunk.byteLength);
+            skip -= n;
+            chunk = chunk.subarray(n);
+            if (chunk.byteLength === 0) continue;
+          }
+          if (have + chunk.byteLength > meta.size) throw new HubDownloadError(`${meta.file}: the Hub sent more than the ${meta.size} bytes it announced`);
+          have += chunk.byteLength;
+          await onChunk(chunk, have);
+        }
+      }
+      if (have < meta.size) throw new HubDownloadError(`the connection closed after ${have} of ${meta.size} bytes of ${meta.file}`);
+      return have;
+    } catch (err) {
+      const cut = !signal.aborted && !(err instanceof HubDownloadError && !/connection closed/.test(err.message));
+      if (cut && attempt < RESUMES) continue; // resume from `have`
+      throw Object.assign(new StoppedAt(have), { reason: err });
+    }
+  }
+}
+
+/** fetchBody stopped for good after `have` bytes; `reason` is why. */
+class StoppedAt {
+  reason: unknown;
+  constructor(readonly have: number) {}
+}
+
+/** The failure after an unfinished download, as the page shows it (the signal's reason when cancelled). */
+function stoppedError(stop: StoppedAt, meta: FileMeta, signal: AbortSignal): unknown {
+  if (signal.aborted) return signal.reason ?? stop.reason;
+  if (stop.reason instanceof HubDownloadError) return stop.reason;
+  const why = stop.reason instanceof Error ? stop.reason.message : String(stop.reason);
+  return new HubDownloadError(`downloading ${meta.file} failed: ${why} (${stop.have} of ${meta.size} bytes kept: try again to resume)`);
+}
+
+/**
+ * Step 4 for a file stored in git (small: config, vocabulary): its bytes in one buffer, verified. When the
+ * download stops for good, what arrived is kept in the cache and the next try resumes from it.
+ */
+async function downloadSmall(cache: Cache, src: HubSource, meta: FileMeta, signal: AbortSignal, onBytes: (n: number, resumedFrom: number) => void): Promise<Uint8Array> {
   const partialKey = cacheKey('partial', src, meta.etag);
   const buf = new Uint8Array(meta.size);
   let have = 0;
@@ -216,38 +282,129 @@ async function downloadFile(cache: Cache, src: HubSource, meta: FileMeta, signal
   }
   const resumedFrom = have;
   onBytes(have, resumedFrom);
-  for (let attempt = 0; ; attempt++) {
-    try {
-      if (have < meta.size) {
-        const res = await hubFetch(meta.url, { headers: have > 0 ? { Range: `bytes=${have}-` } : {}, signal }, meta.file);
-        if (res.status === 200 && have > 0) have = 0; // the server ignored Range: the whole file again
-        else if (res.status !== 200 && res.status !== 206) {
-          await res.body?.cancel().catch(() => undefined);
-          throw hubError(res, src, meta.file);
-        }
-        const reader = res.body!.getReader();
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          if (have + value.byteLength > meta.size) throw new HubDownloadError(`${meta.file}: the Hub sent more than the ${meta.size} bytes it announced`);
-          buf.set(value, have);
-          have += value.byteLength;
-          onBytes(have, resumedFrom);
-        }
-      }
-      if (have < meta.size) throw new HubDownloadError(`the connection closed after ${have} of ${meta.size} bytes of ${meta.file}`);
-      break;
-    } catch (err) {
-      const cut = !signal.aborted && !(err instanceof HubDownloadError && !/connection closed/.test(err.message));
-      if (cut && attempt < 3) continue; // resume from `have`
-      if (have > 0 && have < meta.size) await cache.put(partialKey, new Response(buf.subarray(0, have)));
-      if (signal.aborted) throw signal.reason ?? err;
-      if (err instanceof HubDownloadError) throw err;
-      throw new HubDownloadError(`downloading ${meta.file} failed: ${err instanceof Error ? err.message : String(err)} (${have} of ${meta.size} bytes kept: try again to resume)`);
-    }
+  try {
+    have = await fetchBody(src, meta, have, signal, (chunk, n) => {
+      buf.set(chunk, n - chunk.byteLength);
+      onBytes(n, resumedFrom);
+    });
+  } catch (err) {
+    if (!(err instanceof StoppedAt)) throw err;
+    if (err.have > 0 && err.have < meta.size) await cache.put(partialKey, new Response(buf.subarray(0, err.have)));
+    throw stoppedError(err, meta, signal);
   }
   await verify(meta, buf);
   return buf;
+}
+
+const PIECE = 4 * 2 ** 20;
+
+/**
+ * Step 4 for an LFS file (the weights, hundreds of MB): streamed from the network into the cache and hashed on the
+ * way (SHA-256 piece by piece), so the page never holds the file: only the chunks in flight. The stream goes into
+ * a new partial entry; when the file is complete and its sha256 matches, the entry becomes `key`. A mismatch
+ * errors the stream, so the cache keeps nothing of it; a download that stops for good closes the stream instead,
+ * keeping what arrived for the next try to resume from (read back from disk and hashed first).
+ */
+async function downloadToCache(cache: Cache, src: HubSource, meta: FileMeta, key: string, signal: AbortSignal, onBytes: (n: number, resumedFrom: number) => void): Promise<void> {
+  const partialBase = cacheKey('partial', src, meta.etag);
+  const old = await cache.keys(partialBase, { ignoreSearch: true });
+  const keptRes = old[0] ? await cache.match(old[0]) : undefined;
+  const kept = keptRes ? await keptRes.blob() : null; // on disk: read back in pieces below
+  const resumedFrom = kept && kept.size < meta.size ? kept.size : 0;
+  const hash = new Sha256();
+  let stop: StoppedAt | null = null;
+  let mismatch: HubDownloadError | null = null;
+
+  async function* body(): AsyncGenerator<Uint8Array> {
+    for (let at = 0; at < resumedFrom; at += PIECE) {
+      const piece = new Uint8Array(await kept!.slice(at, Math.min(resumedFrom, at + PIECE)).arrayBuffer());
+      hash.update(piece);
+      onBytes(at + piece.byteLength, resumedFrom);
+      yield piece;
+    }
+    onBytes(resumedFrom, resumedFrom);
+    // chunks are handed over through a one-slot queue: fetchBody pushes, the cache pulls
+    const chunks: Uint8Array[] = [];
+    let wake: (() => void) | null = null;
+    let finished = false;
+    const run = fetchBody(src, meta, resumedFrom, signal, async (chunk, have) => {
+      hash.update(chunk);
+      onBytes(have, resumedFrom);
+      chunks.push(chunk);
+      wake?.();
+      // backpressure: wait until the cache took it
+      while (chunks.length > 0 && !finished) await new Promise<void>((r) => (wake = r));
+    }).then(
+      () => undefined,
+      (err: unknown) => {
+        if (!(err instanceof StoppedAt)) throw err;
+        stop = err;
+      },
+    ).finally(() => {
+      finished = true;
+      wake?.();
+    });
+    for (;;) {
+      while (chunks.length > 0) {
+        const c = chunks.shift()!;
+        const w = wake as (() => void) | null;
+        wake = null;
+        w?.();
+        yield c;
+      }
+      if (finished) break;
+      await new Promise<void>((r) => (wake = r));
+    }
+    await run;
+    if (stop) return; // closes the stream: the bytes so far are kept for a resume
+    const digest = hash.hex();
+    if (digest !== meta.etag) {
+      mismatch = new HubDownloadError(`checksum mismatch for ${meta.file}: the Hub says sha256 ${meta.etag}, the downloaded bytes hash to ${digest}; the file was refused (not kept)`);
+      throw mismatch; // errors the stream: the cache keeps nothing of it
+    }
+  }
+
+  const it = body();
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { value, done } = await it.next();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    async cancel() {
+      await it.return(undefined);
+    },
+  });
+  const partialKey = `${partialBase}?at=${Date.now()}`;
+  const dropOld = async (): Promise<void> => {
+    for (const k of old) await cache.delete(k);
+  };
+  try {
+    await cache.put(partialKey, new Response(stream, { headers: { 'content-type': 'application/octet-stream' } }));
+  } catch (err) {
+    await cache.delete(partialKey);
+    if (mismatch) {
+      await dropOld();
+      throw mismatch as HubDownloadError;
+    }
+    if (signal.aborted) throw signal.reason ?? err;
+    throw err instanceof HubDownloadError ? err : new HubDownloadError(`keeping ${meta.file} in the browser's cache failed: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  await dropOld();
+  const stopped = stop as StoppedAt | null;
+  if (stopped) {
+    if (stopped.have === 0) await cache.delete(partialKey);
+    throw stoppedError(stopped, meta, signal);
+  }
+  // verified: the partial entry becomes the file (a Blob from the cache is on disk: the browser copies it there)
+  const done = await (await cache.match(partialKey))!.blob();
+  if (done.size !== meta.size) throw new HubDownloadError(`${meta.file}: the cache kept ${done.size} bytes, the Hub announced ${meta.size}`);
+  await cache.put(key, new Response(done, { headers: fileHeaders(meta) }));
+  await cache.delete(partialKey);
+}
+
+function fileHeaders(meta: FileMeta): Record<string, string> {
+  return { 'content-length': String(meta.size), 'x-etag': meta.etag, 'content-type': 'application/octet-stream' };
 }
 
 /** Step 1: the repo's files from the cache alone, or null when anything is missing. */
@@ -262,14 +419,14 @@ export async function loadCached(src: HubSource): Promise<HubFiles | null> {
   const snap = await cache.match(cacheKey('snapshot', src, commit));
   if (!snap) return null;
   const manifest = (await snap.json()) as SnapshotManifest;
-  const files: Record<string, ArrayBuffer> = {};
+  const files: Record<string, Blob> = {};
   for (const [file, entry] of Object.entries(manifest.files)) {
     if (!entry) continue;
     const hit = await cache.match(cacheKey('file', src, commit, file));
     if (!hit) return null;
-    const bytes = await hit.arrayBuffer();
-    if (bytes.byteLength !== entry.size) return null;
-    files[file] = bytes;
+    const blob = await hit.blob(); // the browser keeps it on disk: nothing is read yet
+    if (blob.size !== entry.size) return null;
+    files[file] = blob;
   }
   return { commit, files, fromCache: true };
 }
@@ -305,23 +462,21 @@ export async function loadHubFiles(src: HubSource, onProgress: (p: DownloadProgr
   const total = metas.reduce((s, m) => s + m.size, 0);
   let before = 0;
   const speed = new Speedometer();
-  const files: Record<string, ArrayBuffer> = {};
+  const files: Record<string, Blob> = {};
   for (const meta of metas) {
     const key = cacheKey('file', src, commit, meta.file);
     const hit = await cache.match(key);
-    let bytes: Uint8Array;
-    if (hit && Number(hit.headers.get('content-length') ?? -1) === meta.size && hit.headers.get('x-etag') === meta.etag) {
-      bytes = new Uint8Array(await hit.arrayBuffer());
-    } else {
-      bytes = await downloadFile(cache, src, meta, signal, (n, resumedFrom) => {
+    if (!(hit && Number(hit.headers.get('content-length') ?? -1) === meta.size && hit.headers.get('x-etag') === meta.etag)) {
+      const onBytes = (n: number, resumedFrom: number): void => {
         const loaded = before + n;
         const bps = speed.add(loaded);
         onProgress({ file: meta.file, loaded, total, resumedFrom, bytesPerSecond: bps, secondsLeft: bps > 0 ? (total - loaded) / bps : null });
-      });
-      await cache.put(key, new Response(bytes as Uint8Array<ArrayBuffer>, { headers: { 'content-length': String(meta.size), 'x-etag': meta.etag, 'content-type': 'application/octet-stream' } }));
+      };
+      if (meta.lfs && SHA256_HEX.test(meta.etag)) await downloadToCache(cache, src, meta, key, signal, onBytes);
+      else await cache.put(key, new Response((await downloadSmall(cache, src, meta, signal, onBytes)) as Uint8Array<ArrayBuffer>, { headers: fileHeaders(meta) }));
     }
     before += meta.size;
-    files[meta.file] = bytes.buffer as ArrayBuffer;
+    files[meta.file] = await (await cache.match(key))!.blob();
   }
   await cache.put(cacheKey('snapshot', src, commit), new Response(JSON.stringify(manifest), { headers: { 'content-type': 'application/json' } }));
   if (!COMMIT_HASH.test(src.revision)) await cache.put(cacheKey('ref', src, src.revision), new Response(commit));

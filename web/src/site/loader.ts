@@ -1,6 +1,8 @@
 // Starting the static site's model: its files (from the Hub, the visitor's own files, or none for random:) become
 // an init message for a dedicated Web Worker running src/explorer/worker.ts, which loads the model into the
-// WebAssembly engine and answers the explorer's API. The weights' buffer is transferred to the worker, not copied.
+// WebAssembly engine and answers the explorer's API. model.safetensors goes to the worker as a Blob (the Cache API's
+// entry, or the picked File: both on disk), which the worker reads slice by slice into the engine, so no copy of
+// the file is ever in the tab's memory; the small files (config, tokenizer) are read here.
 import type { EngineDType } from '../../../src/engine/engine.ts';
 import type { PretrainedFiles } from '../../../src/model/model.ts';
 import type { InitMessage, TokenizerFiles } from '../../../src/explorer/protocol.ts';
@@ -25,6 +27,8 @@ export interface Loaded {
   note: string | null;
 }
 
+type Bytes = Record<string, ArrayBuffer>;
+
 const text = (b: ArrayBuffer): string => new TextDecoder().decode(b);
 const json = (b: ArrayBuffer, name: string): unknown => {
   try {
@@ -41,7 +45,7 @@ async function bundledTokenizer(): Promise<TokenizerFiles> {
 }
 
 /** The tokenizer from a repo's files: vocab.json + merges.txt, or tokenizer.json; settings from tokenizer_config.json. */
-function tokenizerFrom(files: Record<string, ArrayBuffer>): TokenizerFiles | null {
+function tokenizerFrom(files: Bytes): TokenizerFiles | null {
   const config = (files['tokenizer_config.json'] ? json(files['tokenizer_config.json'], 'tokenizer_config.json') : {}) as TokenizerConfig;
   // special_tokens_map.json names the special tokens when tokenizer_config.json does not (older repos), as the Node loader reads it
   if (files['special_tokens_map.json']) {
@@ -53,21 +57,28 @@ function tokenizerFrom(files: Record<string, ArrayBuffer>): TokenizerFiles | nul
   return null;
 }
 
-function modelFiles(files: Record<string, ArrayBuffer>, name: string): PretrainedFiles {
+function modelFiles(files: Bytes, weights: Blob | undefined, name: string): PretrainedFiles {
   if (!files['config.json']) throw new Error('config.json is missing: pick the model folder\'s config.json with its weights');
-  if (!files['model.safetensors']) throw new Error('model.safetensors is missing: the page reads safetensors weights (not pytorch_model.bin)');
+  if (!weights) throw new Error('model.safetensors is missing: the page reads safetensors weights (not pytorch_model.bin)');
   return {
     config: json(files['config.json'], 'config.json'),
     ...(files['generation_config.json'] ? { generation_config: json(files['generation_config.json'], 'generation_config.json') } : {}),
-    weights: files['model.safetensors'],
+    weights,
     name_or_path: name,
   };
 }
 
 /** The files a visitor picked or dropped, by name (a folder's path is dropped: only the file name counts). */
-export async function readPicked(list: File[]): Promise<Record<string, ArrayBuffer>> {
-  const out: Record<string, ArrayBuffer> = {};
-  for (const f of list) out[f.name] = await f.arrayBuffer();
+export function picked(list: File[]): Record<string, Blob> {
+  const out: Record<string, Blob> = {};
+  for (const f of list) out[f.name] = f;
+  return out;
+}
+
+/** The small files' bytes (config, tokenizer); the weights stay a Blob. */
+async function smallFiles(files: Record<string, Blob>): Promise<Bytes> {
+  const out: Bytes = {};
+  for (const [name, blob] of Object.entries(files)) if (name !== 'model.safetensors') out[name] = await blob.arrayBuffer();
   return out;
 }
 
@@ -80,13 +91,12 @@ export async function loadModel(choice: ModelChoice, engine: { dtype: EngineDTyp
   let fromCache = false;
   let commit: string | null = null;
   let note: string | null = null;
-  const transfer: Transferable[] = [];
   if (choice.kind === 'random') {
     model = choice.spec;
     modelName = choice.spec;
     tokenizer = await bundledTokenizer();
   } else {
-    let files: Record<string, ArrayBuffer>;
+    let files: Record<string, Blob>;
     if (choice.kind === 'hub') {
       const got = await loadHubFiles(choice.src, onProgress, signal);
       files = got.files;
@@ -94,15 +104,16 @@ export async function loadModel(choice: ModelChoice, engine: { dtype: EngineDTyp
       commit = got.commit;
       modelName = choice.src.repo;
     } else {
-      files = await readPicked(choice.files);
+      files = picked(choice.files);
       modelName = 'your files';
     }
-    model = modelFiles(files, modelName);
-    fileBytes = files['model.safetensors']!.byteLength;
-    const tok = tokenizerFrom(files);
+    const weights = files['model.safetensors'];
+    const small = await smallFiles(files);
+    model = modelFiles(small, weights, modelName);
+    fileBytes = weights!.size;
+    const tok = tokenizerFrom(small);
     if (!tok) note = 'No tokenizer files were given (vocab.json + merges.txt, or tokenizer.json): using GPT-2\'s own vocabulary.';
     tokenizer = tok ?? (await bundledTokenizer());
-    transfer.push(files['model.safetensors']!);
   }
   signal.throwIfAborted();
   const worker = new Worker(new URL('../../../src/explorer/worker.ts', import.meta.url), { type: 'module', name: 'gpt2-lens explorer' });
@@ -110,7 +121,7 @@ export async function loadModel(choice: ModelChoice, engine: { dtype: EngineDTyp
     const failed = new Promise<never>((_, reject) =>
       worker.addEventListener('error', (e) => reject(new Error(`the explorer worker failed to start: ${e.message || 'its script did not load'}`)), { once: true }),
     );
-    const client = await Promise.race([WorkerExplorerClient.start(worker, { type: 'init', model, tokenizer, modelName, engine }, transfer), failed]);
+    const client = await Promise.race([WorkerExplorerClient.start(worker, { type: 'init', model, tokenizer, modelName, engine }), failed]);
     return { client, worker, fileBytes, fromCache, commit, note };
   } catch (err) {
     worker.terminate();
