@@ -20,6 +20,7 @@ import {
   type PatchHook,
 } from '../src/index.js';
 import { geluNew } from '../src/model/mlp.js';
+import { nextTokenRows as nextTokenRowsOf } from '../src/interp/next.js';
 import { loadBundledTokenizer } from '../src/node/tokenizer.js';
 import '../src/node/model.js';
 
@@ -302,4 +303,11 @@ test('exact errors: token counts, zero denominator, bad heads, unknown tokens', 
   assert.throws(() => resolveToken(' Parisian', tokenizer, V), {
     message: 'unknown token " Parisian": it is 2 tokens [6342, 666], not one (give a token id, or the text of a single token, spaces included, e.g. " Paris")',
   });
+});
+
+test('nextTokenRows: best first, the raw softmax, a ruled-out (-Infinity) token left out (as /api/next does)', () => {
+  const rows = nextTokenRowsOf(Float32Array.of(1, -Infinity, 0, 2), 4, { decode: (ids: number[]) => `t${ids[0]}` });
+  const z = Math.exp(1) + Math.exp(0) + Math.exp(2);
+  assert.deepEqual(rows.map((r) => [r.id, r.token, r.logit]), [[3, 't3', 2], [0, 't0', 1], [2, 't2', 0]]);
+  assert.ok(Math.abs(rows[0]!.prob - Math.exp(2) / z) < 1e-12);
 });
