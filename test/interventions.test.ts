@@ -292,6 +292,13 @@ test('exact errors: token counts, zero denominator, bad heads, unknown tokens', 
   await assert.rejects(patch(ref, { clean, corrupted: corrupted.slice(1), answer: 1, wrong: 2, hook: 'resid_pre' }), {
     message: 'the clean and corrupted prompts must have the same number of tokens: clean has 6, corrupted has 5',
   });
+  for (const hook of ['toString', '__proto__', 'hook_resid_pre']) {
+    // an inherited key of the hook table is no hook either
+    await assert.rejects(patch(ref, { clean, corrupted, answer: 1, wrong: 2, hook: hook as PatchHook }), {
+      name: 'InterventionError',
+      message: `hook must be one of resid_pre, attn_out, mlp_out, z, got "${hook}"`,
+    });
+  }
   await assert.rejects(patch(ref, { clean, corrupted: clean, answer: 1, wrong: 2, hook: 'z' }), /^InterventionError: the clean and corrupted prompts give the same logit difference \(-?[\d.e-]+\), so recovered = \(patched − corrupted\) ÷ \(clean − corrupted\) has a zero denominator/);
   assert.throws(() => parseHeads('2.0', ref.config), { message: 'head 2.0 is out of range: this model has layers 0..1 and heads 0..3' });
   assert.throws(() => parseHeads('1.4', ref.config), { message: 'head 1.4 is out of range: this model has layers 0..1 and heads 0..3' });
