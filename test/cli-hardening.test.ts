@@ -13,6 +13,9 @@ import { GPT2LMHeadModel, NonFiniteLogitsError, assertFiniteLogits, findNonFinit
 import { generate } from '../src/generation/index.js';
 import { formatTable } from '../src/cli/commands/tokenize.js';
 import { createServer } from '../src/server/index.js';
+import { ExplorerSession } from '../src/explorer/session.js';
+import { createExplorerHost } from '../src/explorer/host.js';
+import type { FromWorker } from '../src/explorer/protocol.js';
 import { loadBundledTokenizer } from '../src/node/tokenizer.js';
 import type { TokenSpan } from '../src/tokenizer/index.js';
 import { CLI_MAIN, runCli, type CliResult } from './helpers/cli.js';
@@ -147,5 +150,21 @@ test('non-finite logits: next and generate exit 1 saying so; the server answers 
     assert.equal(lines.length, 2);
   } finally {
     await server.close();
+  }
+});
+
+test("non-finite logits: the static site's worker answers as the server does (500, the message as it is)", async () => {
+  const session = new ExplorerSession({ model: await brokenModel(), tokenizer: loadBundledTokenizer() });
+  const replies: FromWorker[] = [];
+  const host = createExplorerHost(session, (m) => replies.push(m));
+  host({ type: 'request', id: 1, method: 'next', body: { text: 'Hello' } });
+  host({ type: 'request', id: 2, method: 'generate', body: { text: 'Hello', max_new_tokens: 2, pad_token_id: 50256 } });
+  for (let turns = 0; replies.length < 2 && turns < 200; turns++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(replies.length, 2);
+  for (const r of replies) {
+    assert.ok(r.type === 'error', JSON.stringify(r));
+    assert.equal(r.status, 500);
+    assert.equal(r.body.error.param, null);
+    assert.match(r.body.error.message, /^the model produced non-finite logits \(NaN for token 0 in row 0\): the first non-finite values appear in the output of block h\.0\./);
   }
 });

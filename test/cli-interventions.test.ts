@@ -68,6 +68,7 @@ test('patch --json: the issue\'s shape and the library\'s grid; z is layer × he
 test('exact errors, exit 2: token counts, zero denominator, bad L.H, unknown token', () => {
   const cases: Array<[string[], string]> = [
     [['patch', '--clean', CLEAN, '--corrupted', 'When John went', '--answer', ' John', '--wrong', ' Mary'], 'the clean and corrupted prompts must have the same number of tokens: clean has 8, corrupted has 3'],
+    [['patch', '--clean', CLEAN, '--corrupted', CORRUPTED, '--answer', ' John', '--wrong', ' Mary', '--hook', 'toString'], '--hook must be one of resid_pre, attn_out, mlp_out, z, got "toString"'],
     [['next', PROMPT, '--ablate', '2.0'], 'head 2.0 is out of range: this model has layers 0..1 and heads 0..3'],
     [['next', PROMPT, '--ablate', '1:2'], 'bad head "1:2": expected L.H (layer.head, e.g. 9.6), a comma-separated list of them'],
     [['attribute', PROMPT, '--target', ' Parisian'], 'unknown token " Parisian": it is 2 tokens [6342, 666], not one (give a token id, or the text of a single token, spaces included, e.g. " Paris")'],

@@ -33,6 +33,7 @@ const errors: Array<[string, Partial<GenerateOptions>, string]> = [
   ['empty prompt', { input_ids: [] }, '`input_ids` is empty: GPT-2 needs at least one prompt token (for an unconditional start, pass the bos token, e.g. [50256])'],
   ['id outside the vocabulary', { input_ids: [464, 50257] }, '`input_ids`[0][1] = 50257 is outside the vocabulary: token ids go from 0 to 50256'],
   ['unknown option (a typo)', { top_pp: 0.9 } as never, "The following `model_kwargs` are not used by the model: ['top_pp'] (note: typos in the generate arguments will also show up in this list)"],
+  ['an inherited name as an option', { toString: 1 } as never, "The following `model_kwargs` are not used by the model: ['toString'] (note: typos in the generate arguments will also show up in this list)"],
   ['bad_words_ids outside the vocabulary', { bad_words_ids: [[60000]] }, 'The model vocabulary size is 50257, but the following tokens were being biased: [60000]'],
   ['an HF option gpt2-lens does not implement', { diversity_penalty: 0.5 } as never, '`diversity_penalty`=0.5 is a transformers generate option that gpt2-lens does not implement (only its default, 0, is accepted)'],
   ['streamer with beam search', { num_beams: 2, streamer: new CallbackStreamer(() => {}) }, '`streamer` cannot be used with beam search (yet!). Make sure that `num_beams` is set to 1.'],
@@ -183,6 +184,7 @@ test('generation_config: the model file sets defaults, a call can replace it; un
   const { parseGenerationConfig } = await import('../src/generation/configuration.js');
   assert.deepEqual(parseGenerationConfig({ _from_model_config: true, bos_token_id: 1, eos_token_id: 2, transformers_version: '4.43.4', num_beam_groups: 1 }), { bos_token_id: 1, eos_token_id: 2 });
   assert.throws(() => parseGenerationConfig({ num_beam_groups: 2 }), { message: '`num_beam_groups`=2 is a transformers generate option that gpt2-lens does not implement (only its default, 1, is accepted)' });
+  assert.deepEqual(parseGenerationConfig({ constructor: 2, max_length: 7 }), { max_length: 7 }); // not an unsupported option: an unknown key
 });
 
 test("HF's warnings for settings that do nothing in the chosen mode", async () => {

@@ -20,6 +20,7 @@ import {
   type PatchHook,
 } from '../src/index.js';
 import { geluNew } from '../src/model/mlp.js';
+import { nextTokenRows as nextTokenRowsOf } from '../src/interp/next.js';
 import { loadBundledTokenizer } from '../src/node/tokenizer.js';
 import '../src/node/model.js';
 
@@ -291,6 +292,13 @@ test('exact errors: token counts, zero denominator, bad heads, unknown tokens', 
   await assert.rejects(patch(ref, { clean, corrupted: corrupted.slice(1), answer: 1, wrong: 2, hook: 'resid_pre' }), {
     message: 'the clean and corrupted prompts must have the same number of tokens: clean has 6, corrupted has 5',
   });
+  for (const hook of ['toString', '__proto__', 'hook_resid_pre']) {
+    // an inherited key of the hook table is no hook either
+    await assert.rejects(patch(ref, { clean, corrupted, answer: 1, wrong: 2, hook: hook as PatchHook }), {
+      name: 'InterventionError',
+      message: `hook must be one of resid_pre, attn_out, mlp_out, z, got "${hook}"`,
+    });
+  }
   await assert.rejects(patch(ref, { clean, corrupted: clean, answer: 1, wrong: 2, hook: 'z' }), /^InterventionError: the clean and corrupted prompts give the same logit difference \(-?[\d.e-]+\), so recovered = \(patched − corrupted\) ÷ \(clean − corrupted\) has a zero denominator/);
   assert.throws(() => parseHeads('2.0', ref.config), { message: 'head 2.0 is out of range: this model has layers 0..1 and heads 0..3' });
   assert.throws(() => parseHeads('1.4', ref.config), { message: 'head 1.4 is out of range: this model has layers 0..1 and heads 0..3' });
@@ -302,4 +310,11 @@ test('exact errors: token counts, zero denominator, bad heads, unknown tokens', 
   assert.throws(() => resolveToken(' Parisian', tokenizer, V), {
     message: 'unknown token " Parisian": it is 2 tokens [6342, 666], not one (give a token id, or the text of a single token, spaces included, e.g. " Paris")',
   });
+});
+
+test('nextTokenRows: best first, the raw softmax, a ruled-out (-Infinity) token left out (as /api/next does)', () => {
+  const rows = nextTokenRowsOf(Float32Array.of(1, -Infinity, 0, 2), 4, { decode: (ids: number[]) => `t${ids[0]}` });
+  const z = Math.exp(1) + Math.exp(0) + Math.exp(2);
+  assert.deepEqual(rows.map((r) => [r.id, r.token, r.logit]), [[3, 't3', 2], [0, 't0', 1], [2, 't2', 0]]);
+  assert.ok(Math.abs(rows[0]!.prob - Math.exp(2) / z) < 1e-12);
 });

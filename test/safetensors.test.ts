@@ -107,6 +107,8 @@ test('unknown dtype', () => {
   const { header, data } = split();
   header['wpe.weight']!.dtype = 'F31';
   assert.throws(() => new SafetensorsFile(build(header, data), SRC), { message: /^fixture\/model\.safetensors: tensor "wpe\.weight" has unknown dtype "F31" \(safetensors dtypes: BOOL, U8, / });
+  header['wpe.weight']!.dtype = 'constructor'; // an inherited key of the dtype table is no dtype either
+  assert.throws(() => new SafetensorsFile(build(header, data), SRC), { message: /^fixture\/model\.safetensors: tensor "wpe\.weight" has unknown dtype "constructor" / });
 });
 
 test('a dtype that is valid safetensors but not a float weight', async () => {

@@ -1,14 +1,13 @@
 // The worker's side of the message protocol (./protocol.ts): requests to an ExplorerSession, answered as the HTTP
 // transport answers them. Model jobs run one at a time, in order (the session's model is one); a cancelled job is
 // dropped from the line, or told to stop through its AbortSignal.
-import { ApiError, CancelledError } from './errors.js';
+import { ApiError, CancelledError, jobFailure } from './errors.js';
 import type { FromWorker, RequestMessage, CancelMessage } from './protocol.js';
 import type { ExplorerSession, PreparedRequest } from './session.js';
 
 /** The error reply for `err`, with the status and body `serve` gives it (`streamed`: after a stream had begun). */
 export function errorReply(id: number, err: unknown, streamed: boolean): FromWorker {
-  const text = err instanceof Error ? err.message : String(err);
-  const e = err instanceof ApiError ? err : new ApiError(streamed ? `generation failed: ${text}` : `internal error: ${text}`, null, 500);
+  const e = jobFailure(err, streamed);
   return { type: 'error', id, status: streamed ? 0 : e.status, body: { error: { message: e.message, param: e.param } } };
 }
 

@@ -17,6 +17,7 @@ import {
   type LogitsProcessor,
 } from '../generation/logits-process.js';
 import { softmaxArray } from '../generation/math.js';
+import { nextTokenRows } from '../interp/next.js';
 import { assertFiniteLogits } from '../model/non-finite.js';
 import { promptIds, tokenText, type SessionContext } from './context.js';
 import { asApiError } from './generate.js';
@@ -101,7 +102,7 @@ function knobbed(ids: number[], chain: ReturnType<typeof knobChain>, logits: Flo
 function nextTable(ctx: SessionContext, body: NextRequest, ids: number[], chain: ReturnType<typeof knobChain>, logits: Float32Array): NextResponse {
   const n = body.top ?? 10;
   const probs = softmaxArray(logits);
-  const top: Candidate[] = topIndices(logits, n).map((id) => ({ id, token: tokenText(ctx, id), prob: probs[id]!, logit: logits[id]! }));
+  const top: Candidate[] = nextTokenRows(logits, n, ctx.tokenizer, probs); // the CLI's table
 
   // Apply the knobs one at a time, noting which one sent each token to -inf.
   const scores = logits.slice();

@@ -1,7 +1,7 @@
 // The JSON the explorer's API speaks, request and response, endpoint by endpoint (docs/api.md shows examples).
 // Types only: the web page imports this file too, so the page and the server cannot drift apart.
 import type { CaptureJson } from '../model/captures.js';
-import type { AblationKind, Attribution, AttributionComponent, PatchHook, PatchResult } from '../interp/index.js';
+import type { AblationKind, Attribution, AttributionComponent, NextToken, PatchHook, PatchResult } from '../interp/index.js';
 
 export type { CaptureJson, AblationKind, Attribution, AttributionComponent, PatchHook, PatchResult };
 
@@ -107,13 +107,8 @@ export interface AblationEffect {
   unablated: UnablatedToken[];
 }
 
-/** A row of the CLI's `next --json` table: the raw softmax. */
-export interface Candidate {
-  id: number;
-  token: string;
-  prob: number;
-  logit: number;
-}
+/** A row of the CLI's `next --json` table: the raw softmax (the library's NextToken, src/interp/next.ts). */
+export type Candidate = NextToken;
 
 /** A token after the knobs: its probability under the distribution that sampling would draw from. */
 export interface ProcessedCandidate {

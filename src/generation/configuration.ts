@@ -143,6 +143,18 @@ export function unsupportedOptionError(name: string, value: unknown): Generation
   );
 }
 
+/** Whether `name` is one of UNSUPPORTED_OPTIONS (its own keys: not "constructor" or "toString"). */
+export function isUnsupportedOption(name: string): boolean {
+  return Object.hasOwn(UNSUPPORTED_OPTIONS, name);
+}
+
+/** Throws unsupportedOptionError when `name` is an unsupported option set to anything but HF's default. */
+export function checkUnsupportedOption(name: string, value: unknown): void {
+  if (isUnsupportedOption(name) && value !== undefined && JSON.stringify(value) !== JSON.stringify(UNSUPPORTED_OPTIONS[name])) {
+    throw unsupportedOptionError(name, value);
+  }
+}
+
 /**
  * Reads a generation_config.json object: known settings are kept, bookkeeping keys dropped; a setting
  * gpt2-lens does not implement is an error only if it differs from HF's default (so the Hub's files load).
@@ -155,7 +167,7 @@ export function parseGenerationConfig(json: unknown): Partial<GenerationConfig> 
   for (const [k, v] of Object.entries(json as Record<string, unknown>)) {
     if (FILE_ONLY_KEYS.has(k)) continue;
     if (GENERATION_CONFIG_KEYS.has(k)) out[k] = v;
-    else if (k in UNSUPPORTED_OPTIONS && v !== undefined && JSON.stringify(v) !== JSON.stringify(UNSUPPORTED_OPTIONS[k])) throw unsupportedOptionError(k, v);
+    else checkUnsupportedOption(k, v);
   }
   return out as Partial<GenerationConfig>;
 }

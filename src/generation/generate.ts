@@ -17,8 +17,8 @@ import {
   GENERATION_CONFIG_KEYS,
   GenerationError,
   generationConfigFileError,
-  UNSUPPORTED_OPTIONS,
-  unsupportedOptionError,
+  checkUnsupportedOption,
+  isUnsupportedOption,
   buildLogitsProcessors,
   buildLogitsWarpers,
   eosIds,
@@ -191,10 +191,8 @@ export function prepareGeneration(model: GenerationModel, options: GenerateOptio
   input_ids: number[][];
   attention_mask: number[][];
 } {
-  for (const [k, v] of Object.entries(options)) {
-    if (k in UNSUPPORTED_OPTIONS && v !== undefined && JSON.stringify(v) !== JSON.stringify(UNSUPPORTED_OPTIONS[k])) throw unsupportedOptionError(k, v);
-  }
-  const unknown = Object.keys(options).filter((k) => !GENERATION_CONFIG_KEYS.has(k) && !EXTRA_KEYS.has(k) && !(k in UNSUPPORTED_OPTIONS));
+  for (const [k, v] of Object.entries(options)) checkUnsupportedOption(k, v);
+  const unknown = Object.keys(options).filter((k) => !GENERATION_CONFIG_KEYS.has(k) && !EXTRA_KEYS.has(k) && !isUnsupportedOption(k));
   if (unknown.length > 0) {
     throw new GenerationError(
       `The following \`model_kwargs\` are not used by the model: [${unknown.map((k) => `'${k}'`).join(', ')}] (note: typos in the generate arguments will also show up in this list)`,

@@ -7,4 +7,4 @@ export { resolveToken } from './tokens.js';
 export { nextTokens, nextTokenRows, type NextToken, type NextTokens } from './next.js';
 export { ablate, ablationHooks, ablationHooksFor, meanHeadOutputs, ABLATION_KINDS, type AblationKind, type AblateOptions } from './ablate.js';
 export { attribute, type Attribution, type AttributionComponent } from './attribute.js';
-export { patch, PATCH_HOOKS, type PatchHook, type PatchArgs, type PatchResult } from './patch.js';
+export { isPatchHook, patch, PATCH_HOOKS, type PatchHook, type PatchArgs, type PatchResult } from './patch.js';

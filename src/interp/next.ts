@@ -5,7 +5,7 @@ import type { ForwardHooks } from '../model/hooks.js';
 import { assertFiniteLogits } from '../model/non-finite.js';
 import type { InterventionModel, TextCodec } from './types.js';
 
-/** One row of the table: the same JSON as the server's Candidate. */
+/** One row of the table; the API's `top` rows are these (Candidate in src/explorer/types.ts). */
 export interface NextToken {
   id: number;
   token: string;
@@ -19,10 +19,14 @@ export interface NextTokens {
   top: NextToken[];
 }
 
-/** The table of raw logits [vocab_size] (one position): the `top` most likely tokens. */
-export function nextTokenRows(logits: Float32Array, top: number, tokenizer: Pick<TextCodec, 'decode'>): NextToken[] {
-  const probs = softmaxArray(logits);
-  return topKIndices(logits, top).map((id) => ({ id, token: tokenizer.decode([id]), prob: probs[id]!, logit: logits[id]! }));
+/**
+ * The table of raw logits [vocab_size] (one position): the `top` most likely tokens, leaving out ruled-out
+ * (-Infinity) ones. `probs` is their softmax, when the caller has it already.
+ */
+export function nextTokenRows(logits: Float32Array, top: number, tokenizer: Pick<TextCodec, 'decode'>, probs: ArrayLike<number> = softmaxArray(logits)): NextToken[] {
+  return topKIndices(logits, top)
+    .filter((id) => logits[id] !== -Infinity)
+    .map((id) => ({ id, token: tokenizer.decode([id]), prob: probs[id]!, logit: logits[id]! }));
 }
 
 /** The next-token table after `input_ids`, optionally with write hooks in the forward pass (ablation). */

@@ -17,6 +17,11 @@ import type { InterventionModel } from './types.js';
 export const PATCH_HOOKS = { resid_pre: 'hook_resid_pre', attn_out: 'hook_attn_out', mlp_out: 'hook_mlp_out', z: 'attn.hook_z' } as const;
 export type PatchHook = keyof typeof PATCH_HOOKS;
 
+/** Whether `name` is one of PATCH_HOOKS' keys (its own: not "toString" or "__proto__"). */
+export function isPatchHook(name: unknown): name is PatchHook {
+  return typeof name === 'string' && Object.hasOwn(PATCH_HOOKS, name);
+}
+
 /** `{"clean_logit_diff","corrupted_logit_diff","hook","rows":["L0",…],"cols":[…],"recovered":[[…]]}` */
 export interface PatchResult {
   clean_logit_diff: number;
@@ -45,7 +50,7 @@ const MAX_BATCH_TOKENS = 4096;
 export async function patch(model: InterventionModel, args: PatchArgs): Promise<PatchResult> {
   const { clean, corrupted, answer, wrong, hook } = args;
   const { n_layer: L, n_head: nh, vocab_size: V } = model.config;
-  if (!(hook in PATCH_HOOKS)) throw new InterventionError(`hook must be one of ${Object.keys(PATCH_HOOKS).join(', ')}, got "${String(hook)}"`);
+  if (!isPatchHook(hook)) throw new InterventionError(`hook must be one of ${Object.keys(PATCH_HOOKS).join(', ')}, got "${String(hook)}"`);
   if (clean.length !== corrupted.length) {
     throw new InterventionError(`the clean and corrupted prompts must have the same number of tokens: clean has ${clean.length}, corrupted has ${corrupted.length}`);
   }

@@ -93,7 +93,7 @@ export function parseHeader(headerBytes: Uint8Array, fileSize: number, source = 
     const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown } | null;
     if (e === null || typeof e !== 'object') throw new SafetensorsError(`${source}: tensor "${name}" has no header entry object`);
     if (typeof e.dtype !== 'string') throw new SafetensorsError(`${source}: tensor "${name}" has no dtype`);
-    const size = DTYPE_BYTES[e.dtype];
+    const size = Object.hasOwn(DTYPE_BYTES, e.dtype) ? DTYPE_BYTES[e.dtype] : undefined; // not "constructor"
     if (size === undefined) {
       throw new SafetensorsError(`${source}: tensor "${name}" has unknown dtype "${e.dtype}" (safetensors dtypes: ${Object.keys(DTYPE_BYTES).join(', ')})`);
     }

@@ -1,5 +1,5 @@
 // The Node adapter of the model: loads config.json, generation_config.json and the safetensors weights from a
-// folder (or a Hub id through src/hub), reading each tensor straight from disk into its own Float32Array, so
+// folder (or a Hub id through src/node/hub), reading each tensor straight from disk into its own Float32Array, so
 // no second copy of the file is ever held (peak memory ≈ the weights' bytes). Importing this module registers
 // the loader, so GPT2LMHeadModel.from_pretrained('openai-community/gpt2') works in Node.
 import { closeSync, existsSync, fstatSync, openSync, readSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -135,7 +135,7 @@ export function readModelFolder(folder: string, name = folder): PretrainedFiles 
   return files;
 }
 
-/** The Node loader: a folder path is read as is; anything else is a Hub id resolved through src/hub. */
+/** The Node loader: a folder path is read as is; anything else is a Hub id resolved through src/node/hub. */
 export async function loadPretrainedFiles(idOrFolder: string, options: FromPretrainedOptions = {}): Promise<PretrainedFiles> {
   let folder: string;
   if (existsSync(idOrFolder) && statSync(idOrFolder).isDirectory()) folder = idOrFolder;

@@ -11,7 +11,7 @@ import type { Duplex } from 'node:stream';
 import type { GPT2LMHeadModel } from '../model/model.js';
 import { NonFiniteLogitsError } from '../model/non-finite.js';
 import type { GPT2Tokenizer } from '../tokenizer/gpt2-tokenizer.js';
-import { ApiError, CancelledError } from './errors.js';
+import { ApiError, CancelledError, jobFailure } from './errors.js';
 import { ExplorerSession, type PreparedRequest } from '../explorer/session.js';
 import { acceptedHosts, checkHost, checkJsonContentType, checkOrigin, parseAllowedHosts, publicModelName } from './guard.js';
 import { EventStream, readJsonBody, sendError, sendJson } from './http.js';
@@ -61,13 +61,6 @@ export interface ExplorerServer {
 
 type Handler = (session: ExplorerSession, req: IncomingMessage, res: ServerResponse, signal: AbortSignal, queue: JobQueue) => Promise<void>;
 
-/** An error's message for a client: a model with broken weights says so as it is; anything else is a failure. */
-function failure(err: unknown, what: string): ApiError {
-  if (err instanceof ApiError) return err;
-  if (err instanceof NonFiniteLogitsError) return new ApiError(err.message, null, 500);
-  return new ApiError(`${what} failed: ${err instanceof Error ? err.message : String(err)}`, null, 500);
-}
-
 /**
  * An endpoint over the session: the body read and checked (a 400 before anything runs), then the job, inside the
  * queue when it uses the model. With `stream: true` (generate), its events go out as Server-Sent Events:
@@ -88,7 +81,7 @@ function endpoint(method: string): Handler {
       sse.send('done', done);
     } catch (err) {
       if (signal.aborted) return; // nobody is listening
-      const e = failure(err, 'generation');
+      const e = jobFailure(err, true);
       sse.send('error', { error: { message: e.message, param: e.param } });
     } finally {
       sse.end();
@@ -176,14 +169,10 @@ export function createServer(options: ServerOptions): ExplorerServer {
           return;
         }
         const message = err instanceof Error ? err.message : String(err);
-        if (err instanceof NonFiniteLogitsError) {
-          // not a bug of the server nor of the request: the model's weights are broken; say that, as it is
-          logError(`${req.method} ${path}: ${message}`);
-          sendJson(res, 500, { error: { message, param: null } });
-          return;
-        }
-        logError(`error in ${req.method} ${path.slice(0, 200)}: ${(err instanceof Error ? `${err.name}: ` : '') + message.split('\n')[0]}`);
-        sendJson(res, 500, { error: { message: `internal error: ${message}`, param: null } });
+        // broken weights are not a bug of the server nor of the request: logged as they are
+        if (err instanceof NonFiniteLogitsError) logError(`${req.method} ${path.slice(0, 200)}: ${message}`);
+        else logError(`error in ${req.method} ${path.slice(0, 200)}: ${(err instanceof Error ? `${err.name}: ` : '') + message.split('\n')[0]}`);
+        sendError(res, jobFailure(err, false));
       } catch (fatal) {
         // answering failed too (a socket gone bad): give up on this request, never on the server
         logError(`error answering ${req.method} ${path.slice(0, 200)}: ${fatal instanceof Error ? fatal.message : String(fatal)}`);

@@ -2,7 +2,7 @@
 // activation patching — run the corrupted prompt with one activation taken from the clean run, and print how
 // much of the clean logit difference (answer − wrong) each patch brings back.
 import type { Command } from 'commander';
-import { patch, PATCH_HOOKS, resolveToken, type PatchHook } from '../../interp/index.js';
+import { isPatchHook, patch, PATCH_HOOKS, resolveToken } from '../../interp/index.js';
 import { UsageError } from '../errors.js';
 import { asUsage } from '../intervention-options.js';
 import { addEngineOptions, loadModelAndTokenizer, modelOption, type EngineCliOptions } from '../model-option.js';
@@ -38,8 +38,8 @@ export function register(program: Command): void {
         '                  --answer " Mary" --wrong " John" --hook resid_pre\n',
     );
   addEngineOptions(command).action(async (opts: PatchCliOptions) => {
-    if (!(opts.hook in PATCH_HOOKS)) throw new UsageError(`--hook must be one of ${Object.keys(PATCH_HOOKS).join(', ')}, got "${opts.hook}"`);
-    const hook = opts.hook as PatchHook;
+    if (!isPatchHook(opts.hook)) throw new UsageError(`--hook must be one of ${Object.keys(PATCH_HOOKS).join(', ')}, got "${opts.hook}"`);
+    const hook = opts.hook;
     const { model, tokenizer } = await loadModelAndTokenizer(opts.model, { quiet: opts.json, engine: opts });
     if (model.is_random) process.stderr.write(`gpt2-lens: note: ${opts.model} has RANDOM weights, so these numbers mean nothing\n`);
     const clean = tokenizer.encode(opts.clean);
