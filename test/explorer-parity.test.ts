@@ -242,3 +242,14 @@ test('interventions: the same 400s, naming the field, over both transports', asy
   }
   assert.equal(cases.length, 12);
 });
+
+test('a worker that dies fails the requests waiting on it, and every later one, instead of hanging', async () => {
+  // a channel whose far end never answers, then reports an error as a dying Worker does
+  const target = new EventTarget();
+  const port = Object.assign(target, { postMessage: () => {} }) as unknown as MessageEndpoint;
+  const client = new WorkerExplorerClient(port);
+  const waiting = client.tokenize({ text: 'a' });
+  target.dispatchEvent(Object.assign(new Event('error'), { message: 'out of memory' }));
+  await assert.rejects(waiting, (e: ApiCallError) => e instanceof ApiCallError && e.message === 'the explorer worker stopped: out of memory' && e.status === 500);
+  await assert.rejects(client.model(), (e: ApiCallError) => e.message === 'the explorer worker stopped: out of memory');
+});

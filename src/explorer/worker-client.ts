@@ -43,8 +43,25 @@ export class WorkerExplorerClient implements ExplorerApi {
   /** what computes the model in the worker (backend, engine memory), from the ready message */
   runtime: WorkerRuntime | null = null;
 
+  /** set once the worker has died: every later request fails at once with it */
+  private dead: ApiCallError | null = null;
+
   constructor(private readonly port: MessageEndpoint) {
     port.addEventListener('message', (e) => this.receive(e.data as FromWorker));
+    // A Worker that dies (an uncaught error, memory) answers nothing more: fail what waits instead of hanging.
+    const target = port as unknown as { addEventListener(type: string, listener: (event: unknown) => void): void };
+    target.addEventListener('error', (e) => {
+      const why = (e as { message?: unknown } | null)?.message;
+      this.fail(`the explorer worker stopped${typeof why === 'string' && why ? `: ${why}` : ''}`);
+    });
+  }
+
+  /** Rejects every request still waiting, and every later one, with `message` (a 500). */
+  fail(message: string): void {
+    this.dead ??= new ApiCallError(message, null, 500);
+    const waiting = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of waiting) p.reject(this.dead);
   }
 
   /**
@@ -82,6 +99,7 @@ export class WorkerExplorerClient implements ExplorerApi {
 
   private call<T>(method: ExplorerMethod, body: unknown, signal?: AbortSignal, on?: StreamHandlers): Promise<T> {
     if (signal?.aborted) return Promise.reject(abortError());
+    if (this.dead) return Promise.reject(this.dead);
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       const onAbort = (): void => {
