@@ -351,6 +351,50 @@ function matmulSmall(x: usize, M: i32, K: i32, w: usize, N: i32, bias: usize, y:
   v128.store(acc, fb, 16);
 }
 
+// The int8 row kernel for 4 rows of xq (quantised x) at once, pairs [kp0, kp1) (at most 256: no i32 overflow):
+// each 16-byte weight pair is widened once and fed to all 4 rows, 8 i32 accumulators; their sums are added, as
+// f32, into acc ([4 rows][8] f32, not yet multiplied by x's scales).
+// @ts-ignore: decorator
+@noinline function kernel4x8i8(wp: usize, x0: usize, x1: usize, x2: usize, x3: usize, kp0: i32, kp1: i32, acc: usize): void {
+  let a0 = i32x4.splat(0), b0 = i32x4.splat(0);
+  let a1 = i32x4.splat(0), b1 = i32x4.splat(0);
+  let a2 = i32x4.splat(0), b2 = i32x4.splat(0);
+  let a3 = i32x4.splat(0), b3 = i32x4.splat(0);
+  for (let kp = kp0; kp < kp1; kp++) {
+    const w = v128.load(wp + (<usize>kp << 4));
+    const lo = i16x8.extend_low_i8x16_s(w);
+    const hi = i16x8.extend_high_i8x16_s(w);
+    const o: usize = <usize>kp << 2;
+    let s = v128.load32_splat(x0 + o);
+    a0 = i32x4.add(a0, i32x4.dot_i16x8_s(lo, s));
+    b0 = i32x4.add(b0, i32x4.dot_i16x8_s(hi, s));
+    s = v128.load32_splat(x1 + o);
+    a1 = i32x4.add(a1, i32x4.dot_i16x8_s(lo, s));
+    b1 = i32x4.add(b1, i32x4.dot_i16x8_s(hi, s));
+    s = v128.load32_splat(x2 + o);
+    a2 = i32x4.add(a2, i32x4.dot_i16x8_s(lo, s));
+    b2 = i32x4.add(b2, i32x4.dot_i16x8_s(hi, s));
+    s = v128.load32_splat(x3 + o);
+    a3 = i32x4.add(a3, i32x4.dot_i16x8_s(lo, s));
+    b3 = i32x4.add(b3, i32x4.dot_i16x8_s(hi, s));
+  }
+  v128.store(acc, f32x4.add(v128.load(acc), f32x4.convert_i32x4_s(a0)));
+  v128.store(acc, f32x4.add(v128.load(acc, 16), f32x4.convert_i32x4_s(b0)), 16);
+  v128.store(acc, f32x4.add(v128.load(acc, 32), f32x4.convert_i32x4_s(a1)), 32);
+  v128.store(acc, f32x4.add(v128.load(acc, 48), f32x4.convert_i32x4_s(b1)), 48);
+  v128.store(acc, f32x4.add(v128.load(acc, 64), f32x4.convert_i32x4_s(a2)), 64);
+  v128.store(acc, f32x4.add(v128.load(acc, 80), f32x4.convert_i32x4_s(b2)), 80);
+  v128.store(acc, f32x4.add(v128.load(acc, 96), f32x4.convert_i32x4_s(a3)), 96);
+  v128.store(acc, f32x4.add(v128.load(acc, 112), f32x4.convert_i32x4_s(b3)), 112);
+}
+
+/**
+ * int8 rows from which kernel4x8i8 (4 rows per pass) replaces kernel1x8i8 (a pass per row). Measured (kernel CPU
+ * time, 128 MB of panels): 4 rows 19.3 -> 14.2 ms; 3 rows (computed as 4) 14.7 -> 14.2, no gain, so 3 rows keep
+ * the row kernel.
+ */
+const I8_ROWS4_FROM: i32 = 4;
+
 /** Widens one packed panel (K rows of 8, element type T; int8 in row pairs) into f32 [K][8] at tmp. */
 function widenPanel<T>(wp: usize, K: i32, tmp: usize): void {
   if (sizeof<T>() == 1) {
@@ -432,6 +476,18 @@ function matmulT<T>(x: usize, M: i32, K: i32, w: usize, N: i32, scale: usize, bi
       for (; r < M; r++) {
         kernel1x8<f32>(f, x + <usize>r * xs, K, acc);
         epilogue(yc + <usize>r * ys, v128.load(acc), v128.load(acc, 16), sp, bp, mode, n, scaled);
+      }
+    } else if (sizeof<T>() == 1 && M >= I8_ROWS4_FROM && M <= 4) {
+      // 4 rows (rows past M repeat the last): every widened weight pair feeds all of them
+      const x0 = xq + 64;
+      const x3 = x0 + <usize>min(3, M - 1) * kq;
+      memory.fill(acc, 0, 128);
+      const pairs = (K + 1) >> 1;
+      for (let kp = 0; kp < pairs; kp += 256) kernel4x8i8(wp, x0, x0 + kq, x0 + 2 * kq, x3, kp, min(pairs, kp + 256), acc);
+      for (let r = 0; r < M; r++) {
+        const ar = acc + (<usize>r << 5);
+        const xscale = f32x4.splat(load<f32>(xq + (<usize>r << 2)));
+        epilogue(yc + <usize>r * ys, f32x4.mul(v128.load(ar), xscale), f32x4.mul(v128.load(ar, 16), xscale), sp, bp, mode, n, true);
       }
     } else if (sizeof<T>() == 1) {
       for (let r = 0; r < M; r++) {
