@@ -98,56 +98,64 @@ test('relaxed SIMD is available here (Node 20 behind a V8 flag, set at run time 
   assert.equal(relaxedSimdSupported(), true);
 });
 
-test('matmul against x @ W + b (store, gelu_new, add) on odd shapes, every dtype, both builds', async () => {
-  const K = 37;
-  const N = 21; // 3 panels, the last holding 5 columns
-  const W = randn(K * N, 0.3);
-  const bias = randn(N, 0.1);
+test('matmul against x @ W + b (store, gelu_new, add) on odd shapes, every dtype, both builds, 1-9 rows (small-M kernels: fp32 2-4, int8 4)', async () => {
+  // K and N not multiples of 8 or 4; the panels split into two slices as two threads would split them, slices of 1,
+  // 2 and 3 panels (matmulSmall pairs panel p with panel p + half; an odd slice's middle panel goes alone)
+  const shapes = [
+    { K: 37, N: 21, slices: [[0, 1], [1, 3]] }, // 3 panels, the last holding 5 columns
+    { K: 43, N: 45, slices: [[0, 3], [3, 6]] }, // 6 panels, the last holding 5 columns
+    { K: 601, N: 13, slices: [[0, 1], [1, 2]] }, // k in many chunks with a tail; int8's 256-pair i32 flushes
+  ] as const;
   const worst: Record<string, number> = {};
-  for (const simd of SIMDS) {
-    const { k, alloc, f32, put } = await harness(simd);
-    for (const dtype of DTYPES) {
-      const Wd = dequantPanels(W, K, N, dtype);
-      const w = alloc(panelBytes(K, N, dtype));
-      const scale = alloc(Math.ceil(N / 8) * 32);
-      f32(scale, Math.ceil(N / 8) * 8).fill(1);
-      packPanels(W, K, N, dtype, f32(w, 1).buffer, w, scale);
-      const b = put(Float32Array.from({ length: Math.ceil(N / 8) * 8 }, (_, i) => (i < N ? bias[i]! : 0)));
-      const tmp = alloc(K * 32 + 128);
-      const xq = alloc(64 + 16 * (K + 1) * 2);
-      for (const M of [1, 3, 4, 5, 9]) {
-        const x = randn(M * K);
-        for (const mode of [MODE.STORE, MODE.GELU, MODE.ADD]) {
-          const y0 = randn(M * N);
-          const xp = put(x);
-          const yp = put(y0);
-          if (dtype === 'int8' && M < 8) k.quant_rows(xp, M, K, xq);
-          // two slices of panels, as two threads would split them
-          k.matmul(DTYPE_CODE[dtype], xp, M, K, w, N, scale, b, yp, mode, 0, 1, tmp, xq);
-          k.matmul(DTYPE_CODE[dtype], xp, M, K, w, N, scale, b, yp, mode, 1, 3, tmp, xq);
-          const got = f32(yp, M * N);
-          let err = 0;
-          for (let m = 0; m < M; m++) {
-            for (let n = 0; n < N; n++) {
-              let s = bias[n]!;
-              for (let kk = 0; kk < K; kk++) s += x[m * K + kk]! * Wd[kk * N + n]!;
-              const want = mode === MODE.GELU ? geluNew(s) : mode === MODE.ADD ? y0[m * N + n]! + s : s;
-              err = Math.max(err, Math.abs(got[m * N + n]! - want));
+  let cases = 0;
+  for (const { K, N, slices } of shapes) {
+    const W = randn(K * N, 0.3);
+    const bias = randn(N, 0.1);
+    for (const simd of SIMDS) {
+      const { k, alloc, f32, put } = await harness(simd);
+      for (const dtype of DTYPES) {
+        const Wd = dequantPanels(W, K, N, dtype);
+        const w = alloc(panelBytes(K, N, dtype));
+        const scale = alloc(Math.ceil(N / 8) * 32);
+        f32(scale, Math.ceil(N / 8) * 8).fill(1);
+        packPanels(W, K, N, dtype, f32(w, 1).buffer, w, scale);
+        const b = put(Float32Array.from({ length: Math.ceil(N / 8) * 8 }, (_, i) => (i < N ? bias[i]! : 0)));
+        const tmp = alloc(k.matmul_tmp_bytes(K));
+        const xq = alloc(64 + 16 * (K + 1) * 2);
+        for (const M of [1, 2, 3, 4, 5, 9]) {
+          const x = randn(M * K);
+          for (const mode of [MODE.STORE, MODE.GELU, MODE.ADD]) {
+            const y0 = randn(M * N);
+            const xp = put(x);
+            const yp = put(y0);
+            if (dtype === 'int8' && M < 8) k.quant_rows(xp, M, K, xq);
+            for (const [p0, p1] of slices) k.matmul(DTYPE_CODE[dtype], xp, M, K, w, N, scale, b, yp, mode, p0, p1, tmp, xq);
+            const got = f32(yp, M * N);
+            let err = 0;
+            for (let m = 0; m < M; m++) {
+              for (let n = 0; n < N; n++) {
+                let s = bias[n]!;
+                for (let kk = 0; kk < K; kk++) s += x[m * K + kk]! * Wd[kk * N + n]!;
+                const want = mode === MODE.GELU ? geluNew(s) : mode === MODE.ADD ? y0[m * N + n]! + s : s;
+                err = Math.max(err, Math.abs(got[m * N + n]! - want));
+              }
             }
+            const key = `${simd} ${dtype} ${M >= 2 && M <= 4 ? 'M=2-4' : 'M=1,5,9'}`;
+            worst[key] = Math.max(worst[key] ?? 0, err);
+            // int8 decoding (M < 8) also quantises x to i16 (relative error 2^-16 per entry)
+            const bound = dtype === 'int8' && M < 8 ? 2e-3 : 2e-5;
+            assert.ok(err < bound, `${simd} ${dtype} K=${K} N=${N} M=${M} mode=${mode}: worst error ${err}`);
+            cases++;
           }
-          const key = `${simd} ${dtype}`;
-          worst[key] = Math.max(worst[key] ?? 0, err);
-          // int8 decoding (M < 8) also quantises x to i16 (relative error 2^-16 per entry)
-          const bound = dtype === 'int8' && M < 8 ? 2e-3 : 2e-5;
-          assert.ok(err < bound, `${key} M=${M} mode=${mode}: worst error ${err}`);
         }
       }
     }
   }
+  assert.equal(cases, 3 * 2 * 3 * 6 * 3);
   console.log('matmul worst |error| vs reference:', JSON.stringify(worst));
 });
 
-test('dot_rows (LM head) against h @ Wᵀ: 1-9 rows (blocked 4x2 and single rows), vocab split across tiles and slices', async () => {
+test('dot_rows (LM head) against h @ Wᵀ: 1-9 rows (small-M at 2-4, blocked 4x2, single rows), vocab split across tiles and slices', async () => {
   const C = 37;
   const V = 131; // over several 32-row tiles, odd
   const E = randn(V * C, 0.5);
@@ -165,7 +173,7 @@ test('dot_rows (LM head) against h @ Wᵀ: 1-9 rows (blocked 4x2 and single rows
         return new Int8Array(f32(W, 1).buffer, W, V * C)[v * C + c]! * sc[v]!;
       };
       const hq = alloc(64 + 16 * (C + 1) * 2);
-      for (const M of [1, 3, 4, 5, 7, 8, 9]) {
+      for (const M of [1, 2, 3, 4, 5, 7, 8, 9]) {
         const h = randn(M * C);
         const hp = put(h);
         const stride = V + 3;
@@ -181,11 +189,12 @@ test('dot_rows (LM head) against h @ Wᵀ: 1-9 rows (blocked 4x2 and single rows
             for (let c = 0; c < C; c++) s += h[m * C + c]! * deq(v, c);
             err = Math.max(err, Math.abs(got[m * stride + v]! - s));
           }
+          for (let v = V; v < stride; v++) assert.equal(got[m * stride + v], 0, `${simd} ${dtype} M=${M}: wrote past the vocabulary`);
         }
-        const key = `${simd} ${dtype}`;
+        const key = `${simd} ${dtype} ${M >= 2 && M <= 4 ? 'M=2-4' : 'M=1,5-9'}`;
         worst[key] = Math.max(worst[key] ?? 0, err);
         const bound = dtype === 'int8' && M < 8 ? 2e-3 : 2e-5;
-        assert.ok(err < bound, `${key} M=${M}: worst error ${err}`);
+        assert.ok(err < bound, `${simd} ${dtype} M=${M}: worst error ${err}`);
       }
     }
   }

@@ -176,7 +176,7 @@ export class WasmEngine {
   private readonly blocks: Block[];
   private readonly ln_f: { g: number; b: number };
   private scratch: { ptr: number; bytes: number } | null = null;
-  /** per thread, K * 8 floats for widening an fp16/int8 panel to f32 (the largest K), then 128 bytes of accumulators; also dot_rows' scratch */
+  /** per thread, matmul's scratch (kernels.ts: matmul_tmp_bytes of the largest K); also dot_rows' scratch */
   private readonly panelTmp: number;
   /** int8: rows of x quantised to i16 (kernels.ts: quant_rows), for up to 8 rows */
   private readonly xq: number;
@@ -216,8 +216,8 @@ export class WasmEngine {
     this.ln_f = init.ln_f;
     this.weightBytes = init.weightBytes;
     const Kmax = Math.max(init.config.n_embd, init.config.n_inner ?? 4 * init.config.n_embd);
-    // matmul slices it per thread by K * 32 + 128 bytes, dot_rows by dot_rows_tmp_bytes(n_embd): room for the larger
-    this.panelTmp = this.arena.alloc(this.threads * Math.max(Kmax * 32 + 128, this.k.dot_rows_tmp_bytes(init.config.n_embd)));
+    // matmul slices it per thread by matmul_tmp_bytes(K), dot_rows by dot_rows_tmp_bytes(n_embd): room for the larger
+    this.panelTmp = this.arena.alloc(this.threads * Math.max(this.k.matmul_tmp_bytes(Kmax), this.k.dot_rows_tmp_bytes(init.config.n_embd)));
     this.xq = this.arena.alloc(64 + 8 * (Kmax + 1) * 2);
   }
 

@@ -5,6 +5,8 @@ import { KERNELS_SHARED_BASE64, KERNELS_SHARED_RELAXED_BASE64, KERNELS_SINGLE_BA
 /** The kernels' exports (see kernels.ts for what each computes). */
 export interface KernelExports {
   matmul(dt: number, x: number, M: number, K: number, w: number, N: number, scale: number, bias: number, y: number, mode: number, p0: number, p1: number, tmp: number, xq: number): void;
+  /** bytes of matmul's scratch per thread for K input rows */
+  matmul_tmp_bytes(K: number): number;
   quant_rows(x: number, M: number, K: number, xq: number): void;
   dot_rows(dt: number, h: number, M: number, C: number, W: number, scale: number, out: number, outStride: number, v0: number, v1: number, hq: number, tmp: number): void;
   /** bytes of dot_rows' scratch per thread for rows of C */
@@ -23,7 +25,7 @@ export interface KernelExports {
 
 /** How many arguments each export takes: test/engine-kernels.test.ts checks it against the compiled module. */
 export const KERNEL_ARITY: Readonly<Record<keyof KernelExports, number>> = {
-  matmul: 14, quant_rows: 4, dot_rows: 12, dot_rows_tmp_bytes: 1, embed: 9, layernorm: 7, kv_append: 8, attention: 16, dispatch: 1, worker_loop: 2, stream_sum: 2,
+  matmul: 14, matmul_tmp_bytes: 1, quant_rows: 4, dot_rows: 12, dot_rows_tmp_bytes: 1, embed: 9, layernorm: 7, kv_append: 8, attention: 16, dispatch: 1, worker_loop: 2, stream_sum: 2,
 };
 
 // The kernels export their op codes, epilogue modes and control-block word indices as wasm globals (kernels.ts:
