@@ -48,15 +48,12 @@ export class WorkerExplorerClient implements ExplorerApi {
 
   constructor(private readonly port: MessageEndpoint) {
     port.addEventListener('message', (e) => this.receive(e.data as FromWorker));
-    // A Worker that dies (an uncaught error, memory) answers nothing more: fail what waits instead of hanging.
-    const target = port as unknown as { addEventListener(type: string, listener: (event: unknown) => void): void };
-    target.addEventListener('error', (e) => {
-      const why = (e as { message?: unknown } | null)?.message;
-      this.fail(`the explorer worker stopped${typeof why === 'string' && why ? `: ${why}` : ''}`);
-    });
   }
 
-  /** Rejects every request still waiting, and every later one, with `message` (a 500). */
+  /**
+   * Rejects every request still waiting, and every later one, with `message` (a 500). Whoever owns the Worker calls
+   * it when the worker dies (its `error` event: an uncaught error, out of memory), which answers nothing more.
+   */
   fail(message: string): void {
     this.dead ??= new ApiCallError(message, null, 500);
     const waiting = [...this.pending.values()];

@@ -122,6 +122,8 @@ export async function loadModel(choice: ModelChoice, engine: { dtype: EngineDTyp
       worker.addEventListener('error', (e) => reject(new Error(`the explorer worker failed to start: ${e.message || 'its script did not load'}`)), { once: true }),
     );
     const client = await Promise.race([WorkerExplorerClient.start(worker, { type: 'init', model, tokenizer, modelName, engine }), failed]);
+    // a worker that dies later fails the requests waiting on it instead of leaving them pending
+    worker.addEventListener('error', (e) => client.fail(`the explorer worker stopped${e.message ? `: ${e.message}` : ''}`));
     return { client, worker, fileBytes, fromCache, commit, note };
   } catch (err) {
     worker.terminate();
