@@ -160,10 +160,19 @@ export class KVCache {
     // stored rows: positions from length on are in place whatever the row map says
     const K = this.storedKeys[layer]!;
     const V = this.storedValues[layer]!;
+    const n = T * hs; // floats per (b, h) slice: a decode step writes one position (a plain loop beats subarray + set)
     for (let bh = 0; bh < this.batch * this.n_head; bh++) {
       const dst = (bh * this.capacity + this.length) * hs;
-      K.set(k.subarray(bh * T * hs, (bh + 1) * T * hs), dst);
-      V.set(v.subarray(bh * T * hs, (bh + 1) * T * hs), dst);
+      const src = bh * n;
+      if (n > 256) {
+        K.set(k.subarray(src, src + n), dst);
+        V.set(v.subarray(src, src + n), dst);
+      } else {
+        for (let j = 0; j < n; j++) {
+          K[dst + j] = k[src + j]!;
+          V[dst + j] = v[src + j]!;
+        }
+      }
     }
     this.written = this.length + T;
   }
