@@ -273,3 +273,69 @@ test('bad inputs are clear errors', () => {
   assert.throws(() => lm.forwardSync({ input_ids: [[1, 2]], position_ids: [[0, 1024]] }), /position_ids\[0\] holds 1024/);
   assert.throws(() => lm.forwardSync({ input_ids: [[1]], capture: ['blocks.9.hook_resid_pre'] }), /unknown hook name "blocks.9.hook_resid_pre"/);
 });
+
+test('KVCache: reorders composed as a row map (no copy) read back as rows moved one by one, through writes, growth, crop and a batch change', () => {
+  const shape = { n_layer: 2, n_head: 3, head_dim: 2, max_positions: 64 };
+  const B = 4;
+  const cache = new KVCache(shape, B, 2); // capacity 2: it grows while rows are mapped
+  // the naive model: model[layer][row][pos] = the value written at (layer, pos) for the row's origin
+  let model: number[][][] = [[], []].map(() => Array.from({ length: B }, () => [] as number[]));
+  let seed = 7;
+  const rnd = (n: number): number => (seed = (seed * 48271) % 2147483647) % n;
+  const value = (l: number, row: number, pos: number): number => l * 100000 + row * 1000 + pos;
+  const write = (T: number): void => {
+    const b = cache.batch;
+    for (let l = 0; l < 2; l++) {
+      const k = new Float32Array(b * 3 * T * 2);
+      const v = new Float32Array(b * 3 * T * 2);
+      for (let r = 0; r < b; r++) {
+        for (let t = 0; t < T; t++) {
+          const x = value(l, r, cache.length + t) + 0.5 * rnd(1000);
+          model[l]![r]![cache.length + t] = x;
+          for (let h = 0; h < 3; h++) for (let d = 0; d < 2; d++) k[((r * 3 + h) * T + t) * 2 + d] = x + h * 10 + d;
+          for (let h = 0; h < 3; h++) for (let d = 0; d < 2; d++) v[((r * 3 + h) * T + t) * 2 + d] = -(x + h * 10 + d);
+        }
+      }
+      cache.write(l, k, v, T);
+    }
+    cache.advance(T);
+  };
+  let checks = 0;
+  const check = (): void => {
+    for (let l = 0; l < 2; l++) {
+      for (let r = 0; r < cache.batch; r++) {
+        for (let t = 0; t < cache.length; t++) {
+          for (let h = 0; h < 3; h++) {
+            const o = cache.offset(r, h, t);
+            assert.equal(cache.keys[l]![o + 1], model[l]![r]![t]! + h * 10 + 1, `key l${l} row ${r} pos ${t} head ${h}`);
+            assert.equal(cache.values[l]![o], -(model[l]![r]![t]! + h * 10), `value l${l} row ${r} pos ${t} head ${h}`);
+          }
+        }
+      }
+    }
+    checks++;
+  };
+  const reorder = (rows: number[]): void => {
+    cache.reorder(rows);
+    model = model.map((layer) => rows.map((r) => [...layer[r]!]));
+  };
+  write(3);
+  for (let s = 0; s < 12; s++) {
+    reorder(Array.from({ length: B }, () => rnd(B)));
+    write(1);
+    if (s % 4 === 3) check(); // reading settles the map; later reorders start a new one
+  }
+  reorder([3, 3, 0, 1]);
+  cache.crop(cache.length - 2);
+  for (const layer of model) for (const row of layer) row.length = cache.length;
+  write(2);
+  reorder([1, 2, 3, 0]);
+  check();
+  reorder([2, 0]); // the batch changes: the map is applied, then the rows are picked
+  check();
+  const copy = cache.clone();
+  reorder([1, 1]);
+  assert.deepEqual(copy.toTensors()[1]![0].dims, [2, 3, cache.length, 2]);
+  check();
+  assert.equal(checks, 6);
+});

@@ -211,3 +211,39 @@ test('TopP with min_tokens_to_keep keeps at least the best min_tokens_to_keep to
   new TopPLogitsWarper(0.0001).apply([], one); // the top token alone holds more than 0.0001
   assert.deepEqual([...one.keys()].filter((i) => one[i]! > -Infinity), [[...x.keys()].reduce((a, b) => (x[b]! > x[a]! ? b : a))]);
 });
+
+test('topBeamCandidates: the k best of float32(row + beam score) over [beams × vocab], ties by flat index, as a full stable sort', async () => {
+  const { topBeamCandidates, logSoftmaxInPlace } = await import('../src/generation/math.js');
+  const { logSumExp } = await import('../src/model/topk.js');
+  const V = 37;
+  const beams = 3;
+  const rows = 2 * beams; // two batch items
+  const logits = new Float32Array(rows * V);
+  let seed = 12345;
+  const rnd = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  // few distinct values (many ties) and some -Infinity (tokens ruled out)
+  for (let i = 0; i < logits.length; i++) logits[i] = rnd() < 0.1 ? -Infinity : Math.round(rnd() * 6) / 4;
+  const beamScores = new Float32Array([0, -1e9, -0.5, 0.25, 0.25, -Infinity]);
+  let checked = 0;
+  for (const k of [1, 2, 6, 8, 50, beams * V, beams * V + 5]) {
+    for (let b = 0; b < 2; b++) {
+      const flat = new Float32Array(beams * V);
+      for (let j = 0; j < beams; j++) for (let v = 0; v < V; v++) flat[j * V + v] = logits[(b * beams + j) * V + v]! + beamScores[b * beams + j]!;
+      const expected = Array.from(flat.keys()).sort((x, y) => flat[y]! - flat[x]! || x - y).slice(0, k);
+      const idx = new Int32Array(k);
+      const score = new Float32Array(k);
+      const n = topBeamCandidates(logits, b * beams, beams, V, beamScores, k, idx, score);
+      assert.equal(n, Math.min(k, beams * V));
+      assert.deepEqual(Array.from(idx.subarray(0, n)), expected);
+      assert.deepEqual(Array.from(score.subarray(0, n)), expected.map((i) => flat[i]!));
+      checked++;
+    }
+  }
+  assert.equal(checked, 14);
+  // logSoftmaxInPlace subtracts exactly logSumExp's value
+  const row = logits.slice(0, V);
+  const lse = logSumExp(row);
+  const want = Float32Array.from(row, (x) => x - lse);
+  logSoftmaxInPlace(row);
+  assert.deepEqual(Array.from(row), Array.from(want));
+});

@@ -28,7 +28,7 @@ import {
   type GenerationConfig,
 } from './configuration.js';
 import { LogitsProcessorList, topKIndices } from './logits-process.js';
-import { kthLargest, logSoftmaxInPlace, logSumExp, softmaxInto } from './math.js';
+import { logSoftmaxInPlace, logSumExp, softmaxInto, topBeamCandidates } from './math.js';
 import { Xoshiro128, randomSeed, sampleFromScores, sampleWithoutReplacement } from './random.js';
 import type { BaseStreamer } from './streamers.js';
 import { seedError } from './options.js';
@@ -523,9 +523,12 @@ async function beamSearch(
   for (let r = 0; r < rows; r++) if (r % nb !== 0) beam_scores[r] = -1e9;
   let beam_indices: number[][] = Array.from({ length: rows }, () => []);
   const n_keep = Math.max(2, 1 + eos.length) * nb;
-  const flat = new Float32Array(nb * V); // one batch item's candidate sums [beams × vocab]
-  const flatScratch = new Float32Array(nb * V);
+  // beam sampling draws from the softmax of one batch item's sums [beams × vocab]; beam search needs only the best
+  // n_keep of them, selected in one pass without building the sums
+  const flat = rng ? new Float32Array(nb * V) : null;
   const weights = rng ? new Float64Array(nb * V) : null;
+  const topIndex = new Int32Array(n_keep);
+  const topScore = new Float32Array(n_keep);
   const scores: Tensor[] = [];
   const logitsOut: Tensor[] = [];
   const traceTop = traceSize(options);
@@ -559,25 +562,24 @@ async function beamSearch(
     const candidates: BeamCandidate[][] = [];
     for (let b = 0; b < batch; b++) {
       // next_token_scores = processed + running sum, flattened over [beams × vocab]
-      for (let j = 0; j < nb; j++) {
-        const r = b * nb + j;
-        const src = out.logits.subarray(r * V, (r + 1) * V);
-        const bs = beam_scores[r]!;
-        for (let v = 0; v < V; v++) flat[j * V + v] = src[v]! + bs;
-      }
-      let picked: number[];
-      if (rng && weights) {
+      if (rng && flat && weights) {
+        for (let j = 0; j < nb; j++) {
+          const r = b * nb + j;
+          const src = out.logits.subarray(r * V, (r + 1) * V);
+          const bs = beam_scores[r]!;
+          for (let v = 0; v < V; v++) flat[j * V + v] = src[v]! + bs;
+        }
         softmaxInto(flat, weights);
-        picked = sampleWithoutReplacement(weights, n_keep, rng);
+        const picked = sampleWithoutReplacement(weights, n_keep, rng);
         picked.sort((x, y) => flat[y]! - flat[x]! || x - y);
+        candidates.push(picked.map((i) => ({ beam: Math.floor(i / V), token: i % V, score: flat[i]! })));
       } else {
-        const kth = kthLargest(flat, n_keep, flatScratch);
-        picked = [];
-        for (let i = 0; i < flat.length; i++) if (flat[i]! >= kth) picked.push(i);
-        picked.sort((x, y) => flat[y]! - flat[x]! || x - y);
-        picked.length = Math.min(picked.length, n_keep);
+        // the n_keep best sums, best first, ties by flat index: HF's topk over the flattened row
+        const n = topBeamCandidates(out.logits, b * nb, nb, V, beam_scores, n_keep, topIndex, topScore);
+        const picked: BeamCandidate[] = [];
+        for (let i = 0; i < n; i++) picked.push({ beam: Math.floor(topIndex[i]! / V), token: topIndex[i]! % V, score: topScore[i]! });
+        candidates.push(picked);
       }
-      candidates.push(picked.map((i) => ({ beam: Math.floor(i / V), token: i % V, score: flat[i]! })));
     }
     const res = scorer.process(ids, candidates, cfg.pad_token_id, eos, beam_indices, T);
     beam_scores = res.next_beam_scores;

@@ -44,8 +44,107 @@ export { logSumExp };
 
 /** In place: scores <- log_softmax(scores) (HF beam search scores every beam row this way). */
 export function logSoftmaxInPlace(scores: Float32Array): void {
-  const lse = logSumExp(scores);
-  for (let i = 0; i < scores.length; i++) scores[i] = scores[i]! - lse;
+  // logSumExp's arithmetic, operation for operation (the same float64 lse, so the same float32 results), written
+  // for a Float32Array alone: the generic ArrayLike version is slower per element where it sees several types.
+  const n = scores.length;
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const x = scores[i]!;
+    if (x > max) max = x;
+  }
+  let lse = max;
+  if (max !== -Infinity && max !== Infinity) {
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += Math.exp(scores[i]! - max);
+    lse = max + Math.log(sum);
+  }
+  for (let i = 0; i < n; i++) scores[i] = scores[i]! - lse;
+}
+
+/**
+ * Beam search's candidate selection for one batch item, without building the [beams × vocab] sums: for every
+ * beam row j of `logits` (rows `firstRow .. firstRow + beams - 1`, each `V` long) and token v, the candidate
+ * score is float32(logits[row][v] + beamScores[row]), its flat index j * V + v. Writes the `k` best, best first
+ * (ties: the lower flat index first, as a stable sort of the flattened row), into outIndex/outScore and returns
+ * how many there are (k, or fewer when beams × V < k). One pass with a k-entry min-heap: O(beams · V + k log k).
+ */
+export function topBeamCandidates(
+  logits: Float32Array,
+  firstRow: number,
+  beams: number,
+  V: number,
+  beamScores: ArrayLike<number>,
+  k: number,
+  outIndex: Int32Array,
+  outScore: Float32Array,
+): number {
+  // heap[0] is the worst kept candidate: the lowest score, and among equal scores the highest index
+  if (k <= 0) return 0;
+  const hIdx = outIndex;
+  const hScore = outScore;
+  let size = 0;
+  let threshold = -Infinity; // the worst kept score once the heap is full
+  for (let j = 0; j < beams; j++) {
+    const row = firstRow + j;
+    const bs = beamScores[row]!;
+    const base = row * V;
+    for (let v = 0; v < V; v++) {
+      const s = Math.fround(logits[base + v]! + bs);
+      if (size === k) {
+        // indices only grow, so a candidate equal to the worst kept one loses the tie: strictly greater only
+        if (!(s > threshold)) continue;
+        hScore[0] = s;
+        hIdx[0] = j * V + v;
+        siftDown(hIdx, hScore, 0, size);
+        threshold = hScore[0]!;
+      } else {
+        let c = size++;
+        hScore[c] = s;
+        hIdx[c] = j * V + v;
+        while (c > 0) {
+          const p = (c - 1) >> 1;
+          if (!worse(hScore[c]!, hIdx[c]!, hScore[p]!, hIdx[p]!)) break;
+          swap(hIdx, hScore, c, p);
+          c = p;
+        }
+        if (size === k) threshold = hScore[0]!;
+      }
+    }
+  }
+  // heap sort in place: repeatedly move the worst to the end, so the array ends best first
+  for (let end = size - 1; end > 0; end--) {
+    swap(hIdx, hScore, 0, end);
+    siftDown(hIdx, hScore, 0, end);
+  }
+  return size;
+}
+
+/** Whether candidate a ranks below candidate b (lower score, or the same score at a higher index). */
+function worse(sa: number, ia: number, sb: number, ib: number): boolean {
+  return sa < sb || (sa === sb && ia > ib);
+}
+
+function swap(idx: Int32Array, score: Float32Array, a: number, b: number): void {
+  const ti = idx[a]!;
+  idx[a] = idx[b]!;
+  idx[b] = ti;
+  const ts = score[a]!;
+  score[a] = score[b]!;
+  score[b] = ts;
+}
+
+function siftDown(idx: Int32Array, score: Float32Array, start: number, size: number): void {
+  let j = start;
+  for (;;) {
+    const l = 2 * j + 1;
+    const r = l + 1;
+    let w = j;
+    if (l < size && worse(score[l]!, idx[l]!, score[w]!, idx[w]!)) w = l;
+    if (r < size && worse(score[r]!, idx[r]!, score[w]!, idx[w]!)) w = r;
+    if (w === j) return;
+    swap(idx, score, j, w);
+    j = w;
+  }
 }
 
 /**

@@ -4,6 +4,12 @@
 // Layout per layer: key and value are [B, n_head, capacity, head_dim] Float32Arrays; positions 0..length-1 are
 // filled. Memory is preallocated with room to grow (doubling), so appending one token costs O(1) amortised
 // instead of HF's O(T) torch.cat.
+//
+// A reorder that keeps the batch size (beam search, every step) moves no floats: it composes a row map, "position t
+// of row i is stored in row rowMap[t * batch + i]", in O(length × batch) integers. The rows are put in place (one
+// copy) only when someone reads `keys` or `values` (the reference path's attention, clone, toTensors, an engine
+// mirror's upload). The wasm engine replays reorders in its own memory (rowsSince) and writes new positions through
+// write(), so with it the JS copy is never made during beam search.
 import type { GPT2Config, Tensor } from './types.js';
 
 export interface KVCacheShape {
@@ -28,10 +34,16 @@ export class KVCache {
   length = 0;
   /** positions the buffers hold before they must grow */
   capacity: number;
-  /** keys[layer]: [B, n_head, capacity, head_dim] */
-  keys: Float32Array[];
-  /** values[layer]: [B, n_head, capacity, head_dim] */
-  values: Float32Array[];
+  /** the buffers as stored: row order given by rowMap when it is set */
+  private storedKeys: Float32Array[];
+  private storedValues: Float32Array[];
+  /**
+   * [capacity × batch], t-major: position t of row i is stored in row rowMap[t * batch + i] (positions < length);
+   * null when every row is in place. Positions at or past `length` (being written) are always in place.
+   */
+  private rowMap: Int32Array | null = null;
+  /** the end of the latest write(): positions length..written-1 are written but not yet advanced */
+  private written = 0;
   /** bumped whenever rows move (reorder/select/expand), so a backend mirroring the cache knows to re-read it */
   version = 0;
   /** bumped by every advance(), so a mirror knows whether positions were written since it last matched */
@@ -55,8 +67,56 @@ export class KVCache {
     this.batch = batch;
     this.capacity = Math.max(1, Math.min(capacity, shape.max_positions));
     const size = batch * this.n_head * this.capacity * this.head_dim;
-    this.keys = Array.from({ length: this.n_layer }, () => new Float32Array(size));
-    this.values = Array.from({ length: this.n_layer }, () => new Float32Array(size));
+    this.storedKeys = Array.from({ length: this.n_layer }, () => new Float32Array(size));
+    this.storedValues = Array.from({ length: this.n_layer }, () => new Float32Array(size));
+  }
+
+  /** keys[layer]: [B, n_head, capacity, head_dim], rows in place (a pending reorder is applied first) */
+  get keys(): Float32Array[] {
+    this.settle();
+    return this.storedKeys;
+  }
+
+  /** values[layer]: [B, n_head, capacity, head_dim], rows in place (a pending reorder is applied first) */
+  get values(): Float32Array[] {
+    this.settle();
+    return this.storedValues;
+  }
+
+  /** Applies the row map: copies every row's positions into place (runs of positions from one row at a time). */
+  private settle(): void {
+    const map = this.rowMap;
+    if (!map) return;
+    this.rowMap = null;
+    const B = this.batch;
+    const nh = this.n_head;
+    const hs = this.head_dim;
+    const cap = this.capacity;
+    const L = this.length;
+    const end = Math.max(L, Math.min(this.written, cap)); // written, not yet advanced: in place
+    const size = B * nh * cap * hs;
+    const place = (old: Float32Array, spare: Float32Array | undefined): Float32Array => {
+      const next = spare && spare.length === size ? spare : new Float32Array(size);
+      for (let i = 0; i < B; i++) {
+        let t = 0;
+        while (t < end) {
+          const r = t < L ? map[t * B + i]! : i;
+          let u = t + 1;
+          while (u < end && (u < L ? map[u * B + i]! : i) === r) u++;
+          for (let h = 0; h < nh; h++) {
+            const src = ((r * nh + h) * cap + t) * hs;
+            next.set(old.subarray(src, src + (u - t) * hs), ((i * nh + h) * cap + t) * hs);
+          }
+          t = u;
+        }
+      }
+      return next;
+    };
+    const keys = this.storedKeys.map((k, l) => place(k, this.spare?.keys[l]));
+    const values = this.storedValues.map((v, l) => place(v, this.spare?.values[l]));
+    this.spare = { keys: this.storedKeys, values: this.storedValues };
+    this.storedKeys = keys;
+    this.storedValues = values;
   }
 
   /** An empty cache shaped for `config`, with room for `capacity` positions (default: 16, it grows as needed). */
@@ -79,8 +139,13 @@ export class KVCache {
       }
       return next;
     };
-    this.keys = this.keys.map(grow);
-    this.values = this.values.map(grow);
+    this.storedKeys = this.storedKeys.map(grow);
+    this.storedValues = this.storedValues.map(grow);
+    if (this.rowMap) {
+      const map = new Int32Array(newCap * this.batch);
+      map.set(this.rowMap.subarray(0, this.length * this.batch));
+      this.rowMap = map;
+    }
     this.capacity = newCap;
     this.spare = undefined;
   }
@@ -92,17 +157,30 @@ export class KVCache {
   write(layer: number, k: Float32Array, v: Float32Array, T: number): void {
     this.ensureCapacity(this.length + T);
     const hs = this.head_dim;
-    const K = this.keys[layer]!;
-    const V = this.values[layer]!;
+    // stored rows: positions from length on are in place whatever the row map says
+    const K = this.storedKeys[layer]!;
+    const V = this.storedValues[layer]!;
+    const n = T * hs; // floats per (b, h) slice: a decode step writes one position (a plain loop beats subarray + set)
     for (let bh = 0; bh < this.batch * this.n_head; bh++) {
       const dst = (bh * this.capacity + this.length) * hs;
-      K.set(k.subarray(bh * T * hs, (bh + 1) * T * hs), dst);
-      V.set(v.subarray(bh * T * hs, (bh + 1) * T * hs), dst);
+      const src = bh * n;
+      if (n > 256) {
+        K.set(k.subarray(src, src + n), dst);
+        V.set(v.subarray(src, src + n), dst);
+      } else {
+        for (let j = 0; j < n; j++) {
+          K[dst + j] = k[src + j]!;
+          V[dst + j] = v[src + j]!;
+        }
+      }
     }
+    this.written = this.length + T;
   }
 
   /** Marks T more positions as stored (after `write` for every layer). */
   advance(T: number): void {
+    const map = this.rowMap;
+    if (map) for (let t = this.length; t < this.length + T; t++) for (let i = 0; i < this.batch; i++) map[t * this.batch + i] = i;
     this.length += T;
     this.writes++;
   }
@@ -121,6 +199,25 @@ export class KVCache {
       if (!Number.isInteger(r) || r < 0 || r >= this.batch) throw new Error(`KVCache.reorder: row ${r} is out of range for batch ${this.batch}`);
     }
     if (rows.length === this.batch && rows.every((r, i) => r === i)) return this; // nothing moves
+    if (rows.length === this.batch) {
+      // same batch size: compose the row map, move nothing (see the top of this file)
+      const B = this.batch;
+      let map = this.rowMap;
+      if (!map) {
+        map = new Int32Array(this.capacity * B);
+        for (let t = 0; t < this.length; t++) for (let i = 0; i < B; i++) map[t * B + i] = i;
+        this.rowMap = map;
+      }
+      const tmp = new Int32Array(B);
+      for (let t = 0; t < this.length; t++) {
+        const o = t * B;
+        for (let i = 0; i < B; i++) tmp[i] = map[o + rows[i]!]!;
+        map.set(tmp, o);
+      }
+      this.logReorder(rows);
+      return this;
+    }
+    this.settle();
     const hs = this.head_dim;
     const slice = this.n_head * this.capacity * hs; // one batch row: [n_head, capacity, hs]
     const size = rows.length * slice;
@@ -137,19 +234,24 @@ export class KVCache {
     };
     // Beam search reorders every step with the same batch size: the previous buffers become the next spares,
     // so a step copies the filled positions once and allocates nothing.
-    const keys = this.keys.map((k, l) => pick(k, this.spare?.keys[l]));
-    const values = this.values.map((v, l) => pick(v, this.spare?.values[l]));
-    this.spare = { keys: this.keys, values: this.values };
-    this.keys = keys;
-    this.values = values;
+    const keys = this.storedKeys.map((k, l) => pick(k, this.spare?.keys[l]));
+    const values = this.storedValues.map((v, l) => pick(v, this.spare?.values[l]));
+    this.spare = { keys: this.storedKeys, values: this.storedValues };
+    this.storedKeys = keys;
+    this.storedValues = values;
     this.batch = rows.length;
+    this.logReorder(rows);
+    return this;
+  }
+
+  /** Records a reorder for rowsSince and bumps the version. */
+  private logReorder(rows: readonly number[]): void {
     this.log.push([...rows]);
     if (this.log.length > REORDER_LOG) {
       this.log.shift();
       this.logBase++;
     }
     this.version++;
-    return this;
   }
 
   /**
