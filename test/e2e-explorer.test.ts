@@ -3,11 +3,10 @@
 // chips and bars, move the knobs, step, run beam search, open attention and the logit lens, compare strategies.
 // A screenshot of each view goes to docs/screenshots/ (or $GPT2_LENS_SCREENSHOTS).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { build } from 'vite';
 import '../src/node/model.js';
 import { GPT2LMHeadModel } from '../src/model/index.js';
@@ -16,10 +15,9 @@ import type { GPT2Tokenizer } from '../src/tokenizer/index.js';
 import { createServer, type ExplorerServer } from '../src/server/index.js';
 import type { GenerateResponse, NextResponse } from '../src/server/types.js';
 import { fixed2, hexBytes, percent, visible } from '../web/src/format.js';
+import { launchChromium, postJson, SHOTS, type Chromium } from './helpers/browser.js';
 import { FIXTURE_DIR, REPO_ROOT, readGolden } from './helpers/fixtures.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SHOTS = process.env.GPT2_LENS_SCREENSHOTS ?? join(REPO_ROOT, 'docs', 'screenshots');
 // GPT2_LENS_WEB_DIST: serve a page built elsewhere instead of building web/ (e.g. an older commit's web/, to check
 // that these assertions fail on it); its failing waits then give up after 4 s instead of 20 s.
 const OTHER_PAGE = process.env.GPT2_LENS_WEB_DIST;
@@ -29,17 +27,13 @@ let server: ExplorerServer;
 let randomServer: ExplorerServer;
 let url: string;
 let tokenizer: GPT2Tokenizer;
+let browser: Chromium;
 let context: BrowserContext;
-let profile: string;
 let page: Page;
 const requests: string[] = [];
 const pageErrors: string[] = [];
 
-async function api<T>(path: string, body: unknown): Promise<T> {
-  const res = await fetch(new URL(path, url), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-  assert.equal(res.status, 200);
-  return (await res.json()) as T;
-}
+const api = <T>(path: string, body: unknown): Promise<T> => postJson<T>(url, path, body);
 
 async function shot(name: string, fullPage = false): Promise<void> {
   // a still picture: no table waiting for an answer, the bars' 0.25 s transition over
@@ -49,9 +43,6 @@ async function shot(name: string, fullPage = false): Promise<void> {
 }
 
 before(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is not installed at ${CHROMIUM}: the end-to-end test needs it. Install it with \`apt-get install -y chromium\` (.ci/run does), or set CHROMIUM_PATH.`);
-  }
   // Build the page from the current sources (a few seconds), so the test never runs against a stale web/dist.
   if (!OTHER_PAGE) await build({ root: join(REPO_ROOT, 'web'), logLevel: 'warn' });
   assert.ok(existsSync(join(WEB_DIST, 'index.html')));
@@ -63,13 +54,8 @@ before(async () => {
   url = (await server.listen(0)).url;
   randomServer = createServer({ model: await GPT2LMHeadModel.from_pretrained('random:64x2x4@1'), tokenizer, webRoot: WEB_DIST });
 
-  profile = mkdtempSync(join(tmpdir(), 'gpt2-lens-chromium-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1280, height: 800 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium({ width: 1280, height: 800 });
+  context = browser.context;
   page = await context.newPage();
   page.setDefaultTimeout(OTHER_PAGE ? 4_000 : 20_000);
   page.on('request', (r) => requests.push(r.url()));
@@ -77,10 +63,9 @@ before(async () => {
 });
 
 after(async () => {
-  await context?.close();
+  await browser?.close();
   await server?.close();
   await randomServer?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
 const chipTexts = (): Promise<string[]> => page.locator('.chips .chip').evaluateAll((els) => els.map((e) => e.textContent ?? ''));

@@ -3,37 +3,31 @@
 // their change; the attribution bars sum to the logit /api/attribute reports; the patching heatmap's cells are
 // /api/patch's `recovered`. Works at 390 px. Screenshots go to docs/screenshots/ (or $GPT2_LENS_SCREENSHOTS).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { build } from 'vite';
 import '../src/node/model.js';
 import { GPT2LMHeadModel } from '../src/model/index.js';
 import { AutoTokenizer } from '../src/node/tokenizer.js';
 import { createServer, type ExplorerServer } from '../src/server/index.js';
 import type { Attribution, NextResponse, PatchResult } from '../src/server/types.js';
+import { launchChromium, postJson, SHOTS, type Chromium } from './helpers/browser.js';
 import { FIXTURE_DIR, REPO_ROOT } from './helpers/fixtures.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SHOTS = process.env.GPT2_LENS_SCREENSHOTS ?? join(REPO_ROOT, 'docs', 'screenshots');
 const WEB_DIST = join(REPO_ROOT, 'web', 'dist');
 const PROMPT = 'The theory of relativity is';
 const IOI = { clean: 'When Mary and John went to the store, John gave a drink to', corrupted: 'When John and Mary went to the store, Mary gave a drink to', answer: ' Mary', wrong: ' John' };
 
 let server: ExplorerServer;
 let url: string;
+let browser: Chromium;
 let context: BrowserContext;
-let profile: string;
 let page: Page;
 const pageErrors: string[] = [];
 
-async function api<T>(path: string, body: unknown): Promise<T> {
-  const res = await fetch(new URL(path, url), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-  assert.equal(res.status, 200);
-  return (await res.json()) as T;
-}
+const api = <T>(path: string, body: unknown): Promise<T> => postJson<T>(url, path, body);
 
 async function shot(name: string, fullPage = false): Promise<void> {
   await page.waitForTimeout(400); // the bars' transition over
@@ -50,28 +44,21 @@ const rows = (): Promise<{ id: number; prob: number; unablated: number; delta: n
   );
 
 before(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium is not installed at ${CHROMIUM}: install it with \`apt-get install -y chromium\`, or set CHROMIUM_PATH.`);
   await build({ root: join(REPO_ROOT, 'web'), logLevel: 'warn' });
   mkdirSync(SHOTS, { recursive: true });
   const model = await GPT2LMHeadModel.from_pretrained(FIXTURE_DIR);
   server = createServer({ model, tokenizer: await AutoTokenizer.from_pretrained(FIXTURE_DIR), modelName: 'gpt2-tiny (test fixture)', webRoot: WEB_DIST });
   url = (await server.listen(0)).url;
-  profile = mkdtempSync(join(tmpdir(), 'gpt2-lens-chromium-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1280, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium({ width: 1280, height: 900 });
+  context = browser.context;
   page = await context.newPage();
   page.setDefaultTimeout(20_000);
   page.on('pageerror', (e) => pageErrors.push(e.message));
 });
 
 after(async () => {
-  await context?.close();
+  await browser?.close();
   await server?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
 test('the Interventions view: ablation, attribution and patching show the API\'s numbers', { timeout: 180_000 }, async (t) => {

@@ -4,18 +4,16 @@
 // another port holding the gpt2-tiny fixture as org/gpt2-tiny. The model runs in the page's Web Worker.
 // Screenshots of the site go to docs/screenshots/ (or $GPT2_LENS_SCREENSHOTS).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { build } from 'vite';
+import { launchChromium, SHOTS, type Chromium } from './helpers/browser.js';
 import { REPO_ROOT, readGolden } from './helpers/fixtures.js';
 import { FAKE_COMMIT, FakeHub } from './helpers/hub-server.js';
 import { serveFolder, type StaticServer } from './helpers/static-server.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SHOTS = process.env.GPT2_LENS_SCREENSHOTS ?? join(REPO_ROOT, 'docs', 'screenshots');
 const SITE = join(REPO_ROOT, 'site');
 
 interface ForwardCase {
@@ -27,16 +25,13 @@ interface ForwardCase {
 let site: StaticServer;
 let hub: FakeHub;
 let hubUrl: string;
+let browser: Chromium;
 let context: BrowserContext;
-let profile: string;
 let page: Page;
 const requests: string[] = [];
 const pageErrors: string[] = [];
 
 before(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is not installed at ${CHROMIUM}: the end-to-end test needs it. Install it with \`apt-get install -y chromium\` (.ci/run does), or set CHROMIUM_PATH.`);
-  }
   // Build the site from the current sources (a few seconds), as `npm run build:site` does.
   await build({ root: join(REPO_ROOT, 'web'), mode: 'site', logLevel: 'warn' });
   assert.ok(existsSync(join(SITE, 'index.html')) && existsSync(join(SITE, 'coi-sw.js')));
@@ -45,13 +40,8 @@ before(async () => {
   // small chunks with pauses: the 22 MB download lasts long enough (~1.5 s) for its progress to be seen
   hub = await new FakeHub({ chunkBytes: 256 * 1024, chunkDelayMs: 15 }).start();
   hubUrl = hub.url;
-  profile = mkdtempSync(join(tmpdir(), 'gpt2-lens-site-chromium-'));
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1280, height: 860 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium({ width: 1280, height: 860 });
+  context = browser.context;
   // every request of every page, worker and service worker of the context
   context.on('request', (r) => requests.push(r.url()));
   page = await context.newPage();
@@ -60,10 +50,9 @@ before(async () => {
 });
 
 after(async () => {
-  await context?.close();
+  await browser?.close();
   await site?.close();
   await hub?.stop();
-  if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
 const modelUrl = (): string => `${site.url}/?model=org/gpt2-tiny&endpoint=${encodeURIComponent(hubUrl)}`;
