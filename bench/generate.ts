@@ -112,6 +112,7 @@ function timed(model: GPT2LMHeadModel): { m: GenerationModel; forwardMs: () => n
       n++;
       return r;
     },
+    rowStats: (data, rows, n, out) => model.rowStats(data, rows, n, out), // the backend's kernel, as generate(model) gets
   };
   return { m, forwardMs: () => ms, calls: () => n };
 }

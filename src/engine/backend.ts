@@ -16,6 +16,7 @@ import type { BackendRequest, BackendResult, ForwardBackend } from '../model/bac
 import { gpt2Forward } from '../model/gpt2.js';
 import { hookNames, runHook } from '../model/hooks.js';
 import type { KVCache } from '../model/kv-cache.js';
+import type { RowStats } from '../model/row-stats.js';
 import type { GPT2Config, GPT2Weights, Tensor } from '../model/types.js';
 import type { BackendLoader } from '../model/model.js';
 import { readWeightsAsync, type WeightReader } from '../model/weight-reader.js';
@@ -128,6 +129,11 @@ export class WasmBackend implements ForwardBackend {
   unembed(config: GPT2Config, weights: GPT2Weights, hidden: Float32Array, rows: number): Float32Array {
     if (weights !== this.weights) throw new Error(`backend "${this.name}" was built for other weights: create one per model`);
     return this.engine.unembed(hidden, rows);
+  }
+
+  /** RowStats of logits rows (src/model/row-stats.ts) by the engine's row_stats kernel. */
+  rowStats(data: Float32Array, rows: number, n: number, out: RowStats): void {
+    this.engine.rowStats(data, rows, n, out);
   }
 
   /**

@@ -11,6 +11,7 @@ import type { WorkerHandle, WorkerSpawner } from './threads.js';
 import { CTRL, instantiateKernels, kernelModule, type KernelExports, type KernelSimd, MAX_PAGES, MODE, OP, resolveSimd } from './wasm/module.js';
 import type { Conv1DWeights, GPT2Config, GPT2Weights, LayerNormWeights } from '../model/types.js';
 import { readerFromWeights, type WeightReader } from '../model/weight-reader.js';
+import { checkRowStatsArgs, type RowStats } from '../model/row-stats.js';
 
 export type { EngineDType } from './pack.js';
 
@@ -618,6 +619,28 @@ export class WasmEngine {
     if (this.dtype === 'int8' && rows < 8) this.k.quant_rows(buf.h, rows, C, this.xq); // for the integer dot products
     this.run(OP.DOT_ROWS, [DTYPE_CODE[this.dtype], buf.h, rows, C, this.head.ptr, this.head.scale, buf.logits, V, V, this.xq, this.panelTmp]);
     return this.f32(buf.logits, rows * V).slice();
+  }
+
+  /**
+   * RowStats (src/model/row-stats.ts) of `rows` rows of `n` logits, by the row_stats kernel: the rows are copied
+   * into engine memory (scratch, free between forward passes), the kernel returns max, Σ exp(x - max), argmax and
+   * the non-finite check per row, and lse = max + log(sum) is taken here (Math.log, as the reference).
+   */
+  rowStats(data: Float32Array, rows: number, n: number, out: RowStats): void {
+    if (this.disposed) throw new Error('engine: used after dispose()');
+    checkRowStatsArgs(data, rows, n, out);
+    if (rows === 0) return;
+    const buf = this.carve({ x: rows * n, stats: rows * 8 });
+    this.f32(buf.x, rows * n).set(data.subarray(0, rows * n));
+    this.k.row_stats(buf.x, rows, n, buf.stats);
+    const s = new Float64Array(this.memory.buffer, buf.stats, rows * 4);
+    for (let r = 0; r < rows; r++) {
+      const max = s[4 * r]!;
+      out.max[r] = max;
+      out.lse[r] = max === Infinity || max === -Infinity ? max : max + Math.log(s[4 * r + 1]!);
+      out.argmax[r] = s[4 * r + 2]!;
+      out.bad[r] = s[4 * r + 3]!;
+    }
   }
 
   /** Threads that compute from now on: 1..threads (the others stay idle); benchmarks compare 1 and N this way. */

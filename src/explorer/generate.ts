@@ -149,6 +149,7 @@ function yielding(ctx: SessionContext, beforeForward?: () => void): GenerationMo
       await ctx.yieldTurn();
       return model.forward(inputs);
     },
+    rowStats: (data, rows, n, out) => model.rowStats(data, rows, n, out), // the engine's kernel where the model has it
   };
 }
 

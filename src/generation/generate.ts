@@ -10,8 +10,8 @@
 import type { CausalLMOutput, ForwardInputs, Tensor } from '../model/types.js';
 import type { KVCache } from '../model/kv-cache.js';
 import type { ForwardHooks } from '../model/hooks.js';
-import { argmax } from '../model/topk.js';
 import { assertFiniteLogits } from '../model/non-finite.js';
+import { newRowStats, rowStatsReference, type RowStats, type RowStatsFunction } from '../model/row-stats.js';
 import { BeamSearchScorer, type BeamCandidate } from './beam-search.js';
 import {
   GENERATION_CONFIG_KEYS,
@@ -28,7 +28,7 @@ import {
   type GenerationConfig,
 } from './configuration.js';
 import { LogitsProcessorList, topKIndices } from './logits-process.js';
-import { logSoftmaxInPlace, logSumExp, softmaxInto, topBeamCandidates } from './math.js';
+import { logSoftmaxInPlace, softmaxInto, topBeamCandidates } from './math.js';
 import { Xoshiro128, randomSeed, sampleFromScores, sampleWithoutReplacement } from './random.js';
 import type { BaseStreamer } from './streamers.js';
 import { seedError } from './options.js';
@@ -41,6 +41,17 @@ export interface GenerationModel {
   /** the id or folder the model came from, named in errors about its generation_config.json */
   readonly name_or_path?: string;
   forward(inputs: ForwardInputs): Promise<CausalLMOutput>;
+  /**
+   * Optional: RowStats of logits rows (src/model/row-stats.ts), faster than rowStatsReference (GPT2LMHeadModel
+   * passes on its backend's: the engine's SIMD kernel). generate() uses it every step for the non-finite check,
+   * the log-softmax shift, greedy's argmax and the token log-probabilities.
+   */
+  rowStats?(data: Float32Array, rows: number, n: number, out: RowStats): void;
+}
+
+/** The model's rowStats, or the reference. */
+function rowStatsOf(model: GenerationModel): RowStatsFunction {
+  return model.rowStats ? (data, rows, n, out) => model.rowStats!(data, rows, n, out) : rowStatsReference;
 }
 
 /** generate()'s arguments: the prompt, any GenerationConfig setting (HF's names), and gpt2-lens extras. */
@@ -333,6 +344,8 @@ async function step(
   past: KVCache | null,
   use_cache: boolean,
   hooks: ForwardHooks | undefined,
+  rowStats: RowStatsFunction,
+  stats: RowStats,
 ): Promise<{ logits: Float32Array; past: KVCache | null }> {
   const cached = use_cache && past !== null && past.length > 0;
   const positions = mask.map(positionIdsFromMask);
@@ -347,8 +360,13 @@ async function step(
     num_logits_to_keep: 1,
     ...(hooks ? { hooks } : {}),
   });
+  // every row's max, log-sum-exp, argmax and non-finite check in one call (the engine's kernel where it has one)
+  const V = model.config.vocab_size;
+  rowStats(out.logits.data, ids.length, V, stats);
   // NaN or Infinity would become token 0 forever: stop with where the network broke (whole sequences, no cache)
-  await assertFiniteLogits(model, { input_ids: ids, attention_mask: mask, position_ids: positions }, out.logits.data.subarray(0, ids.length * model.config.vocab_size));
+  if (stats.bad.subarray(0, ids.length).some((b) => b >= 0)) {
+    await assertFiniteLogits(model, { input_ids: ids, attention_mask: mask, position_ids: positions }, out.logits.data.subarray(0, ids.length * V));
+  }
   return { logits: out.logits.data, past: use_cache ? (out.past_key_values ?? null) : null };
 }
 
@@ -454,11 +472,15 @@ async function greedyOrSample(
   const tracer = trace ? new RowTracer(V, traceTop) : null;
   const streamer = options.streamer;
   streamer?.put(ids.length === 1 ? ids[0]! : ids.flat());
+  const rowStats = rowStatsOf(model);
+  const stats = newRowStats(rows); // of the raw logits (step)
+  // with no processor the raw logits are the scores: their argmax and lse are the step's; else each processed row's
+  const rowAfter = processors.length + warpers.length > 0 ? newRowStats(1) : null;
 
   let past: KVCache | null = null;
   for (let s = 0; ; s++) {
     if (options.signal?.aborted) throw abortError(options.signal);
-    const out = await step(model, ids, mask, past, cfg.use_cache, options.hooks);
+    const out = await step(model, ids, mask, past, cfg.use_cache, options.hooks, rowStats, stats);
     past = out.past;
     if (options.signal?.aborted) throw abortError(options.signal);
     if (options.output_logits) logitsOut.push({ data: out.logits.slice(0, rows * V), dims: [rows, V] });
@@ -467,9 +489,16 @@ async function greedyOrSample(
     for (let r = 0; r < rows; r++) {
       const row = out.logits.subarray(r * V, (r + 1) * V); // edited in place: the logits are this step's own
       const t = tracer ? tracer.process([processors, warpers], ids[r]!, row, r) : processRow([processors, warpers], ids[r]!, row);
-      let token = rng ? sampleFromScores(row, rng, probsBuffer) : argmax(row);
+      let argmax = stats.argmax[r]!;
+      let lse = stats.lse[r]!;
+      if (rowAfter) {
+        rowStats(row, 1, V, rowAfter);
+        argmax = rowAfter.argmax[0]!;
+        lse = rowAfter.lse[0]!;
+      }
+      let token = rng ? sampleFromScores(row, rng, probsBuffer) : argmax;
       if (unfinished[r]) {
-        token_logprobs[r]!.push(row[token]! - logSumExp(row));
+        token_logprobs[r]!.push(row[token]! - lse);
         if (t) tracer!.addChosen(t, token);
       } else if (eos.length > 0 && pad !== null) token = pad; // finished rows are filled with pad
       if (t && traceStep) traceStep.rows.push({ ...t, chosen: token });
@@ -536,11 +565,17 @@ async function beamSearch(
     ? { strategy: cfg.do_sample ? 'beam_sample' : 'beam_search', processors: [...processors, ...warpers].map(String), steps: [] }
     : undefined;
   const tracer = trace ? new RowTracer(V, traceTop) : null;
+  const rowStats = rowStatsOf(model);
+  const stats = newRowStats(rows);
+  // HF scores log_softmax(logits) and runs the processors on them. When nothing reads the log-probabilities (no
+  // trace, no output_scores, no sampling) and every processor only masks (commutes with a per-row shift), the
+  // masks go on the raw logits and the candidates take the shift (stats.lse) on the fly: the same float32 scores.
+  const lazyLogSoftmax = !rng && !trace && !cfg.output_scores && processors.processors.every((p) => p.masksOnly === true);
 
   let past: KVCache | null = null;
   for (let s = 0; ; s++) {
     if (options.signal?.aborted) throw abortError(options.signal);
-    const out = await step(model, ids, mask, past, cfg.use_cache, options.hooks);
+    const out = await step(model, ids, mask, past, cfg.use_cache, options.hooks, rowStats, stats);
     past = out.past;
     if (options.signal?.aborted) throw abortError(options.signal);
     if (options.output_logits) logitsOut.push({ data: out.logits.slice(0, rows * V), dims: [rows, V] });
@@ -549,7 +584,7 @@ async function beamSearch(
       const row = out.logits.subarray(r * V, (r + 1) * V);
       let raw: Float32Array | undefined;
       if (traceStep) raw = row.slice();
-      logSoftmaxInPlace(row); // beam search scores log-probabilities; the processors run on them
+      if (!lazyLogSoftmax) logSoftmaxInPlace(row, stats.lse[r]!); // beam search scores log-probabilities; the processors run on them
       const t = tracer ? tracer.process([processors, warpers], ids[r]!, row, r) : processRow([processors, warpers], ids[r]!, row);
       if (t && raw) {
         // report raw logits (not log-probs) as `logit` in the trace
@@ -575,7 +610,7 @@ async function beamSearch(
         candidates.push(picked.map((i) => ({ beam: Math.floor(i / V), token: i % V, score: flat[i]! })));
       } else {
         // the n_keep best sums, best first, ties by flat index: HF's topk over the flattened row
-        const n = topBeamCandidates(out.logits, b * nb, nb, V, beam_scores, n_keep, topIndex, topScore);
+        const n = topBeamCandidates(out.logits, b * nb, nb, V, beam_scores, n_keep, topIndex, topScore, lazyLogSoftmax ? stats.lse : undefined);
         const picked: BeamCandidate[] = [];
         for (let i = 0; i < n; i++) picked.push({ beam: Math.floor(topIndex[i]! / V), token: topIndex[i]! % V, score: topScore[i]! });
         candidates.push(picked);

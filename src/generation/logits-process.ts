@@ -17,6 +17,12 @@ export interface LogitsProcessor {
   toString(): string;
   /** Edits `scores` (one row, [vocab_size]) in place, given that row's token history. */
   apply(input_ids: ArrayLike<number>, scores: Float32Array): void;
+  /**
+   * true when apply() only sets finite scores to -Infinity, at ids chosen from the history alone:
+   * it then commutes with subtracting a constant from the row, so beam search may apply it to the raw logits and
+   * take the log-softmax shift afterwards, without materialising the log-probabilities.
+   */
+  readonly masksOnly?: boolean;
 }
 
 /** Python's repr() of a float, so that descriptions read as HF's: 2 -> "2.0", 1e-5 -> "1e-05". */
@@ -432,6 +438,7 @@ export class RepetitionPenaltyLogitsProcessor implements LogitsProcessor {
 
 /** Bans any token that would complete an n-gram (of ngram_size tokens) already present in the history. */
 export class NoRepeatNGramLogitsProcessor implements LogitsProcessor {
+  readonly masksOnly = true;
   constructor(readonly ngram_size: number) {
     if (!Number.isInteger(ngram_size) || ngram_size <= 0) {
       throw new RangeError(`\`ngram_size\` has to be a strictly positive integer, but is ${ngram_size}`);
@@ -471,6 +478,7 @@ function eosList(eos_token_id: number | readonly number[]): number[] {
 
 /** Forbids the eos token(s) while the whole sequence (prompt included) is shorter than min_length. */
 export class MinLengthLogitsProcessor implements LogitsProcessor {
+  readonly masksOnly = true;
   readonly eos_token_id: number[];
   constructor(readonly min_length: number, eos_token_id: number | readonly number[]) {
     if (!Number.isInteger(min_length) || min_length < 0) {
@@ -488,6 +496,7 @@ export class MinLengthLogitsProcessor implements LogitsProcessor {
 
 /** Forbids the eos token(s) until min_new_tokens tokens have been generated after the prompt. */
 export class MinNewTokensLengthLogitsProcessor implements LogitsProcessor {
+  readonly masksOnly = true;
   readonly eos_token_id: number[];
   constructor(readonly prompt_length_to_skip: number, readonly min_new_tokens: number, eos_token_id: number | readonly number[]) {
     for (const [name, v] of [['prompt_length_to_skip', prompt_length_to_skip], ['min_new_tokens', min_new_tokens]] as const) {
@@ -508,6 +517,7 @@ export class MinNewTokensLengthLogitsProcessor implements LogitsProcessor {
  * ends with the rest. As in HF, an entry equal to [eos] is dropped (use min_new_tokens to delay the eos).
  */
 export class NoBadWordsLogitsProcessor implements LogitsProcessor {
+  readonly masksOnly = true;
   readonly bad_words_ids: number[][];
   constructor(bad_words_ids: readonly (readonly number[])[], eos_token_id?: number | readonly number[] | null) {
     if (!Array.isArray(bad_words_ids) || bad_words_ids.length === 0) {

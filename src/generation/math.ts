@@ -42,21 +42,26 @@ export function softmaxArray(scores: ArrayLike<number>): Float64Array {
 /** logsumexp of a row: the model's (src/model/topk.ts), here beside the other row helpers. */
 export { logSumExp };
 
-/** In place: scores <- log_softmax(scores) (HF beam search scores every beam row this way). */
-export function logSoftmaxInPlace(scores: Float32Array): void {
-  // logSumExp's arithmetic, operation for operation (the same float64 lse, so the same float32 results), written
-  // for a Float32Array alone: the generic ArrayLike version is slower per element where it sees several types.
+/**
+ * In place: scores <- log_softmax(scores) (HF beam search scores every beam row this way). `lse` is the row's
+ * log-sum-exp when the caller has it already (RowStats.lse, src/model/row-stats.ts: the same arithmetic).
+ */
+export function logSoftmaxInPlace(scores: Float32Array, lse?: number): void {
   const n = scores.length;
-  let max = -Infinity;
-  for (let i = 0; i < n; i++) {
-    const x = scores[i]!;
-    if (x > max) max = x;
-  }
-  let lse = max;
-  if (max !== -Infinity && max !== Infinity) {
-    let sum = 0;
-    for (let i = 0; i < n; i++) sum += Math.exp(scores[i]! - max);
-    lse = max + Math.log(sum);
+  if (lse === undefined) {
+    // logSumExp's arithmetic, operation for operation (the same float64 lse, so the same float32 results), written
+    // for a Float32Array alone: the generic ArrayLike version is slower per element where it sees several types.
+    let max = -Infinity;
+    for (let i = 0; i < n; i++) {
+      const x = scores[i]!;
+      if (x > max) max = x;
+    }
+    lse = max;
+    if (max !== -Infinity && max !== Infinity) {
+      let sum = 0;
+      for (let i = 0; i < n; i++) sum += Math.exp(scores[i]! - max);
+      lse = max + Math.log(sum);
+    }
   }
   for (let i = 0; i < n; i++) scores[i] = scores[i]! - lse;
 }
@@ -67,6 +72,8 @@ export function logSoftmaxInPlace(scores: Float32Array): void {
  * score is float32(logits[row][v] + beamScores[row]), its flat index j * V + v. Writes the `k` best, best first
  * (ties: the lower flat index first, as a stable sort of the flattened row), into outIndex/outScore and returns
  * how many there are (k, or fewer when beams × V < k). One pass with a k-entry min-heap: O(beams · V + k log k).
+ * With `shift` (per row: its log-sum-exp), `logits` are raw and the score is float32(float32(logit - shift[row]) +
+ * beamScores[row]): exactly the score of the log-softmax row (logSoftmaxInPlace), which is never materialised.
  */
 export function topBeamCandidates(
   logits: Float32Array,
@@ -77,6 +84,7 @@ export function topBeamCandidates(
   k: number,
   outIndex: Int32Array,
   outScore: Float32Array,
+  shift?: ArrayLike<number>,
 ): number {
   // heap[0] is the worst kept candidate: the lowest score, and among equal scores the highest index
   if (k <= 0) return 0;
@@ -87,9 +95,11 @@ export function topBeamCandidates(
   for (let j = 0; j < beams; j++) {
     const row = firstRow + j;
     const bs = beamScores[row]!;
+    const sh = shift ? shift[row]! : 0;
+    const shifted = shift !== undefined;
     const base = row * V;
     for (let v = 0; v < V; v++) {
-      const s = Math.fround(logits[base + v]! + bs);
+      const s = shifted ? Math.fround(Math.fround(logits[base + v]! - sh) + bs) : Math.fround(logits[base + v]! + bs);
       if (size === k) {
         // indices only grow, so a candidate equal to the worst kept one loses the tie: strictly greater only
         if (!(s > threshold)) continue;

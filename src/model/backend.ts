@@ -3,6 +3,7 @@
 // interface and must give the same numbers within float32 tolerance.
 import type { ForwardHooks } from './hooks.js';
 import type { GPT2Config, GPT2Weights, KVCache, Tensor } from './types.js';
+import type { RowStats } from './row-stats.js';
 
 /** One forward pass, with every argument already checked and defaulted by the model. */
 export interface BackendRequest {
@@ -58,4 +59,10 @@ export interface ForwardBackend {
    * without it, the lens uses the reference backend's.
    */
   unembed?(config: GPT2Config, weights: GPT2Weights, hidden: Float32Array, rows: number): Float32Array | Promise<Float32Array>;
+  /**
+   * Optional: RowStats (row-stats.ts: max, log-sum-exp, argmax, non-finite check) of `rows` logits rows of `n`,
+   * numbers as rowStatsReference's (lse within float64 rounding). generate() asks for them every step; without
+   * it, the model uses rowStatsReference.
+   */
+  rowStats?(data: Float32Array, rows: number, n: number, out: RowStats): void;
 }

@@ -45,6 +45,7 @@ export {
 export { weightsFromSource, weightsToTensors, countParameters } from './weights.js';
 export { captureActivations, captureDims, CaptureError, MAX_CAPTURE_FLOATS, type CaptureJson } from './captures.js';
 export { NonFiniteLogitsError, assertFiniteLogits, findNonFiniteLogit } from './non-finite.js';
+export { rowStatsReference, newRowStats, checkRowStatsArgs, type RowStats, type RowStatsFunction } from './row-stats.js';
 export { logitLens, type LogitLensOptions, type LogitLensResult, type LensTopK, type LensInputs } from './logit-lens.js';
 export { moduleTree, moduleRepr, parameterCount, parameterTable, moduleJson, type ModuleNode, type ModuleJson, type ParameterInfo, type ModelClassName } from './module-tree.js';
 export { formatTensor, formatSize, pyFixed, pyExponential, pyFloatRepr, type PrintOptions } from './format-tensor.js';

@@ -10,6 +10,7 @@ import { isRandomSpec, parseRandomSpec, randomConfig, randomReader } from './ran
 import { BlobSafetensors, parseShardIndex, SafetensorsFile, ShardedSource, type AsyncTensorSource, type TensorSource } from './safetensors.js';
 import type { BaseModelOutput, CausalLMOutput, ForwardInputs, GPT2Config, GPT2Weights } from './types.js';
 import { countParameters } from './weights.js';
+import { rowStatsReference, type RowStats } from './row-stats.js';
 import { readerFromSource, readWeights, readWeightsAsync, type WeightReader } from './weight-reader.js';
 import { moduleRepr, moduleTree, parameterTable, type ModelClassName, type ModuleNode } from './module-tree.js';
 import { generate, type GenerateOptions, type GenerateOutput } from '../generation/generate.js';
@@ -385,6 +386,15 @@ export class GPT2LMHeadModel extends GPT2PreTrainedModel {
     const req = this.request(inputs, true);
     const r = this.runSync(req);
     return outputs(r, req, inputs.use_cache ?? this.config.use_cache, { logits: r.logits! });
+  }
+
+  /**
+   * RowStats (row-stats.ts) of `rows` logits rows of vocab_size: the backend's (the engine's SIMD kernel) when it
+   * has them, else rowStatsReference. generate() calls it every step (the non-finite check, log-softmax, argmax).
+   */
+  rowStats(data: Float32Array, rows: number, n: number, out: RowStats): void {
+    if (this.backend.rowStats) this.backend.rowStats(data, rows, n, out);
+    else rowStatsReference(data, rows, n, out);
   }
 
   /**

@@ -21,11 +21,13 @@ export interface KernelExports {
   worker_loop(ctrl: number, idx: number): void;
   /** sums `bytes` of f32 at `p`: the plain streaming read that measures memory bandwidth */
   stream_sum(p: number, bytes: number): number;
+  /** per row of logits: max, Σ exp(x - max), argmax, first NaN/+inf (4 f64 per row; the definition: src/model/row-stats.ts) */
+  row_stats(x: number, rows: number, n: number, out: number): void;
 }
 
 /** How many arguments each export takes: test/engine-kernels.test.ts checks it against the compiled module. */
 export const KERNEL_ARITY: Readonly<Record<keyof KernelExports, number>> = {
-  matmul: 14, matmul_tmp_bytes: 1, quant_rows: 4, dot_rows: 12, dot_rows_tmp_bytes: 1, embed: 9, layernorm: 7, kv_append: 8, attention: 16, dispatch: 1, worker_loop: 2, stream_sum: 2,
+  matmul: 14, matmul_tmp_bytes: 1, quant_rows: 4, dot_rows: 12, dot_rows_tmp_bytes: 1, embed: 9, layernorm: 7, kv_append: 8, attention: 16, dispatch: 1, worker_loop: 2, stream_sum: 2, row_stats: 4,
 };
 
 // The kernels export their op codes, epilogue modes and control-block word indices as wasm globals (kernels.ts:
