@@ -20,6 +20,7 @@ import {
 } from '../src/generation/logits-process.js';
 import { logSoftmaxInPlace, topBeamCandidates } from '../src/generation/math.js';
 import { Xoshiro128, sampleFromScores } from '../src/generation/random.js';
+import { newRowStats, rowStatsReference } from '../src/model/row-stats.js';
 
 const V = 50257;
 
@@ -161,7 +162,15 @@ export async function run(flags: string[]): Promise<void> {
     }
   }
   console.log(`\nend to end on random:gpt2 (124M shape, random weights), backend: ${backendName}; prompt 8 tokens, ${tokens} new tokens`);
+  // RowStats of 4 rows (a 4-beam step's non-finite check, log-sum-exp and argmax): the backend's against the reference
+  const four = new Float32Array(4 * V);
+  for (let b = 0; b < 4; b++) four.set(fakeLogits(3 + b), b * V);
+  const stats = newRowStats(4);
+  const kernelMs = timeMs(four, 30, (rows) => model.rowStats(rows, 4, V, stats));
+  const referenceMs = timeMs(four, 30, (rows) => rowStatsReference(rows, 4, V, stats));
+  console.log(`  row stats of 4 × ${V.toLocaleString('en')} logits: model.rowStats ${fmt(kernelMs)}, rowStatsReference ${fmt(referenceMs)}`);
   const prompt = [464, 4583, 286, 44449, 318, 257, 1332, 13];
+  const rowTokensPerS: Record<string, number> = {};
   for (const [label, opts] of [
     ['greedy', { num_beams: 1 }],
     ['sampling (rep. 1.3, top-k 50, top-p 0.9)', { do_sample: true, seed: 1, repetition_penalty: 1.3, top_p: 0.9 }],
@@ -175,9 +184,12 @@ export async function run(flags: string[]): Promise<void> {
     const outside = (total - t.forwardMs()) / steps;
     const perForward = t.forwardMs() / steps;
     const newTokens = out.sequences[0]!.length - prompt.length;
+    rowTokensPerS[label] = ((opts.num_beams ?? 1) * steps) / (total / 1000); // rows computed per second
     console.log(
       `  ${label.padEnd(42)} ${(newTokens / (total / 1000)).toFixed(2).padStart(7)} tokens/s   ` +
         `forward ${fmt(perForward).padStart(9)}/step   outside forward ${fmt(outside).padStart(9)}/step = ${((100 * outside) / perForward).toFixed(2)}% of a forward`,
     );
   }
+  const beams = rowTokensPerS['beam search, 4 beams']!;
+  console.log(`  4 beams: ${beams.toFixed(2)} row-tokens/s (4 rows × steps) = ${(beams / rowTokensPerS['greedy']!).toFixed(2)}× greedy's tokens/s (target ≥ 2.6×)`);
 }

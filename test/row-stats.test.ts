@@ -10,7 +10,11 @@ import { argmax, logSumExp } from '../src/model/topk.js';
 import { newRowStats, rowStatsReference, type RowStats } from '../src/model/row-stats.js';
 import { type KernelSimd, instantiateKernels, kernelModule } from '../src/engine/wasm/module.js';
 import { logSoftmaxInPlace, topBeamCandidates } from '../src/generation/math.js';
-import { GPT2LMHeadModel } from '../src/model/index.js';
+import { GPT2LMHeadModel, referenceBackend } from '../src/model/index.js';
+import '../src/node/model.js';
+import { generate, type GenerateOptions } from '../src/generation/generate.js';
+import { FIXTURE_DIR } from './helpers/fixtures.js';
+import { generateCases } from './helpers/generate-golden.js';
 import { WasmBackend } from '../src/engine/index.js';
 import { enableRelaxedSimd } from '../src/node/threads.js';
 
@@ -172,5 +176,28 @@ test('topBeamCandidates with the shift taken on the fly equals it on the materia
     const own = logits.slice(0, V);
     logSoftmaxInPlace(own);
     assert.deepEqual([...own], [...materialised.subarray(0, V)]);
+  }
+});
+
+test('every beam golden without output_scores (the log-softmax shift taken on the fly) equals HF and the materialised path, reference and engine', async () => {
+  const fixture = await GPT2LMHeadModel.from_pretrained(FIXTURE_DIR);
+  const beamCases = generateCases().filter((c) => ((c.kwargs.num_beams as number | undefined) ?? 1) > 1 && !c.kwargs.do_sample);
+  assert.equal(beamCases.length, 16, 'the beam goldens without sampling in golden-generate.json');
+  const engine = await WasmBackend.create(fixture.config, fixture.weights);
+  try {
+    for (const backend of [referenceBackend, engine]) {
+      fixture.backend = backend;
+      for (const c of beamCases) {
+        const base = { ...(c.kwargs as Partial<GenerateOptions>), input_ids: c.input_ids, attention_mask: c.attention_mask, on_warning: () => {} };
+        const lazy = await generate(fixture, { ...base, output_scores: false });
+        const full = await generate(fixture, { ...base, output_scores: true });
+        const label = `${c.name} (${backend.name})`;
+        assert.deepEqual(lazy.sequences, c.sequences, `${label}: HF's sequences`);
+        assert.deepEqual(lazy.sequences_scores, full.sequences_scores, `${label}: sequences_scores equal the materialised path's`);
+        assert.deepEqual(lazy.beam_indices, full.beam_indices, `${label}: beam_indices`);
+      }
+    }
+  } finally {
+    engine.dispose();
   }
 });
