@@ -92,14 +92,22 @@ export function topBeamCandidates(
   const hScore = outScore;
   let size = 0;
   let threshold = -Infinity; // the worst kept score once the heap is full
+  const shifted = shift !== undefined;
   for (let j = 0; j < beams; j++) {
     const row = firstRow + j;
     const bs = beamScores[row]!;
-    const sh = shift ? shift[row]! : 0;
-    const shifted = shift !== undefined;
+    const sh = shifted ? shift[row]! : 0;
+    // A cheap pre-test on the raw value: the score is monotone (non-decreasing) in it, so a logit at or below
+    // `cut` cannot beat the threshold. `cut` sits below threshold - bs + sh by far more than the float32 roundings
+    // of the score (2^-24 relative each), so it never skips a candidate the exact test would keep. NaN while the
+    // heap fills (x <= NaN is false: every value is scored).
+    const cutFor = (t: number): number => t - bs + sh - 1e-4 * (1 + Math.abs(t) + Math.abs(bs) + Math.abs(sh));
+    let cut = size === k ? cutFor(threshold) : NaN;
     const base = row * V;
     for (let v = 0; v < V; v++) {
-      const s = shifted ? Math.fround(Math.fround(logits[base + v]! - sh) + bs) : Math.fround(logits[base + v]! + bs);
+      const x = logits[base + v]!;
+      if (x <= cut) continue;
+      const s = shifted ? Math.fround(Math.fround(x - sh) + bs) : Math.fround(x + bs);
       if (size === k) {
         // indices only grow, so a candidate equal to the worst kept one loses the tie: strictly greater only
         if (!(s > threshold)) continue;
@@ -107,6 +115,7 @@ export function topBeamCandidates(
         hIdx[0] = j * V + v;
         siftDown(hIdx, hScore, 0, size);
         threshold = hScore[0]!;
+        cut = cutFor(threshold);
       } else {
         let c = size++;
         hScore[c] = s;
@@ -117,7 +126,10 @@ export function topBeamCandidates(
           swap(hIdx, hScore, c, p);
           c = p;
         }
-        if (size === k) threshold = hScore[0]!;
+        if (size === k) {
+          threshold = hScore[0]!;
+          cut = cutFor(threshold);
+        }
       }
     }
   }

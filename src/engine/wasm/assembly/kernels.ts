@@ -1108,48 +1108,36 @@ export function stream_sum(p: usize, bytes: usize): f32 {
 // The reference and the definition of every output is src/model/row-stats.ts (rowStatsReference): this kernel is
 // tested against it (test/row-stats.test.ts). Per row r of n f32 at x + 4rn it writes 4 f64 at out + 32r:
 //   [0] max      the largest value, NaN ignored (-inf when there is none)
-//   [1] sum      Σ exp(x_i - max) in f64, when max is finite (else 0); the caller takes lse = max + log(sum)
+//   [1] sum      Σ exp(x_i - max), accumulated in f64, when max is finite (else 0); the caller takes lse = max + log(sum)
 //   [2] argmax   the first index holding max (0 when none does), as torch.argmax on rows without NaN
 //   [3] bad      the first index of a NaN or +inf, else 0 for a row of only -inf (n > 0), else -1
-// exp is evaluated in f64 (so the sum matches the reference's Math.exp to a few ulp): 2^k · p(r), k = round(d /
-// ln 2), r = d - k ln 2 (Cody-Waite, two parts), p a degree-13 Taylor polynomial (|r| <= ln2/2: error < 1e-16).
-// d = x - max is clamped at -700: exp(-700) ~ 1e-304 adds nothing to a sum that holds exp(0) = 1 (the max's own
-// term), so -inf entries contribute nothing, as exp(-inf) = 0 does in the reference.
+// exp is evaluated in f32, 4 lanes (Cephes' expf: 2^k · (1 + r + r² P(r)), k = round(d / ln 2), r = d - k ln 2 in
+// two parts; relative error ~1e-7), each term then added in f64: the lse differs from the reference's (Math.exp in
+// f64) by ~1e-7 at most, so a float32 log-probability (logit - lse) may differ by one ulp. d = x - max is clamped
+// at -87 (exp ~1.6e-38, still a normal f32): -inf and far-below entries add nothing visible to a sum that holds
+// exp(0) = 1 (the max's own term), as exp(-inf) = 0 in the reference.
 
-const LOG2E: f64 = 1.4426950408889634;
-const LN2_HI: f64 = 6.93147180369123816490e-01;
-const LN2_LO: f64 = 1.90821492927058770002e-10;
-const EXP_FLOOR: f64 = -700.0;
+const EXPF_FLOOR: f32 = -87.0;
+const LOG2EF: f32 = 1.44269504088896341;
+const LN2F_HI: f32 = 0.693359375;
+const LN2F_LO: f32 = -2.12194440e-4;
 
+/** exp(d) for four f32 lanes d <= 0 (NaN and anything below -87 count as -87). */
 // @ts-ignore: decorator
-@inline function expPoly2(r: v128): v128 {
-  // Horner, highest order first: 1/13!, ..., 1/1!, 1
-  let p = f64x2.splat(1.6059043836821613e-10);
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(2.08767569878681e-9));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(2.505210838544172e-8));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(2.755731922398589e-7));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(2.7557319223985893e-6));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(2.48015873015873e-5));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.984126984126984e-4));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.388888888888889e-3));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(8.333333333333333e-3));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(4.1666666666666664e-2));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.6666666666666666e-1));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(0.5));
-  p = f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0));
-  return f64x2.add(f64x2.mul(p, r), f64x2.splat(1.0));
-}
-
-/** exp(d) for two f64 lanes d <= 0 (NaN and anything below -700 count as -700). */
-// @ts-ignore: decorator
-@inline function exp2lanes(d0: v128): v128 {
-  const d = f64x2.pmax(f64x2.splat(EXP_FLOOR), d0); // pmax(a, b) = a < b ? b : a: NaN lanes keep the floor
-  const k = f64x2.nearest(f64x2.mul(d, f64x2.splat(LOG2E)));
-  const r = f64x2.sub(f64x2.sub(d, f64x2.mul(k, f64x2.splat(LN2_HI))), f64x2.mul(k, f64x2.splat(LN2_LO)));
-  // 2^k: k in [-1010, 0], so k + 1023 is a normal exponent; built as bits (i32 lanes -> i64 lanes << 52)
-  const ki = i64x2.extend_low_i32x4_s(i32x4.trunc_sat_f64x2_s_zero(k));
-  const scale = i64x2.shl(i64x2.add(ki, i64x2.splat(1023)), 52);
-  return f64x2.mul(expPoly2(r), scale);
+@inline function exp4(d0: v128): v128 {
+  const d = f32x4.pmax(f32x4.splat(EXPF_FLOOR), d0); // pmax(a, b) = a < b ? b : a: NaN lanes keep the floor
+  const k = f32x4.nearest(f32x4.mul(d, f32x4.splat(LOG2EF)));
+  const r = f32x4.sub(f32x4.sub(d, f32x4.mul(k, f32x4.splat(LN2F_HI))), f32x4.mul(k, f32x4.splat(LN2F_LO)));
+  let p = f32x4.splat(1.9875691500e-4);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
+  const e = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1.0));
+  // 2^k, k in [-126, 0]: the exponent bits (k + 127) << 23
+  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(k), i32x4.splat(127)), 23);
+  return f32x4.mul(e, scale);
 }
 
 /** The statistics of one row (see above) into out[0..3]. */
@@ -1188,36 +1176,35 @@ function rowStats1(p: usize, n: i32, out: usize): void {
   } else if (n > 0 && m == -Infinity) {
     bad = 0; // a row of only -inf
   }
-  // argmax: the first index holding the max (a scan that stops there)
+  // argmax: the first index holding the max (4 lanes at a time, stopping at the first group that holds it)
   let am: i32 = 0;
-  for (let i = 0; i < n; i++) {
+  let i0: i32 = 0;
+  const m4s = f32x4.splat(m);
+  while (i0 < n4 && !v128.any_true(f32x4.eq(v128.load(p + (<usize>i0 << 2)), m4s))) i0 += 4;
+  for (let i = i0; i < n; i++) {
     if (load<f32>(p + (<usize>i << 2)) == m) {
       am = i;
       break;
     }
   }
-  // pass 2: Σ exp(x - max) in f64, two f64x2 accumulators per 4 floats
+  // pass 2: Σ exp(x - max): exp in f32 lanes, each term added in f64 (two f64x2 accumulators)
   let sum: f64 = 0;
-  const mf = <f64>m;
-  if (isFinite<f64>(mf)) {
-    const m2 = f64x2.splat(mf);
+  if (isFinite<f32>(m)) {
     let s0 = f64x2.splat(0);
     let s1 = f64x2.splat(0);
     for (let i = 0; i < n4; i += 4) {
-      const x = v128.load(p + (<usize>i << 2));
-      const lo = f64x2.promote_low_f32x4(x);
-      const hi = f64x2.promote_low_f32x4(i32x4.shuffle(x, x, 2, 3, 0, 1));
-      s0 = f64x2.add(s0, exp2lanes(f64x2.sub(lo, m2)));
-      s1 = f64x2.add(s1, exp2lanes(f64x2.sub(hi, m2)));
+      const e = exp4(f32x4.sub(v128.load(p + (<usize>i << 2)), m4s));
+      s0 = f64x2.add(s0, f64x2.promote_low_f32x4(e));
+      s1 = f64x2.add(s1, f64x2.promote_low_f32x4(i32x4.shuffle(e, e, 2, 3, 0, 1)));
     }
     const s = f64x2.add(s0, s1);
     sum = f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
     for (let i = n4; i < n; i++) {
-      const d = <f64>load<f32>(p + (<usize>i << 2)) - mf;
-      sum += f64x2.extract_lane(exp2lanes(f64x2.splat(d)), 0);
+      const d = load<f32>(p + (<usize>i << 2)) - m;
+      sum += <f64>f32x4.extract_lane(exp4(f32x4.splat(d)), 0);
     }
   }
-  store<f64>(out, mf);
+  store<f64>(out, <f64>m);
   store<f64>(out, sum, 8);
   store<f64>(out, <f64>am, 16);
   store<f64>(out, <f64>bad, 24);
