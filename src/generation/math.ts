@@ -98,10 +98,10 @@ export function topBeamCandidates(
     const bs = beamScores[row]!;
     const sh = shifted ? shift[row]! : 0;
     // A cheap pre-test on the raw value: the score is monotone (non-decreasing) in it, so a logit at or below
-    // `cut` cannot beat the threshold. `cut` sits below threshold - bs + sh by far more than the float32 roundings
-    // of the score (2^-24 relative each), so it never skips a candidate the exact test would keep. NaN while the
-    // heap fills (x <= NaN is false: every value is scored).
-    const cutFor = (t: number): number => t - bs + sh - 1e-4 * (1 + Math.abs(t) + Math.abs(bs) + Math.abs(sh));
+    // `cut` cannot beat the threshold. The score's two float32 roundings move it by at most 2^-24 × (|x - sh| +
+    // |score|) ≤ 2^-23 × (|t| + |bs| + |sh| + margin) near the cut, so a margin of 2^-20 × (1 + |t| + |bs| + |sh|)
+    // never skips a candidate the exact test would keep. NaN while the heap fills (x <= NaN is false).
+    const cutFor = (t: number): number => t - bs + sh - 2 ** -20 * (1 + Math.abs(t) + Math.abs(bs) + Math.abs(sh));
     let cut = size === k ? cutFor(threshold) : NaN;
     const base = row * V;
     for (let v = 0; v < V; v++) {
