@@ -12,7 +12,7 @@ import { type KernelSimd, instantiateKernels, kernelModule } from '../src/engine
 import { logSoftmaxInPlace, topBeamCandidates } from '../src/generation/math.js';
 import { GPT2LMHeadModel, referenceBackend } from '../src/model/index.js';
 import '../src/node/model.js';
-import { generate, type GenerateOptions } from '../src/generation/generate.js';
+import { generate, type GenerateOptions, type GenerationModel } from '../src/generation/generate.js';
 import { FIXTURE_DIR } from './helpers/fixtures.js';
 import { generateCases } from './helpers/generate-golden.js';
 import { WasmBackend } from '../src/engine/index.js';
@@ -211,4 +211,46 @@ test('every beam golden without output_scores (the log-softmax shift taken on th
   } finally {
     engine.dispose();
   }
+});
+
+test('generate() stops with the same NonFiniteLogitsError whether the engine kernel or the reference checks the rows (greedy, beam search)', async () => {
+  const model = await GPT2LMHeadModel.from_pretrained('random:32x1x2');
+  const backend = await WasmBackend.create(model.config, model.weights);
+  model.backend = backend;
+  const V = model.config.vocab_size;
+  // logits as the model gives them, with one value broken at step 2: row 1, token 7
+  const wrapper = (poison: number, withKernel: boolean): GenerationModel => {
+    let calls = 0;
+    return {
+      config: model.config,
+      generation_config: {},
+      forward: async (inputs) => {
+        const out = await model.forward(inputs);
+        if (++calls === 2 && out.logits.data.length >= 2 * V) out.logits.data[V + 7] = poison;
+        return out;
+      },
+      ...(withKernel ? { rowStats: (d: Float32Array, r: number, n: number, o: RowStats) => model.rowStats(d, r, n, o) } : {}),
+    };
+  };
+  let checked = 0;
+  try {
+    for (const poison of [NaN, Infinity]) {
+      for (const opts of [{ input_ids: [[1, 2], [3, 4]] }, { input_ids: [1, 2], num_beams: 2 }] as const) {
+        const errors: string[] = [];
+        for (const withKernel of [true, false]) {
+          await assert.rejects(generate(wrapper(poison, withKernel), { ...opts, max_new_tokens: 4, pad_token_id: 0, on_warning: () => {} }), (e: Error) => {
+            assert.equal(e.name, 'NonFiniteLogitsError');
+            errors.push(e.message);
+            return true;
+          });
+        }
+        assert.equal(errors[0], errors[1]);
+        assert.match(errors[0]!, new RegExp(`\\(${Number.isNaN(poison) ? 'NaN' : 'Infinity'} for token 7 in row 1\\)`));
+        checked++;
+      }
+    }
+  } finally {
+    backend.dispose();
+  }
+  assert.equal(checked, 4);
 });

@@ -10,7 +10,7 @@
 import type { CausalLMOutput, ForwardInputs, Tensor } from '../model/types.js';
 import type { KVCache } from '../model/kv-cache.js';
 import type { ForwardHooks } from '../model/hooks.js';
-import { assertFiniteLogits } from '../model/non-finite.js';
+import { assertFiniteLogits, findNonFiniteLogit } from '../model/non-finite.js';
 import { newRowStats, rowStatsReference, type RowStats, type RowStatsFunction } from '../model/row-stats.js';
 import { BeamSearchScorer, type BeamCandidate } from './beam-search.js';
 import {
@@ -345,7 +345,7 @@ async function step(
   use_cache: boolean,
   hooks: ForwardHooks | undefined,
   rowStats: RowStatsFunction,
-  stats: RowStats,
+  stats: RowStats | null,
 ): Promise<{ logits: Float32Array; past: KVCache | null }> {
   const cached = use_cache && past !== null && past.length > 0;
   const positions = mask.map(positionIdsFromMask);
@@ -360,12 +360,15 @@ async function step(
     num_logits_to_keep: 1,
     ...(hooks ? { hooks } : {}),
   });
-  // every row's max, log-sum-exp, argmax and non-finite check in one call (the engine's kernel where it has one)
+  // every row's max, log-sum-exp, argmax and non-finite check in one call (the engine's kernel where it has one);
+  // `stats` null: the caller needs only the check (findNonFiniteLogit, one pass without exp)
   const V = model.config.vocab_size;
-  rowStats(out.logits.data, ids.length, V, stats);
+  const rows = out.logits.data.subarray(0, ids.length * V);
+  if (stats) rowStats(rows, ids.length, V, stats);
+  const bad = stats ? stats.bad.subarray(0, ids.length).some((b) => b >= 0) : findNonFiniteLogit(rows, V) >= 0;
   // NaN or Infinity would become token 0 forever: stop with where the network broke (whole sequences, no cache)
-  if (stats.bad.subarray(0, ids.length).some((b) => b >= 0)) {
-    await assertFiniteLogits(model, { input_ids: ids, attention_mask: mask, position_ids: positions }, out.logits.data.subarray(0, ids.length * V));
+  if (bad) {
+    await assertFiniteLogits(model, { input_ids: ids, attention_mask: mask, position_ids: positions }, rows);
   }
   return { logits: out.logits.data, past: use_cache ? (out.past_key_values ?? null) : null };
 }
@@ -476,11 +479,13 @@ async function greedyOrSample(
   const stats = newRowStats(rows); // of the raw logits (step)
   // with no processor the raw logits are the scores: their argmax and lse are the step's; else each processed row's
   const rowAfter = processors.length + warpers.length > 0 ? newRowStats(1) : null;
+  // the raw logits' statistics are read only without processors; else (on the reference) the check alone
+  const rawStats = rowAfter && !model.rowStats ? null : stats;
 
   let past: KVCache | null = null;
   for (let s = 0; ; s++) {
     if (options.signal?.aborted) throw abortError(options.signal);
-    const out = await step(model, ids, mask, past, cfg.use_cache, options.hooks, rowStats, stats);
+    const out = await step(model, ids, mask, past, cfg.use_cache, options.hooks, rowStats, rawStats);
     past = out.past;
     if (options.signal?.aborted) throw abortError(options.signal);
     if (options.output_logits) logitsOut.push({ data: out.logits.slice(0, rows * V), dims: [rows, V] });
