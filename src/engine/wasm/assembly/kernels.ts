@@ -194,6 +194,63 @@ export const MODE_ADD: i32 = 2; // y += x @ W + b (the residual add)
   v128.store(acc, b3, 112);
 }
 
+// The prompt kernel of the relaxed (FMA) build: 6 rows x 8 columns, 12 accumulators. With FMA's 4-cycle latency
+// and 2 FMA a cycle, 8 independent accumulators (kernel4x8) are just enough to keep both units busy and any stall
+// shows; 12 leave slack, and each loaded weight vector feeds 6 rows. The 12 accumulators, 2 weight vectors and
+// one splat are 15 xmm registers, all V8 has; the plain build's mul + add needs one more, so it keeps kernel4x8.
+// acc: [6 rows][8] f32.
+// @ts-ignore: decorator
+@noinline function kernel6x8(wp: usize, x0: usize, xs: usize, K: i32, acc: usize): void {
+  let a0 = f32x4.splat(0), b0 = f32x4.splat(0);
+  let a1 = f32x4.splat(0), b1 = f32x4.splat(0);
+  let a2 = f32x4.splat(0), b2 = f32x4.splat(0);
+  let a3 = f32x4.splat(0), b3 = f32x4.splat(0);
+  let a4 = f32x4.splat(0), b4 = f32x4.splat(0);
+  let a5 = f32x4.splat(0), b5 = f32x4.splat(0);
+  let wk = wp;
+  let xk = x0;
+  const x3 = x0 + 3 * xs;
+  const end = wp + (<usize>K << 5);
+  // (unrolling k by 2 made V8 load the second step's weights early and spill: 47 -> 30 GFLOP/s)
+  while (wk < end) {
+    const lo = v128.load(wk);
+    const hi = v128.load(wk, 16);
+    let s = v128.load32_splat(xk);
+    a0 = madd(s, lo, a0);
+    b0 = madd(s, hi, b0);
+    s = v128.load32_splat(xk + xs);
+    a1 = madd(s, lo, a1);
+    b1 = madd(s, hi, b1);
+    s = v128.load32_splat(xk + 2 * xs);
+    a2 = madd(s, lo, a2);
+    b2 = madd(s, hi, b2);
+    const xh = xk + (x3 - x0);
+    s = v128.load32_splat(xh);
+    a3 = madd(s, lo, a3);
+    b3 = madd(s, hi, b3);
+    s = v128.load32_splat(xh + xs);
+    a4 = madd(s, lo, a4);
+    b4 = madd(s, hi, b4);
+    s = v128.load32_splat(xh + 2 * xs);
+    a5 = madd(s, lo, a5);
+    b5 = madd(s, hi, b5);
+    wk += 32;
+    xk += 4;
+  }
+  v128.store(acc, a0);
+  v128.store(acc, b0, 16);
+  v128.store(acc, a1, 32);
+  v128.store(acc, b1, 48);
+  v128.store(acc, a2, 64);
+  v128.store(acc, b2, 80);
+  v128.store(acc, a3, 96);
+  v128.store(acc, b3, 112);
+  v128.store(acc, a4, 128);
+  v128.store(acc, b4, 144);
+  v128.store(acc, a5, 160);
+  v128.store(acc, b5, 176);
+}
+
 // The small-M (decoding a batch, beam search) kernel: two rows of x against two panels at once, k in [k0, k1).
 // 8 accumulators (row i, panel j, 8 columns) are loaded from and stored back to acc ([2 rows][2 panels][8] f32),
 // so that the caller can run the k range in chunks and pass over each chunk once per pair of rows (the second
@@ -465,6 +522,16 @@ function matmulT<T>(x: usize, M: i32, K: i32, w: usize, N: i32, scale: usize, bi
         f = tmp;
       }
       let r = 0;
+      if (ASC_FEATURE_RELAXED_SIMD) {
+        for (; r + 6 <= M; r += 6) {
+          kernel6x8(f, x + <usize>r * xs, xs, K, acc);
+          const yp = yc + <usize>r * ys;
+          for (let i = 0; i < 6; i++) {
+            const ai = acc + (<usize>i << 5);
+            epilogue(yp + <usize>i * ys, v128.load(ai), v128.load(ai, 16), sp, bp, mode, n, scaled);
+          }
+        }
+      }
       for (; r + 4 <= M; r += 4) {
         kernel4x8<f32>(f, x + <usize>r * xs, xs, K, acc);
         const yp = yc + <usize>r * ys;
