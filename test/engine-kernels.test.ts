@@ -211,7 +211,7 @@ test('prompt matmul (6-row FMA block on the relaxed build, 4-row block on plain,
   console.log('prompt matmul worst |error| vs reference:', JSON.stringify(worst));
 });
 
-test('dot_rows (LM head) against h @ Wᵀ: 1-9 rows (small-M at 2-4, blocked 4x2, single rows), vocab split across tiles and slices', async () => {
+test('dot_rows (LM head) against h @ Wᵀ: 1-20 rows (small-M at 2-4, blocked 6x2 on relaxed and 4x2, single rows), vocab split across tiles and slices', async () => {
   const C = 37;
   const V = 131; // over several 32-row tiles, odd
   const E = randn(V * C, 0.5);
@@ -229,7 +229,8 @@ test('dot_rows (LM head) against h @ Wᵀ: 1-9 rows (small-M at 2-4, blocked 4x2
         return new Int8Array(f32(W, 1).buffer, W, V * C)[v * C + c]! * sc[v]!;
       };
       const hq = alloc(64 + 16 * (C + 1) * 2);
-      for (const M of [1, 2, 3, 4, 5, 7, 8, 9]) {
+      // 12, 13: two 6-row blocks (+ one single row); 20: 6-row blocks and 4-row blocks (as many 6s as leave a multiple of 4)
+      for (const M of [1, 2, 3, 4, 5, 7, 8, 9, 12, 13, 20]) {
         const h = randn(M * C);
         const hp = put(h);
         const stride = V + 3;
@@ -247,7 +248,7 @@ test('dot_rows (LM head) against h @ Wᵀ: 1-9 rows (small-M at 2-4, blocked 4x2
           }
           for (let v = V; v < stride; v++) assert.equal(got[m * stride + v], 0, `${simd} ${dtype} M=${M}: wrote past the vocabulary`);
         }
-        const key = `${simd} ${dtype} ${M >= 2 && M <= 4 ? 'M=2-4' : 'M=1,5-9'}`;
+        const key = `${simd} ${dtype} ${M >= 2 && M <= 4 ? 'M=2-4' : 'M=1,5-20'}`;
         worst[key] = Math.max(worst[key] ?? 0, err);
         const bound = dtype === 'int8' && M < 8 ? 2e-3 : 2e-5;
         assert.ok(err < bound, `${simd} ${dtype} M=${M}: worst error ${err}`);
