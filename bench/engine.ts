@@ -168,7 +168,7 @@ export async function run(flags: string[]): Promise<void> {
   const results: Record<string, { d1: number; ceiling: number }> = {};
   for (const dtype of ['fp32', 'fp16', 'int8'] as const) {
     const engine = engines[dtype];
-    for (const n of [1, N]) {
+    for (const n of new Set([1, N])) {
       engine.setActiveThreads(n);
       // the ceiling and decode, interleaved, best of each: both see about the same machine
       let bw = 0;
