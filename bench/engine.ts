@@ -9,9 +9,10 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { WasmEngine, type EngineDType } from '../src/engine/engine.js';
-import type { KernelSimd } from '../src/engine/wasm/module.js';
+import { instantiateKernels, kernelModule, type KernelSimd } from '../src/engine/wasm/module.js';
 import { defaultThreads, nodeWorkerSpawner } from '../src/node/threads.js';
 import { parseRandomSpec, randomConfig, randomWeights } from '../src/model/random.js';
+import { caseGflops, cpuMs, layoutCases } from './_kernel-gflops.js';
 
 const MB = 1e6;
 const rssMB = (): string => (process.memoryUsage().rss / MB).toFixed(0);
@@ -67,6 +68,35 @@ function matmulFlops(engine: WasmEngine, T: number): number {
   const { n_embd: C, n_layer: L } = engine.config;
   const F = engine.config.n_inner ?? 4 * C;
   return 2 * T * L * (C * 3 * C + C * C + 2 * C * F);
+}
+
+/** 128-bit WebAssembly SIMD's peak on this machine's core (Zen 5 at ~3.6 GHz): 2 FMA a cycle x 4 lanes x 2 FLOPs. */
+const SIMD128_PEAK_GFLOPS = 2 * 4 * 2 * 3.6;
+
+/**
+ * The prompt kernels on their own at M = 128 (bench/_kernel-gflops.ts: GPT-2's four Conv1D shapes through `matmul`,
+ * the LM head through `dot_rows`), fp32, 1 thread, GFLOP/s of CPU time, best of `repeats`; over a memory of their
+ * own, so the engine's threads and the other passes do not count. Returns the four matmuls' time-weighted figure.
+ */
+async function kernelRows(simd: KernelSimd, repeats: number): Promise<number> {
+  const memory = new WebAssembly.Memory({ initial: 64, maximum: 65536 });
+  const k = await instantiateKernels(await kernelModule(false, simd), memory);
+  const cases = layoutCases(memory, k, 128);
+  for (const c of cases) c.run(k); // V8 compiles the kernels' hot functions again, optimised, after their first calls
+  let flops = 0;
+  let seconds = 0;
+  console.log(`prompt kernels alone, M = 128 rows, fp32, ${simd} SIMD, 1 thread, GFLOP/s of CPU time (128-bit SIMD peak ~${SIMD128_PEAK_GFLOPS.toFixed(0)}):`);
+  for (const c of cases) {
+    const g = caseGflops(c, k, c.shape.head ? Math.min(2, repeats) : repeats);
+    if (!c.shape.head) {
+      flops += c.flops;
+      seconds += c.flops / (g * 1e9);
+    }
+    console.log(`  ${c.shape.name.padEnd(22)} ${g.toFixed(1).padStart(5)} GFLOP/s = ${((100 * g) / SIMD128_PEAK_GFLOPS).toFixed(0)}% of peak`);
+  }
+  const all = flops / seconds / 1e9;
+  console.log(`  the four matmuls (time-weighted) ${all.toFixed(1)} GFLOP/s = ${((100 * all) / SIMD128_PEAK_GFLOPS).toFixed(0)}% of peak (target 75%)`);
+  return all;
 }
 
 /** Logits of fp32 and another engine on a few prompts: max |difference| and top-1 agreement. */
@@ -132,12 +162,13 @@ export async function run(flags: string[]): Promise<void> {
   const [fp16, int8] = await build(['fp16', 'int8'], N, simd);
   await gc();
   const engines = { fp32: fp32!, fp16: fp16!, int8: int8! };
+  const kernelGflops = await kernelRows(fp32!.simd, reps); // after the memory figures: its own memory holds a copy of wte
 
   const rows: string[] = [];
   const results: Record<string, { d1: number; ceiling: number }> = {};
   for (const dtype of ['fp32', 'fp16', 'int8'] as const) {
     const engine = engines[dtype];
-    for (const n of [1, N]) {
+    for (const n of new Set([1, N])) {
       engine.setActiveThreads(n);
       // the ceiling and decode, interleaved, best of each: both see about the same machine
       let bw = 0;
@@ -157,6 +188,16 @@ export async function run(flags: string[]): Promise<void> {
         p128all = Math.min(p128all, prefill(engine, 128, 1, 0));
       }
       const gflops = matmulFlops(engine, 128) / (p128 / 1000) / 1e9; // the whole pass's time: a lower bound for the matmuls alone
+      if (dtype === 'fp32' && n === 1) {
+        // the same lower bound in CPU time (the other processes of a shared machine do not count), beside the kernels alone
+        const ids = Array.from({ length: 128 }, (_, i) => (i * 131 + 7) % 50257);
+        let cpu = Infinity;
+        for (let r = 0; r < reps; r++) cpu = Math.min(cpu, cpuMs(() => engine.forward({ ids, positions: ids.map((_, i) => i), mask: null, batch: 1, cache: null, keep: 1 })));
+        console.log(
+          `fp32 forward of 128 tokens, 1 thread: ${cpu.toFixed(0)} ms of CPU time -> the matmuls >= ${(matmulFlops(engine, 128) / (cpu / 1000) / 1e9).toFixed(1)} GFLOP/s ` +
+            `over the whole pass (LN, attention, the LM head of the last position included); the kernels alone ${kernelGflops.toFixed(1)}`,
+        );
+      }
       results[`${dtype}/${n}`] = { d1, ceiling };
       console.log(
         `${dtype} ${n} thread${n > 1 ? 's' : ' '}: bandwidth ${(bw / 1e9).toFixed(1)} GB/s -> ceiling ${ceiling.toFixed(1)} tok/s | ` +

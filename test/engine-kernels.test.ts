@@ -155,7 +155,63 @@ test('matmul against x @ W + b (store, gelu_new, add) on odd shapes, every dtype
   console.log('matmul worst |error| vs reference:', JSON.stringify(worst));
 });
 
-test('dot_rows (LM head) against h @ Wᵀ: 1-9 rows (small-M at 2-4, blocked 4x2, single rows), vocab split across tiles and slices', async () => {
+test('prompt matmul (6-row FMA block on the relaxed build, 4-row block on plain, then single rows) against x @ W + b: M = 1-131, odd K and N, every dtype, both builds', async () => {
+  // M around every block size (6, 4, 1) and the prompt's 128 (+3); K and N multiples of neither 8 nor 6 nor 4; the
+  // panels split into two slices as two threads would split them. A sentinel row after y must stay untouched.
+  const shapes = [
+    { K: 37, N: 21, slices: [[0, 1], [1, 3]] },
+    { K: 203, N: 45, slices: [[0, 2], [2, 6]] },
+  ] as const;
+  const Ms = [1, 2, 3, 5, 7, 13, 128, 131];
+  const worst: Record<string, number> = {};
+  let cases = 0;
+  for (const { K, N, slices } of shapes) {
+    const W = randn(K * N, 0.3);
+    const bias = randn(N, 0.1);
+    for (const simd of SIMDS) {
+      const { k, alloc, f32, put } = await harness(simd);
+      for (const dtype of DTYPES) {
+        const Wd = dequantPanels(W, K, N, dtype);
+        const w = alloc(panelBytes(K, N, dtype));
+        const scale = alloc(Math.ceil(N / 8) * 32);
+        f32(scale, Math.ceil(N / 8) * 8).fill(1);
+        packPanels(W, K, N, dtype, f32(w, 1).buffer, w, scale);
+        const b = put(Float32Array.from({ length: Math.ceil(N / 8) * 8 }, (_, i) => (i < N ? bias[i]! : 0)));
+        const tmp = alloc(k.matmul_tmp_bytes(K));
+        const xq = alloc(64 + 16 * (K + 1) * 2);
+        for (const M of Ms) {
+          const x = randn(M * K);
+          const xp = put(x);
+          for (const mode of [MODE.STORE, MODE.GELU, MODE.ADD]) {
+            const y0 = randn((M + 1) * N); // row M: the sentinel
+            const yp = put(y0);
+            if (dtype === 'int8' && M < 8) k.quant_rows(xp, M, K, xq);
+            for (const [p0, p1] of slices) k.matmul(DTYPE_CODE[dtype], xp, M, K, w, N, scale, b, yp, mode, p0, p1, tmp, xq);
+            const got = f32(yp, (M + 1) * N);
+            let err = 0;
+            for (let m = 0; m < M; m++) {
+              for (let n = 0; n < N; n++) {
+                let s = bias[n]!;
+                for (let kk = 0; kk < K; kk++) s += x[m * K + kk]! * Wd[kk * N + n]!;
+                const want = mode === MODE.GELU ? geluNew(s) : mode === MODE.ADD ? y0[m * N + n]! + s : s;
+                err = Math.max(err, Math.abs(got[m * N + n]! - want));
+              }
+            }
+            assert.deepEqual(got.slice(M * N), y0.slice(M * N), `${simd} ${dtype} K=${K} N=${N} M=${M}: wrote past row M`);
+            worst[`${simd} ${dtype}`] = Math.max(worst[`${simd} ${dtype}`] ?? 0, err);
+            const bound = dtype === 'int8' && M < 8 ? 2e-3 : 2e-5;
+            assert.ok(err < bound, `${simd} ${dtype} K=${K} N=${N} M=${M} mode=${mode}: worst error ${err}`);
+            cases++;
+          }
+        }
+      }
+    }
+  }
+  assert.equal(cases, shapes.length * SIMDS.length * DTYPES.length * Ms.length * 3);
+  console.log('prompt matmul worst |error| vs reference:', JSON.stringify(worst));
+});
+
+test('dot_rows (LM head) against h @ Wᵀ: 1-20 rows (small-M at 2-4, blocked 6x2 on relaxed and 4x2, single rows), vocab split across tiles and slices', async () => {
   const C = 37;
   const V = 131; // over several 32-row tiles, odd
   const E = randn(V * C, 0.5);
@@ -173,7 +229,8 @@ test('dot_rows (LM head) against h @ Wᵀ: 1-9 rows (small-M at 2-4, blocked 4x2
         return new Int8Array(f32(W, 1).buffer, W, V * C)[v * C + c]! * sc[v]!;
       };
       const hq = alloc(64 + 16 * (C + 1) * 2);
-      for (const M of [1, 2, 3, 4, 5, 7, 8, 9]) {
+      // 12, 13: two 6-row blocks (+ one single row); 20: 6-row blocks and 4-row blocks (as many 6s as leave a multiple of 4)
+      for (const M of [1, 2, 3, 4, 5, 7, 8, 9, 12, 13, 20]) {
         const h = randn(M * C);
         const hp = put(h);
         const stride = V + 3;
@@ -191,7 +248,7 @@ test('dot_rows (LM head) against h @ Wᵀ: 1-9 rows (small-M at 2-4, blocked 4x2
           }
           for (let v = V; v < stride; v++) assert.equal(got[m * stride + v], 0, `${simd} ${dtype} M=${M}: wrote past the vocabulary`);
         }
-        const key = `${simd} ${dtype} ${M >= 2 && M <= 4 ? 'M=2-4' : 'M=1,5-9'}`;
+        const key = `${simd} ${dtype} ${M >= 2 && M <= 4 ? 'M=2-4' : 'M=1,5-20'}`;
         worst[key] = Math.max(worst[key] ?? 0, err);
         const bound = dtype === 'int8' && M < 8 ? 2e-3 : 2e-5;
         assert.ok(err < bound, `${simd} ${dtype} M=${M}: worst error ${err}`);

@@ -194,6 +194,63 @@ export const MODE_ADD: i32 = 2; // y += x @ W + b (the residual add)
   v128.store(acc, b3, 112);
 }
 
+// The prompt kernel of the relaxed (FMA) build: 6 rows x 8 columns, 12 accumulators. With FMA's 4-cycle latency
+// and 2 FMA a cycle, 8 independent accumulators (kernel4x8) are just enough to keep both units busy and any stall
+// shows; 12 leave slack, and each loaded weight vector feeds 6 rows. The 12 accumulators, 2 weight vectors and
+// one splat are 15 xmm registers, all V8 has; the plain build's mul + add needs one more, so it keeps kernel4x8.
+// acc: [6 rows][8] f32.
+// @ts-ignore: decorator
+@noinline function kernel6x8(wp: usize, x0: usize, xs: usize, K: i32, acc: usize): void {
+  let a0 = f32x4.splat(0), b0 = f32x4.splat(0);
+  let a1 = f32x4.splat(0), b1 = f32x4.splat(0);
+  let a2 = f32x4.splat(0), b2 = f32x4.splat(0);
+  let a3 = f32x4.splat(0), b3 = f32x4.splat(0);
+  let a4 = f32x4.splat(0), b4 = f32x4.splat(0);
+  let a5 = f32x4.splat(0), b5 = f32x4.splat(0);
+  let wk = wp;
+  let xk = x0;
+  const x3 = x0 + 3 * xs;
+  const end = wp + (<usize>K << 5);
+  // (unrolling k by 2 made V8 load the second step's weights early and spill: 47 -> 30 GFLOP/s)
+  while (wk < end) {
+    const lo = v128.load(wk);
+    const hi = v128.load(wk, 16);
+    let s = v128.load32_splat(xk);
+    a0 = madd(s, lo, a0);
+    b0 = madd(s, hi, b0);
+    s = v128.load32_splat(xk + xs);
+    a1 = madd(s, lo, a1);
+    b1 = madd(s, hi, b1);
+    s = v128.load32_splat(xk + 2 * xs);
+    a2 = madd(s, lo, a2);
+    b2 = madd(s, hi, b2);
+    const xh = xk + (x3 - x0);
+    s = v128.load32_splat(xh);
+    a3 = madd(s, lo, a3);
+    b3 = madd(s, hi, b3);
+    s = v128.load32_splat(xh + xs);
+    a4 = madd(s, lo, a4);
+    b4 = madd(s, hi, b4);
+    s = v128.load32_splat(xh + 2 * xs);
+    a5 = madd(s, lo, a5);
+    b5 = madd(s, hi, b5);
+    wk += 32;
+    xk += 4;
+  }
+  v128.store(acc, a0);
+  v128.store(acc, b0, 16);
+  v128.store(acc, a1, 32);
+  v128.store(acc, b1, 48);
+  v128.store(acc, a2, 64);
+  v128.store(acc, b2, 80);
+  v128.store(acc, a3, 96);
+  v128.store(acc, b3, 112);
+  v128.store(acc, a4, 128);
+  v128.store(acc, b4, 144);
+  v128.store(acc, a5, 160);
+  v128.store(acc, b5, 176);
+}
+
 // The small-M (decoding a batch, beam search) kernel: two rows of x against two panels at once, k in [k0, k1).
 // 8 accumulators (row i, panel j, 8 columns) are loaded from and stored back to acc ([2 rows][2 panels][8] f32),
 // so that the caller can run the k range in chunks and pass over each chunk once per pair of rows (the second
@@ -465,6 +522,16 @@ function matmulT<T>(x: usize, M: i32, K: i32, w: usize, N: i32, scale: usize, bi
         f = tmp;
       }
       let r = 0;
+      if (ASC_FEATURE_RELAXED_SIMD) {
+        for (; r + 6 <= M; r += 6) {
+          kernel6x8(f, x + <usize>r * xs, xs, K, acc);
+          const yp = yc + <usize>r * ys;
+          for (let i = 0; i < 6; i++) {
+            const ai = acc + (<usize>i << 5);
+            epilogue(yp + <usize>i * ys, v128.load(ai), v128.load(ai, 16), sp, bp, mode, n, scaled);
+          }
+        }
+      }
       for (; r + 4 <= M; r += 4) {
         kernel4x8<f32>(f, x + <usize>r * xs, xs, K, acc);
         const yp = yc + <usize>r * ys;
@@ -614,6 +681,89 @@ function head4Rows(h: usize, m0: i32, C: i32, F: usize, v: i32, ve: i32, vOff: i
   }
 }
 
+/**
+ * The relaxed build's LM head over many rows: kernel4x2 with 6 rows of h, 12 accumulators (row i, vocabulary row j
+ * at acc + 32i + 16j); each loaded W vector feeds 6 rows. 12 accumulators + 2 W vectors + 1 h vector = V8's 15 xmm
+ * registers (the plain build's mul + add needs one more, so it keeps kernel4x2).
+ */
+// @ts-ignore: decorator
+@noinline function kernel6x2(h: usize, hs: usize, w0: usize, w1: usize, C4: i32, acc: usize): void {
+  let a0 = f32x4.splat(0), b0 = f32x4.splat(0);
+  let a1 = f32x4.splat(0), b1 = f32x4.splat(0);
+  let a2 = f32x4.splat(0), b2 = f32x4.splat(0);
+  let a3 = f32x4.splat(0), b3 = f32x4.splat(0);
+  let a4 = f32x4.splat(0), b4 = f32x4.splat(0);
+  let a5 = f32x4.splat(0), b5 = f32x4.splat(0);
+  let p0 = h;
+  let q0 = w0;
+  const d1 = w1 - w0;
+  const h3 = 3 * hs;
+  const end = w0 + (<usize>C4 << 2);
+  while (q0 < end) {
+    const x = v128.load(q0);
+    const y = v128.load(q0 + d1);
+    let hv = v128.load(p0);
+    a0 = madd(hv, x, a0);
+    b0 = madd(hv, y, b0);
+    hv = v128.load(p0 + hs);
+    a1 = madd(hv, x, a1);
+    b1 = madd(hv, y, b1);
+    hv = v128.load(p0 + 2 * hs);
+    a2 = madd(hv, x, a2);
+    b2 = madd(hv, y, b2);
+    const ph = p0 + h3;
+    hv = v128.load(ph);
+    a3 = madd(hv, x, a3);
+    b3 = madd(hv, y, b3);
+    hv = v128.load(ph + hs);
+    a4 = madd(hv, x, a4);
+    b4 = madd(hv, y, b4);
+    hv = v128.load(ph + 2 * hs);
+    a5 = madd(hv, x, a5);
+    b5 = madd(hv, y, b5);
+    p0 += 16;
+    q0 += 16;
+  }
+  v128.store(acc, a0);
+  v128.store(acc, b0, 16);
+  v128.store(acc, a1, 32);
+  v128.store(acc, b1, 48);
+  v128.store(acc, a2, 64);
+  v128.store(acc, b2, 80);
+  v128.store(acc, a3, 96);
+  v128.store(acc, b3, 112);
+  v128.store(acc, a4, 128);
+  v128.store(acc, b4, 144);
+  v128.store(acc, a5, 160);
+  v128.store(acc, b5, 176);
+}
+
+/** head4Rows for 6 rows of h [m0, m0 + 6) and f32 rows [v, ve) of W through kernel6x2 (acc: 192 bytes). */
+function head6Rows(h: usize, m0: i32, C: i32, W: usize, v: i32, ve: i32, out: usize, outStride: i32, acc: usize): void {
+  const hs: usize = <usize>C << 2;
+  const C4 = C & ~3;
+  const hb = h + <usize>m0 * hs;
+  for (; v < ve; v += 2) {
+    const two = v + 1 < ve;
+    const w0 = W + <usize>v * hs;
+    const w1 = two ? w0 + hs : w0;
+    // two call sites: Binaryen inlines a function that has one caller whatever @noinline says (and inlined, it spills)
+    if (two) kernel6x2(hb, hs, w0, w0 + hs, C4, acc);
+    else kernel6x2(hb, hs, w0, w0, C4, acc);
+    const nj: i32 = two ? 2 : 1;
+    for (let j = 0; j < nj; j++) {
+      const vv = v + j;
+      const wj = j == 0 ? w0 : w1;
+      for (let i = 0; i < 6; i++) {
+        let r = hsum(v128.load(acc + (<usize>(i * 2 + j) << 4)));
+        const hr = hb + <usize>i * hs;
+        for (let c = C4; c < C; c++) r += load<f32>(hr + (<usize>c << 2)) * load<f32>(wj + (<usize>c << 2));
+        store<f32>(out + ((<usize>(m0 + i) * <usize>outStride + <usize>vv) << 2), r);
+      }
+    }
+  }
+}
+
 /** Lane sums of 4 vectors at once: [hsum(v0), hsum(v1), hsum(v2), hsum(v3)]. */
 // @ts-ignore: decorator
 @inline function hsum4(v0: v128, v1: v128, v2: v128, v3: v128): v128 {
@@ -691,7 +841,14 @@ function dotRowsT<T>(h: usize, M: i32, C: i32, W: usize, scale: usize, out: usiz
     for (let vt = v0; vt < v1; vt += HEAD_TILE) {
       const ve = min(v1, vt + HEAD_TILE);
       if (sizeof<T>() == 4) {
-        for (let m = 0; m < M4; m += 4) head4Rows(h, m, C, W, vt, ve, 0, false, scale, out, outStride, acc);
+        let m = 0;
+        if (ASC_FEATURE_RELAXED_SIMD) {
+          // blocks of 6 rows (the tile region of tmp, unused in f32, holds their accumulators), as many as leave a multiple of 4
+          let m6 = M4 - M4 % 6;
+          while ((M4 - m6) % 4 != 0) m6 -= 6;
+          for (; m < m6; m += 6) head6Rows(h, m, C, W, vt, ve, out, outStride, tmp);
+        }
+        for (; m < M4; m += 4) head4Rows(h, m, C, W, vt, ve, 0, false, scale, out, outStride, acc);
       } else {
         // widen the tile's rows to f32 once, for every block of h
         const C8 = C & ~7;
