@@ -201,6 +201,80 @@ test('dot_rows (LM head) against h @ Wᵀ: 1-9 rows (small-M at 2-4, blocked 4x2
   console.log('dot_rows worst |error| vs reference:', JSON.stringify(worst));
 });
 
+test('fp16 row kernels (x scaled by 2^56, halves widened without a multiply): subnormal and large halves, tiny and large x, matmul and dot_rows against the reference', async () => {
+  // Half values chosen directly (exact in fp16): a third subnormal (|w| < 2^-14), some zeros, the rest normal up
+  // to ~6e4; x from 1e-3 to 3e4 in size. The relative error of a sum is bounded by ~K * 2^-24 of sum |x w|: a
+  // subnormal flushed to zero or a wrong power of two in the re-scaling would be off by far more.
+  const halfOf = (i: number): number => {
+    const r = rand();
+    const sign = rand() < 0.5 ? 0x8000 : 0;
+    if (i % 3 === 0) return halfToFloat(sign | (1 + Math.floor(r * 1022))); // subnormal
+    if (i % 11 === 1) return 0;
+    return halfToFloat(sign | ((1 + Math.floor(r * 30)) << 10) | Math.floor(rand() * 1024)); // normal, exponent 1..30
+  };
+  const xOf = (): number => (rand() < 0.5 ? -1 : 1) * 10 ** (rand() * 7.5 - 3);
+  const worst: Record<string, number> = {};
+  let cases = 0;
+  for (const simd of SIMDS) {
+    const { k, alloc, f32, put } = await harness(simd);
+    // matmul, one row: K = 45 (the 4-way unrolled loop's tail), N = 13 (a partial panel)
+    const K = 45;
+    const N = 13;
+    const W = Float32Array.from({ length: K * N }, (_, i) => halfOf(i));
+    const x = Float32Array.from({ length: K }, xOf);
+    const w = alloc(panelBytes(K, N, 'fp16'));
+    packPanels(W, K, N, 'fp16', f32(w, 1).buffer, w, 0);
+    const b = put(new Float32Array(16));
+    const tmp = alloc(k.matmul_tmp_bytes(K));
+    const xp = put(x);
+    const yp = put(new Float32Array(N));
+    k.matmul(DTYPE_CODE.fp16, xp, 1, K, w, N, 0, b, yp, MODE.STORE, 0, 2, tmp, 0);
+    const got = f32(yp, N);
+    for (let n = 0; n < N; n++) {
+      let s = 0;
+      let mag = 0;
+      for (let kk = 0; kk < K; kk++) {
+        s += x[kk]! * W[kk * N + n]!;
+        mag += Math.abs(x[kk]! * W[kk * N + n]!);
+      }
+      const rel = Math.abs(got[n]! - s) / mag;
+      worst[`${simd} matmul`] = Math.max(worst[`${simd} matmul`] ?? 0, rel);
+      assert.ok(rel < K * 2 ** -23, `${simd} matmul column ${n}: ${got[n]} against ${s} (relative to sum |x w|: ${rel})`);
+      cases++;
+    }
+    // dot_rows: C = 37 (the 16-wide loop's tail), 1, 3 and 5 rows (5 = a 4-row tile block + 1 row)
+    const C = 37;
+    const V = 9;
+    const E = Float32Array.from({ length: V * C }, (_, i) => halfOf(i));
+    const Wr = alloc(V * C * 2);
+    packRows(E, V, C, 'fp16', f32(Wr, 1).buffer, Wr, 0);
+    const dtmp = alloc(k.dot_rows_tmp_bytes(C));
+    for (const M of [1, 3, 5]) {
+      const h = Float32Array.from({ length: M * C }, xOf);
+      const hp = put(h);
+      const out = alloc(M * V * 4);
+      k.dot_rows(DTYPE_CODE.fp16, hp, M, C, Wr, 0, out, V, 0, V, 0, dtmp);
+      const o = f32(out, M * V);
+      for (let m = 0; m < M; m++) {
+        for (let v = 0; v < V; v++) {
+          let s = 0;
+          let mag = 0;
+          for (let c = 0; c < C; c++) {
+            s += h[m * C + c]! * E[v * C + c]!;
+            mag += Math.abs(h[m * C + c]! * E[v * C + c]!);
+          }
+          const rel = Math.abs(o[m * V + v]! - s) / mag;
+          worst[`${simd} dot_rows`] = Math.max(worst[`${simd} dot_rows`] ?? 0, rel);
+          assert.ok(rel < C * 2 ** -23, `${simd} dot_rows M=${M} row ${m} v=${v}: ${o[m * V + v]} against ${s} (relative: ${rel})`);
+          cases++;
+        }
+      }
+    }
+  }
+  assert.equal(cases, 2 * (13 + 9 * (1 + 3 + 5)));
+  console.log('fp16 row kernels, worst error relative to sum |x w|:', JSON.stringify(worst));
+});
+
 test('layernorm and embed against the reference (C = 37)', async () => {
   const C = 37;
   const M = 5;
