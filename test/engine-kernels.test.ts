@@ -377,20 +377,33 @@ test('stream_sum (the bandwidth probe) and quant_rows against the reference', as
     const got = k.stream_sum(put(a), a.length * 4);
     const want = a.reduce((s, v) => s + v, 0);
     assert.ok(Math.abs(got - want) < 1e-4, `${simd} stream_sum ${got} vs ${want}`);
-    // quant_rows: per row, scale = max|x| / 32767 and x / scale rounded to i16 (an odd K gets a zero pad)
-    const M = 3;
-    const K = 37;
-    const x = randn(M * K, 2);
-    const xq = alloc(64 + M * (K + 1) * 2);
-    k.quant_rows(put(x), M, K, xq);
-    const scales = f32(xq, M);
-    for (let m = 0; m < M; m++) {
-      const row = x.subarray(m * K, (m + 1) * K);
-      const s = Math.fround(row.reduce((mx, v) => Math.max(mx, Math.abs(v)), 0) / 32767);
-      assert.ok(Math.abs(scales[m]! - s) <= 1e-7 * s, `${simd} row ${m} scale`);
-      const q = new Int16Array(scales.buffer, xq + 64 + m * (K + 1) * 2, K + 1);
-      for (let c = 0; c < K; c++) assert.ok(Math.abs(q[c]! - row[c]! / scales[m]!) <= 0.5 + 1e-3, `${simd} row ${m} entry ${c}`);
-      assert.equal(q[K], 0, 'the pad entry');
+    // quant_rows (SIMD 8 at a time, then a tail): per row, scale = max|x| / 32767 and x * (1 / scale) rounded half
+    // to even, to i16 (an odd K gets a zero pad), exactly as float32 scalars give it; K under 8, with a tail, a
+    // multiple of 8; the largest |x| in the SIMD part (negative) or in the tail, and a row of zeros (scale 1)
+    const M = 4;
+    const even = (v: number): number => (Math.abs(v % 1) === 0.5 ? 2 * Math.round(v / 2) : Math.round(v));
+    let checked = 0;
+    for (const K of [5, 37, 48]) {
+      const x = randn(M * K, 2);
+      x[1] = -7; // row 0: the largest |x| is negative, in the SIMD part (or the tail for K = 5)
+      x[K + K - 1] = 9; // row 1: the largest in the tail (K = 37), the last SIMD lane (K = 48)
+      x.fill(0, 3 * K, 4 * K); // row 3: zeros
+      const kq = 2 * Math.ceil(K / 2);
+      const xq = alloc(64 + M * kq * 2);
+      k.quant_rows(put(x), M, K, xq);
+      const scales = f32(xq, M);
+      for (let m = 0; m < M; m++) {
+        const row = x.subarray(m * K, (m + 1) * K);
+        const mx = row.reduce((a, v) => Math.max(a, Math.abs(v)), 0);
+        const s = mx > 0 ? Math.fround(mx / 32767) : 1;
+        assert.equal(scales[m], s, `${simd} K=${K} row ${m} scale`);
+        const inv = Math.fround(1 / s);
+        const q = new Int16Array(scales.buffer, xq + 64 + m * kq * 2, kq);
+        for (let c = 0; c < K; c++) assert.equal(q[c], even(Math.fround(row[c]! * inv)), `${simd} K=${K} row ${m} entry ${c}`);
+        if (K & 1) assert.equal(q[K], 0, 'the pad entry');
+        checked++;
+      }
     }
+    assert.equal(checked, 3 * M);
   }
 });
