@@ -229,7 +229,13 @@ test('fp16 row kernels (x scaled by 2^56, halves widened without a multiply): su
     const xp = put(x);
     const yp = put(new Float32Array(N));
     k.matmul(DTYPE_CODE.fp16, xp, 1, K, w, N, 0, b, yp, MODE.STORE, 0, 2, tmp, 0);
-    const got = f32(yp, N);
+    const got = f32(yp, N).slice();
+    // the same row through the 2-row path (the panel widened to f32 by x 2^112, then the f32 row kernel, same order
+    // of sums): bit for bit equal, since the scaled products round as the unscaled ones
+    const x2 = put(Float32Array.from({ length: 2 * K }, (_, i) => x[i % K]!));
+    const y2 = put(new Float32Array(2 * N));
+    k.matmul(DTYPE_CODE.fp16, x2, 2, K, w, N, 0, b, y2, MODE.STORE, 0, 2, tmp, 0);
+    assert.deepEqual(Array.from(f32(y2, N)), Array.from(got), `${simd}: the 1-row fp16 path equals the widened path bit for bit`);
     for (let n = 0; n < N; n++) {
       let s = 0;
       let mag = 0;
