@@ -258,6 +258,86 @@ test('dot_rows (LM head) against h @ Wᵀ: 1-20 rows (small-M at 2-4, blocked 6x
   console.log('dot_rows worst |error| vs reference:', JSON.stringify(worst));
 });
 
+test('fp16 row kernels (x scaled by 2^56, halves widened without a multiply): subnormal and large halves, tiny and large x, matmul and dot_rows against the reference', async () => {
+  // Half values chosen directly (exact in fp16): a third subnormal (|w| < 2^-14), some zeros, the rest normal up
+  // to ~6e4; x from 1e-3 to 3e4 in size. The relative error of a sum is bounded by ~K * 2^-24 of sum |x w|: a
+  // subnormal flushed to zero or a wrong power of two in the re-scaling would be off by far more.
+  const halfOf = (i: number): number => {
+    const r = rand();
+    const sign = rand() < 0.5 ? 0x8000 : 0;
+    if (i % 3 === 0) return halfToFloat(sign | (1 + Math.floor(r * 1022))); // subnormal
+    if (i % 11 === 1) return 0;
+    return halfToFloat(sign | ((1 + Math.floor(r * 30)) << 10) | Math.floor(rand() * 1024)); // normal, exponent 1..30
+  };
+  const xOf = (): number => (rand() < 0.5 ? -1 : 1) * 10 ** (rand() * 7.5 - 3);
+  const worst: Record<string, number> = {};
+  let cases = 0;
+  for (const simd of SIMDS) {
+    const { k, alloc, f32, put } = await harness(simd);
+    // matmul, one row: K = 45 (the 4-way unrolled loop's tail), N = 13 (a partial panel)
+    const K = 45;
+    const N = 13;
+    const W = Float32Array.from({ length: K * N }, (_, i) => halfOf(i));
+    const x = Float32Array.from({ length: K }, xOf);
+    const w = alloc(panelBytes(K, N, 'fp16'));
+    packPanels(W, K, N, 'fp16', f32(w, 1).buffer, w, 0);
+    const b = put(new Float32Array(16));
+    const tmp = alloc(k.matmul_tmp_bytes(K));
+    const xp = put(x);
+    const yp = put(new Float32Array(N));
+    k.matmul(DTYPE_CODE.fp16, xp, 1, K, w, N, 0, b, yp, MODE.STORE, 0, 2, tmp, 0);
+    const got = f32(yp, N).slice();
+    // the same row through the 2-row path (the panel widened to f32 by x 2^112, then the f32 row kernel, same order
+    // of sums): bit for bit equal, since the scaled products round as the unscaled ones
+    const x2 = put(Float32Array.from({ length: 2 * K }, (_, i) => x[i % K]!));
+    const y2 = put(new Float32Array(2 * N));
+    k.matmul(DTYPE_CODE.fp16, x2, 2, K, w, N, 0, b, y2, MODE.STORE, 0, 2, tmp, 0);
+    assert.deepEqual(Array.from(f32(y2, N)), Array.from(got), `${simd}: the 1-row fp16 path equals the widened path bit for bit`);
+    for (let n = 0; n < N; n++) {
+      let s = 0;
+      let mag = 0;
+      for (let kk = 0; kk < K; kk++) {
+        s += x[kk]! * W[kk * N + n]!;
+        mag += Math.abs(x[kk]! * W[kk * N + n]!);
+      }
+      const rel = Math.abs(got[n]! - s) / mag;
+      worst[`${simd} matmul`] = Math.max(worst[`${simd} matmul`] ?? 0, rel);
+      assert.ok(rel < K * 2 ** -23, `${simd} matmul column ${n}: ${got[n]} against ${s} (relative to sum |x w|: ${rel})`);
+      cases++;
+    }
+    // dot_rows: C = 37 (the 16-wide loop's tail), 1, 3 and 5 rows (5 = a 4-row tile block + 1 row)
+    const C = 37;
+    const V = 9;
+    const E = Float32Array.from({ length: V * C }, (_, i) => halfOf(i));
+    const Wr = alloc(V * C * 2);
+    packRows(E, V, C, 'fp16', f32(Wr, 1).buffer, Wr, 0);
+    const dtmp = alloc(k.dot_rows_tmp_bytes(C));
+    for (const M of [1, 3, 5]) {
+      const h = Float32Array.from({ length: M * C }, xOf);
+      const hp = put(h);
+      const out = alloc(M * V * 4);
+      k.dot_rows(DTYPE_CODE.fp16, hp, M, C, Wr, 0, out, V, 0, V, 0, dtmp);
+      const o = f32(out, M * V);
+      for (let m = 0; m < M; m++) {
+        for (let v = 0; v < V; v++) {
+          let s = 0;
+          let mag = 0;
+          for (let c = 0; c < C; c++) {
+            s += h[m * C + c]! * E[v * C + c]!;
+            mag += Math.abs(h[m * C + c]! * E[v * C + c]!);
+          }
+          const rel = Math.abs(o[m * V + v]! - s) / mag;
+          worst[`${simd} dot_rows`] = Math.max(worst[`${simd} dot_rows`] ?? 0, rel);
+          assert.ok(rel < C * 2 ** -23, `${simd} dot_rows M=${M} row ${m} v=${v}: ${o[m * V + v]} against ${s} (relative: ${rel})`);
+          cases++;
+        }
+      }
+    }
+  }
+  assert.equal(cases, 2 * (13 + 9 * (1 + 3 + 5)));
+  console.log('fp16 row kernels, worst error relative to sum |x w|:', JSON.stringify(worst));
+});
+
 test('layernorm and embed against the reference (C = 37)', async () => {
   const C = 37;
   const M = 5;
@@ -360,20 +440,33 @@ test('stream_sum (the bandwidth probe) and quant_rows against the reference', as
     const got = k.stream_sum(put(a), a.length * 4);
     const want = a.reduce((s, v) => s + v, 0);
     assert.ok(Math.abs(got - want) < 1e-4, `${simd} stream_sum ${got} vs ${want}`);
-    // quant_rows: per row, scale = max|x| / 32767 and x / scale rounded to i16 (an odd K gets a zero pad)
-    const M = 3;
-    const K = 37;
-    const x = randn(M * K, 2);
-    const xq = alloc(64 + M * (K + 1) * 2);
-    k.quant_rows(put(x), M, K, xq);
-    const scales = f32(xq, M);
-    for (let m = 0; m < M; m++) {
-      const row = x.subarray(m * K, (m + 1) * K);
-      const s = Math.fround(row.reduce((mx, v) => Math.max(mx, Math.abs(v)), 0) / 32767);
-      assert.ok(Math.abs(scales[m]! - s) <= 1e-7 * s, `${simd} row ${m} scale`);
-      const q = new Int16Array(scales.buffer, xq + 64 + m * (K + 1) * 2, K + 1);
-      for (let c = 0; c < K; c++) assert.ok(Math.abs(q[c]! - row[c]! / scales[m]!) <= 0.5 + 1e-3, `${simd} row ${m} entry ${c}`);
-      assert.equal(q[K], 0, 'the pad entry');
+    // quant_rows (SIMD 8 at a time, then a tail): per row, scale = max|x| / 32767 and x * (1 / scale) rounded half
+    // to even, to i16 (an odd K gets a zero pad), exactly as float32 scalars give it; K under 8, with a tail, a
+    // multiple of 8; the largest |x| in the SIMD part (negative) or in the tail, and a row of zeros (scale 1)
+    const M = 4;
+    const even = (v: number): number => (Math.abs(v % 1) === 0.5 ? 2 * Math.round(v / 2) : Math.round(v));
+    let checked = 0;
+    for (const K of [5, 37, 48]) {
+      const x = randn(M * K, 2);
+      x[1] = -7; // row 0: the largest |x| is negative, in the SIMD part (or the tail for K = 5)
+      x[K + K - 1] = 9; // row 1: the largest in the tail (K = 37), the last SIMD lane (K = 48)
+      x.fill(0, 3 * K, 4 * K); // row 3: zeros
+      const kq = 2 * Math.ceil(K / 2);
+      const xq = alloc(64 + M * kq * 2);
+      k.quant_rows(put(x), M, K, xq);
+      const scales = f32(xq, M);
+      for (let m = 0; m < M; m++) {
+        const row = x.subarray(m * K, (m + 1) * K);
+        const mx = row.reduce((a, v) => Math.max(a, Math.abs(v)), 0);
+        const s = mx > 0 ? Math.fround(mx / 32767) : 1;
+        assert.equal(scales[m], s, `${simd} K=${K} row ${m} scale`);
+        const inv = Math.fround(1 / s);
+        const q = new Int16Array(scales.buffer, xq + 64 + m * kq * 2, kq);
+        for (let c = 0; c < K; c++) assert.equal(q[c], even(Math.fround(row[c]! * inv)), `${simd} K=${K} row ${m} entry ${c}`);
+        if (K & 1) assert.equal(q[K], 0, 'the pad entry');
+        checked++;
+      }
     }
+    assert.equal(checked, 3 * M);
   }
 });

@@ -24,6 +24,31 @@
   return f32x4.mul(v128.and(i32x4.shl(bits, 13), i32x4.splat(0x8fffffff)), f32x4.splat(5.192296858534828e33));
 }
 
+// fp16 decoding (one row of x) leaves the multiply out of the inner loop: shifted and masked, a half h reads as
+// the f32 h * 2^-112 exactly (its bits), so the kernels dot it with x * 2^F16_XSHIFT (scaled once per row, exact)
+// and multiply each finished sum by 2^(112 - F16_XSHIFT): the same products and sums up to a power of two, so the
+// same rounding, as long as nothing overflows (|x| < 2^72) or underflows (|x * w| >= 2^-70 stays normal).
+// Subnormal halves (|w| < 2^-14) become subnormal f32 operands: no slower here (AMD Zen: measured, docs/engine.md).
+/** x is scaled by 2^F16_XSHIFT for the fp16 row kernels (see above). */
+const F16_XSHIFT: f32 = 72057594037927936.0; // 2^56
+/** ... and their sums by 2^(112 - 56). */
+const F16_YSHIFT: f32 = 72057594037927936.0; // 2^56
+
+/** 4 f16 bit patterns (sign-extended i32 lanes) as the f32s h * 2^-112: h2f without its multiply. */
+// @ts-ignore: decorator
+@inline function h2fRaw(bits: v128): v128 {
+  return v128.and(i32x4.shl(bits, 13), i32x4.splat(0x8fffffff));
+}
+
+/** dst[0..n) = src[0..n) * s (f32). */
+function scaleRow(src: usize, n: i32, s: f32, dst: usize): void {
+  const s4 = f32x4.splat(s);
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) v128.store(dst + (<usize>i << 2), f32x4.mul(v128.load(src + (<usize>i << 2)), s4));
+  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), load<f32>(src + (<usize>i << 2)) * s);
+}
+
 /** Weights 0..3 of the 8 at byte address p, as f32x4. */
 // @ts-ignore: decorator
 @inline function wlo<T>(p: usize): v128 {
@@ -372,6 +397,45 @@ function matmulSmall(x: usize, M: i32, K: i32, w: usize, N: i32, bias: usize, y:
   v128.store(acc, f32x4.add(f32x4.add(b0, b1), f32x4.add(b2, b3)), 16);
 }
 
+// kernel1x8 for an fp16 panel and x scaled by 2^F16_XSHIFT (see h2fRaw): per 4 weights a sign-extending load, a
+// shift, an and and the multiply-add. acc: [8] f32, still to be multiplied by 2^(112 - F16_XSHIFT).
+// @ts-ignore: decorator
+@noinline function kernel1x8h(wp: usize, x0: usize, K: i32, acc: usize): void {
+  let a0 = f32x4.splat(0), b0 = f32x4.splat(0);
+  let a1 = f32x4.splat(0), b1 = f32x4.splat(0);
+  let a2 = f32x4.splat(0), b2 = f32x4.splat(0);
+  let a3 = f32x4.splat(0), b3 = f32x4.splat(0);
+  let wk = wp;
+  let xk = x0;
+  const end4 = wp + (<usize>(K & ~3) << 4);
+  const end = wp + (<usize>K << 4);
+  while (wk < end4) {
+    let s = v128.load32_splat(xk);
+    a0 = madd(s, h2fRaw(v128.load16x4_s(wk)), a0);
+    b0 = madd(s, h2fRaw(v128.load16x4_s(wk, 8)), b0);
+    s = v128.load32_splat(xk, 4);
+    a1 = madd(s, h2fRaw(v128.load16x4_s(wk, 16)), a1);
+    b1 = madd(s, h2fRaw(v128.load16x4_s(wk, 24)), b1);
+    s = v128.load32_splat(xk, 8);
+    a2 = madd(s, h2fRaw(v128.load16x4_s(wk, 32)), a2);
+    b2 = madd(s, h2fRaw(v128.load16x4_s(wk, 40)), b2);
+    s = v128.load32_splat(xk, 12);
+    a3 = madd(s, h2fRaw(v128.load16x4_s(wk, 48)), a3);
+    b3 = madd(s, h2fRaw(v128.load16x4_s(wk, 56)), b3);
+    wk += 64;
+    xk += 16;
+  }
+  while (wk < end) {
+    const s = v128.load32_splat(xk);
+    a0 = madd(s, h2fRaw(v128.load16x4_s(wk)), a0);
+    b0 = madd(s, h2fRaw(v128.load16x4_s(wk, 8)), b0);
+    wk += 16;
+    xk += 4;
+  }
+  v128.store(acc, f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
+  v128.store(acc, f32x4.add(f32x4.add(b0, b1), f32x4.add(b2, b3)), 16);
+}
+
 // int8 panels hold pairs of rows interleaved, [ceil(K/2)][8 columns][2], so that one i32x4.dot_i16x8_s multiplies
 // 2 rows x 4 columns of weights with 2 entries of x (quantised to i16) and sums each column's pair into an i32.
 // A lane gains at most 2 * 32767 * 127 per pair: flushing to f32 every 256 pairs keeps i32 from overflowing.
@@ -508,6 +572,7 @@ function matmulT<T>(x: usize, M: i32, K: i32, w: usize, N: i32, scale: usize, bi
     matmulSmall(x, M, K, w, N, bias, y, mode, p0, p1, acc);
     return;
   }
+  if (sizeof<T>() == 2 && M < WIDEN_FROM_F16) scaleRow(x, K, F16_XSHIFT, tmp); // for kernel1x8h (M = 1)
   for (let p = p0; p < p1; p++) {
     const wp = w + <usize>p * panelBytes<T>(K);
     const col = p << 3;
@@ -563,10 +628,10 @@ function matmulT<T>(x: usize, M: i32, K: i32, w: usize, N: i32, scale: usize, bi
         epilogue(yc + <usize>r * ys, f32x4.mul(v128.load(acc), xscale), f32x4.mul(v128.load(acc, 16), xscale), sp, bp, mode, n, true);
       }
     } else {
-      for (let r = 0; r < M; r++) {
-        kernel1x8<T>(wp, x + <usize>r * xs, K, acc);
-        epilogue(yc + <usize>r * ys, v128.load(acc), v128.load(acc, 16), sp, bp, mode, n, scaled);
-      }
+      // fp16, one row (M < WIDEN_FROM_F16): x scaled into tmp before the loop
+      kernel1x8h(wp, tmp, K, acc);
+      const ys4 = f32x4.splat(F16_YSHIFT);
+      epilogue(yc, f32x4.mul(v128.load(acc), ys4), f32x4.mul(v128.load(acc, 16), ys4), sp, bp, mode, n, scaled);
     }
   }
 }
@@ -587,16 +652,31 @@ export function matmul_tmp_bytes(K: i32): i32 {
  * max|x| / 32767. Layout at xq: M f32 scales (64 bytes), then M rows of K i16, K rounded up to even (zero pad).
  */
 export function quant_rows(x: usize, M: i32, K: i32, xq: usize): void {
+  // In SIMD, 8 at a time (it runs on the calling thread alone, between the threaded matmuls); the same numbers as
+  // one at a time: max is exact in any order, and |x * inv| <= 32767 rounds to itself through the i32 -> i16 narrowing.
   const kq: usize = <usize>((K + 1) >> 1) << 2;
+  const K8 = K & ~7;
   for (let m = 0; m < M; m++) {
     const xr = x + (<usize>m * <usize>K << 2);
-    let mx: f32 = 0;
-    for (let k = 0; k < K; k++) mx = max(mx, Mathf.abs(load<f32>(xr + (<usize>k << 2))));
+    let m4 = f32x4.splat(0);
+    let k = 0;
+    for (; k < K8; k += 8) {
+      m4 = f32x4.max(m4, f32x4.abs(v128.load(xr + (<usize>k << 2))));
+      m4 = f32x4.max(m4, f32x4.abs(v128.load(xr + (<usize>k << 2), 16)));
+    }
+    let mx: f32 = max(max(f32x4.extract_lane(m4, 0), f32x4.extract_lane(m4, 1)), max(f32x4.extract_lane(m4, 2), f32x4.extract_lane(m4, 3)));
+    for (; k < K; k++) mx = max(mx, Mathf.abs(load<f32>(xr + (<usize>k << 2))));
     const s: f32 = mx > 0 ? mx / 32767 : 1;
     store<f32>(xq + (<usize>m << 2), s);
     const inv: f32 = 1 / s;
+    const inv4 = f32x4.splat(inv);
     const q = xq + 64 + <usize>m * kq;
-    for (let k = 0; k < K; k++) store<i16>(q + (<usize>k << 1), <i16>nearest<f32>(load<f32>(xr + (<usize>k << 2)) * inv));
+    for (k = 0; k < K8; k += 8) {
+      const lo = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xr + (<usize>k << 2)), inv4)));
+      const hi = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(xr + (<usize>k << 2), 16), inv4)));
+      v128.store(q + (<usize>k << 1), i16x8.narrow_i32x4_s(lo, hi));
+    }
+    for (; k < K; k++) store<i16>(q + (<usize>k << 1), <i16>nearest<f32>(load<f32>(xr + (<usize>k << 2)) * inv));
     if (K & 1) store<i16>(q + (<usize>K << 1), 0);
   }
 }
@@ -867,7 +947,37 @@ function dotRowsT<T>(h: usize, M: i32, C: i32, W: usize, scale: usize, out: usiz
     }
     if (M4 == M) return;
   }
-  dotRowsRest<T>(h, M4, M, C, W, scale, out, outStride, v0, v1);
+  if (sizeof<T>() == 2) dotRowsRestH(h, M4, M, C, W, out, outStride, v0, v1, tmp);
+  else dotRowsRest<T>(h, M4, M, C, W, scale, out, outStride, v0, v1);
+}
+
+/**
+ * dotRowsRest for fp16 rows of W (at most 3 rows of h: M - m0 < 4): the rows of h are scaled by 2^F16_XSHIFT into
+ * tmp once and the halves widened without their multiply (h2fRaw); each sum is multiplied by 2^(112 - F16_XSHIFT).
+ */
+function dotRowsRestH(h: usize, m0: i32, M: i32, C: i32, W: usize, out: usize, outStride: i32, v0: i32, v1: i32, tmp: usize): void {
+  const rowBytes: usize = <usize>C << 1;
+  const C16 = C & ~15;
+  for (let m = m0; m < M; m++) scaleRow(h + (<usize>m * <usize>C << 2), C, F16_XSHIFT, tmp + (<usize>((m - m0) * C) << 2));
+  for (let v = v0; v < v1; v++) {
+    const wr = W + <usize>v * rowBytes;
+    for (let m = m0; m < M; m++) {
+      const hr = tmp + (<usize>((m - m0) * C) << 2);
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      let c = 0;
+      for (; c < C16; c += 16) {
+        const wp = wr + (<usize>c << 1);
+        const hp = hr + (<usize>c << 2);
+        a0 = madd(v128.load(hp), h2fRaw(v128.load16x4_s(wp)), a0);
+        a1 = madd(v128.load(hp, 16), h2fRaw(v128.load16x4_s(wp, 8)), a1);
+        a2 = madd(v128.load(hp, 32), h2fRaw(v128.load16x4_s(wp, 16)), a2);
+        a3 = madd(v128.load(hp, 48), h2fRaw(v128.load16x4_s(wp, 24)), a3);
+      }
+      let acc = hsum(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
+      for (; c < C; c++) acc += load<f32>(hr + (<usize>c << 2)) * f32x4.extract_lane(h2fRaw(i32x4.splat(<i32>load<i16>(wr + (<usize>c << 1)))), 0);
+      store<f32>(out + ((<usize>m * <usize>outStride + <usize>v) << 2), acc * F16_YSHIFT);
+    }
+  }
 }
 
 /** dotRowsT's rows [m0, M): one dot product (4 accumulators) per (row, vocabulary row). */
