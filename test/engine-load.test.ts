@@ -71,6 +71,37 @@ test('engine-backed weights stay readable after the engine memory grows (views a
   backend.dispose();
 });
 
+test('freed engine memory is reused (best fit, split, merged): caches that come and go in any order stop growing it, and never overlap', async () => {
+  const fast = await GPT2LMHeadModel.from_pretrained(SPEC, { backendLoader: engineLoader() });
+  const engine = (fast.backend as WasmBackend).engine;
+  const logits = fast.forwardSync({ input_ids: IDS }).logits.data;
+  // what generate() leaves behind: a cache that grew into one twice its size, the larger freed first (8 MiB a cycle
+  // here, beyond the slack the engine's memory is created with)
+  const cycle = (): void => {
+    const small = engine.newCache(8, 512);
+    const large = engine.newCache(8, 1024);
+    engine.freeCache(large);
+    engine.freeCache(small);
+  };
+  cycle();
+  const settled = engine.memory.buffer.byteLength;
+  for (let i = 0; i < 6; i++) cycle();
+  assert.equal(engine.memory.buffer.byteLength, settled, 'no growth after the first cycle');
+  // blocks carved from freed ones hold their own data: fill every layer of each live cache with its own value
+  const C = fast.config.n_embd;
+  const live = [engine.newCache(2, 30), engine.newCache(1, 100), engine.newCache(3, 10), engine.newCache(4, 144)];
+  const fill = (c: (typeof live)[number], v: number): void => {
+    for (const p of [...c.keys, ...c.values]) engine.f32(p, c.batch * c.capacity * C).fill(v);
+  };
+  live.forEach((c, i) => fill(c, i + 1));
+  live.forEach((c, i) => {
+    for (const p of [...c.keys, ...c.values]) assert.ok(engine.f32(p, c.batch * c.capacity * C).every((x) => x === i + 1), `cache ${i} was overwritten`);
+  });
+  for (const c of live) engine.freeCache(c);
+  assert.deepEqual(fast.forwardSync({ input_ids: IDS }).logits.data, logits); // the weights untouched
+  (fast.backend as WasmBackend).dispose();
+});
+
 test('safetensors bytes with an untied lm_head load into the engine; fp16 keeps the float32 weights for the reference path', async () => {
   const ref = await GPT2LMHeadModel.from_pretrained(SPEC);
   const head = ref.weights.wte.map((x, i) => (i % 3 === 0 ? -x : 0.5 * x));

@@ -45,6 +45,8 @@ export class WasmBackend implements ForwardBackend {
   cacheCrops = 0;
   private readonly mirrors = new WeakMap<KVCache, Mirror>();
   private readonly finalizer: FinalizationRegistry<Mirror>;
+  /** writeBack's keys and values of the new positions, [B, n_head, T, head_dim], reused between steps */
+  private kvScratch = { k: new Float32Array(0), v: new Float32Array(0) };
 
   private constructor(
     readonly engine: WasmEngine,
@@ -236,22 +238,32 @@ export class WasmBackend implements ForwardBackend {
     if (m.spare) this.engine.freeCache(m.spare);
   }
 
-  /** Copies the T new positions of every layer from the engine into `kv` ([B, n_head, T, hs]) and advances it. */
+  /**
+   * Copies the T new positions of every layer from the engine into `kv` ([B, n_head, T, hs]) and advances it.
+   * Once per decode step: the keys and values go through two reused scratch arrays with plain index loops (a
+   * subarray view per head and layer made ~1,200 objects a step at batch 4, ~1 ms of a 35 ms step).
+   */
   private writeBack(kv: KVCache, cache: EngineCache, past: number, T: number): void {
     const { n_head: nh, head_dim: hs, batch: B } = kv;
     const C = nh * hs;
-    const k = new Float32Array(B * nh * T * hs);
-    const v = new Float32Array(B * nh * T * hs);
+    const n = B * nh * T * hs;
+    if (this.kvScratch.k.length < n) this.kvScratch = { k: new Float32Array(n), v: new Float32Array(n) };
+    const k = this.kvScratch.k.subarray(0, n);
+    const v = this.kvScratch.v.subarray(0, n);
+    const heap = new Float32Array(this.engine.memory.buffer); // one view for every layer: nothing allocates in between
     for (let l = 0; l < kv.n_layer; l++) {
-      const ks = this.engine.f32(cache.keys[l]!, B * cache.capacity * C);
-      const vs = this.engine.f32(cache.values[l]!, B * cache.capacity * C);
+      const ks = cache.keys[l]! >> 2; // byte address -> float index
+      const vs = cache.values[l]! >> 2;
       for (let b = 0; b < B; b++) {
         for (let t = 0; t < T; t++) {
-          const src = (b * cache.capacity + past + t) * C; // slot past+t of row b: [C]
+          const src = (b * cache.capacity + past + t) * C; // slot past+t of row b: [C], heads side by side
           for (let h = 0; h < nh; h++) {
             const dst = ((b * nh + h) * T + t) * hs;
-            k.set(ks.subarray(src + h * hs, src + (h + 1) * hs), dst);
-            v.set(vs.subarray(src + h * hs, src + (h + 1) * hs), dst);
+            const from = src + h * hs;
+            for (let d = 0; d < hs; d++) {
+              k[dst + d] = heap[ks + from + d]!;
+              v[dst + d] = heap[vs + from + d]!;
+            }
           }
         }
       }
