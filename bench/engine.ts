@@ -19,7 +19,7 @@ import { instantiateKernels, kernelModule, type KernelSimd } from '../src/engine
 import { GPT2LMHeadModel } from '../src/model/model.js';
 import { defaultThreads, nodeEngineLoader, nodeWorkerSpawner } from '../src/node/threads.js';
 import { parseRandomSpec, randomConfig, randomWeights } from '../src/model/random.js';
-import { caseGflops, cpuMs, layoutCases } from './_kernel-gflops.js';
+import { caseGflops, cpuMs as cpuMsOf, layoutCases } from './_kernel-gflops.js';
 
 const MB = 1e6;
 const rssMB = (): string => (process.memoryUsage().rss / MB).toFixed(0);
@@ -63,6 +63,7 @@ function decode(engine: WasmEngine, B: number, steps: number, repeats: number): 
   return (steps * 1000) / bestMs; // steps per second (each step makes B tokens)
 }
 
+/** The process's CPU time so far (user + system), ms. */
 const cpuMs = (): number => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
@@ -322,7 +323,7 @@ export async function run(flags: string[]): Promise<void> {
         // the same lower bound in CPU time (the other processes of a shared machine do not count), beside the kernels alone
         const ids = Array.from({ length: 128 }, (_, i) => (i * 131 + 7) % 50257);
         let cpu = Infinity;
-        for (let r = 0; r < reps; r++) cpu = Math.min(cpu, cpuMs(() => engine.forward({ ids, positions: ids.map((_, i) => i), mask: null, batch: 1, cache: null, keep: 1 })));
+        for (let r = 0; r < reps; r++) cpu = Math.min(cpu, cpuMsOf(() => engine.forward({ ids, positions: ids.map((_, i) => i), mask: null, batch: 1, cache: null, keep: 1 })));
         console.log(
           `fp32 forward of 128 tokens, 1 thread: ${cpu.toFixed(0)} ms of CPU time -> the matmuls >= ${(matmulFlops(engine, 128) / (cpu / 1000) / 1e9).toFixed(1)} GFLOP/s ` +
             `over the whole pass (LN, attention, the LM head of the last position included); the kernels alone ${kernelGflops.toFixed(1)}`,
