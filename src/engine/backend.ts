@@ -252,8 +252,8 @@ export class WasmBackend implements ForwardBackend {
     const v = this.kvScratch.v.subarray(0, n);
     const heap = new Float32Array(this.engine.memory.buffer); // one view for every layer: nothing allocates in between
     for (let l = 0; l < kv.n_layer; l++) {
-      const ks = cache.keys[l]! >> 2; // byte address -> float index
-      const vs = cache.values[l]! >> 2;
+      const ks = cache.keys[l]! / 4; // byte address -> float index (not >> 2: addresses reach 4 GiB, past int32)
+      const vs = cache.values[l]! / 4;
       for (let b = 0; b < B; b++) {
         for (let t = 0; t < T; t++) {
           const src = (b * cache.capacity + past + t) * C; // slot past+t of row b: [C], heads side by side

@@ -565,8 +565,8 @@ export class WasmEngine {
         // the last `keep` positions of each row: [B, T, C] -> [B, keep, C]
         const heap = new Float32Array(this.memory.buffer);
         for (let b = 0; b < B; b++) {
-          const from = (buf.h >> 2) + (b * T + T - keep) * C;
-          heap.copyWithin((buf.rows >> 2) + b * keep * C, from, from + keep * C);
+          const from = buf.h / 4 + (b * T + T - keep) * C; // byte address / 4 (not >> 2: addresses reach 4 GiB)
+          heap.copyWithin(buf.rows / 4 + b * keep * C, from, from + keep * C);
         }
         rows = buf.rows;
       }
