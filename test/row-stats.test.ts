@@ -254,3 +254,19 @@ test('generate() stops with the same NonFiniteLogitsError whether the engine ker
   }
   assert.equal(checked, 4);
 });
+
+test('greedy with processors takes RowStats of the processed rows only (the raw rows get the check alone), on GPT2LMHeadModel whose rowStats always exists', async () => {
+  const model = await GPT2LMHeadModel.from_pretrained('random:32x1x2');
+  const own = model.rowStats.bind(model);
+  let rows = 0;
+  model.rowStats = (d, r, n, o) => {
+    rows += r;
+    own(d, r, n, o);
+  };
+  const plain = await generate(model, { input_ids: [[1, 2], [3, 4]], max_new_tokens: 3, pad_token_id: 0, on_warning: () => {} });
+  assert.equal(rows, 2 * 3, 'no processor: the raw rows, once a step');
+  rows = 0;
+  const penalised = await generate(model, { input_ids: [[1, 2], [3, 4]], max_new_tokens: 3, pad_token_id: 0, repetition_penalty: 1.5, on_warning: () => {} });
+  assert.equal(rows, 2 * 3, 'with a processor: each processed row, once a step (not the raw rows besides)');
+  assert.equal(penalised.sequences.length, plain.sequences.length);
+});

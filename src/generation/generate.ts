@@ -479,8 +479,8 @@ async function greedyOrSample(
   const stats = newRowStats(rows); // of the raw logits (step)
   // with no processor the raw logits are the scores: their argmax and lse are the step's; else each processed row's
   const rowAfter = processors.length + warpers.length > 0 ? newRowStats(1) : null;
-  // the raw logits' statistics are read only without processors; else (on the reference) the check alone
-  const rawStats = rowAfter && !model.rowStats ? null : stats;
+  // the raw logits' statistics are read only without processors; else the check alone (findNonFiniteLogit, no exp)
+  const rawStats = rowAfter ? null : stats;
 
   let past: KVCache | null = null;
   for (let s = 0; ; s++) {
