@@ -1378,23 +1378,33 @@ export function stream_sum(p: usize, bytes: usize): f32 {
 //   [1] sum      Σ exp(x_i - max), accumulated in f64, when max is finite (else 0); the caller takes lse = max + log(sum)
 //   [2] argmax   the first index holding max (0 when none does), as torch.argmax on rows without NaN
 //   [3] bad      the first index of a NaN or +inf, else 0 for a row of only -inf (n > 0), else -1
-// exp is evaluated in f32, 4 lanes (Cephes' expf: 2^k · (1 + r + r² P(r)), k = round(d / ln 2), r = d - k ln 2 in
-// two parts; relative error ~1e-7), each term then added in f64: the lse differs from the reference's (Math.exp in
-// f64) by ~1e-7 at most, so a float32 log-probability (logit - lse) may differ by one ulp. d = x - max is clamped
+// exp, 4 lanes: d = x - max and its reduction k = round(d / ln 2), r = d - k ln 2 in f64, then Cephes' expf
+// polynomial 2^k · (1 + r + r² P(r)) in f32 (relative error ~1e-7), each term added in f64: the lse differs from
+// the reference's (Math.exp in f64) by ~1e-7 at most, so a float32 log-probability (logit - lse) may differ by one
+// ulp. d is clamped
 // at -87 (exp ~1.6e-38, still a normal f32): -inf and far-below entries add nothing visible to a sum that holds
 // exp(0) = 1 (the max's own term), as exp(-inf) = 0 in the reference.
 
-const EXPF_FLOOR: f32 = -87.0;
-const LOG2EF: f32 = 1.44269504088896341;
-const LN2F_HI: f32 = 0.693359375;
-const LN2F_LO: f32 = -2.12194440e-4;
+const EXPF_FLOOR: f64 = -87.0;
+const LOG2E: f64 = 1.4426950408889634;
+const LN2: f64 = 0.6931471805599453;
 
-/** exp(d) for four f32 lanes d <= 0 (NaN and anything below -87 count as -87). */
+/**
+ * exp(x - m) for four f32 lanes x (m: the row's finite max, so x - m <= 0; NaN and anything below -87 count as
+ * -87). The reduction is in f64: d = x - m is exact there (two f32s), as are k = round(d / ln 2) and r = d - k ln 2
+ * to well below an f32 ulp; in f32, d itself would be rounded (an error of |d| · 2^-24, up to 5e-6 relative on
+ * exp(d), the same sign for every equal logit: 4e-7 on the lse of a flat row). The polynomial runs on r in f32.
+ */
 // @ts-ignore: decorator
-@inline function exp4(d0: v128): v128 {
-  const d = f32x4.pmax(f32x4.splat(EXPF_FLOOR), d0); // pmax(a, b) = a < b ? b : a: NaN lanes keep the floor
-  const k = f32x4.nearest(f32x4.mul(d, f32x4.splat(LOG2EF)));
-  const r = f32x4.sub(f32x4.sub(d, f32x4.mul(k, f32x4.splat(LN2F_HI))), f32x4.mul(k, f32x4.splat(LN2F_LO)));
+@inline function expDiff4(x: v128, m: v128): v128 {
+  const dlo = f64x2.pmax(f64x2.splat(EXPF_FLOOR), f64x2.sub(f64x2.promote_low_f32x4(x), m)); // pmax: NaN -> floor
+  const dhi = f64x2.pmax(f64x2.splat(EXPF_FLOOR), f64x2.sub(f64x2.promote_low_f32x4(i32x4.shuffle(x, x, 2, 3, 0, 1)), m));
+  const klo = f64x2.nearest(f64x2.mul(dlo, f64x2.splat(LOG2E)));
+  const khi = f64x2.nearest(f64x2.mul(dhi, f64x2.splat(LOG2E)));
+  const rlo = f32x4.demote_f64x2_zero(f64x2.sub(dlo, f64x2.mul(klo, f64x2.splat(LN2))));
+  const rhi = f32x4.demote_f64x2_zero(f64x2.sub(dhi, f64x2.mul(khi, f64x2.splat(LN2))));
+  const r = i32x4.shuffle(rlo, rhi, 0, 1, 4, 5);
+  const k = i32x4.shuffle(i32x4.trunc_sat_f64x2_s_zero(klo), i32x4.trunc_sat_f64x2_s_zero(khi), 0, 1, 4, 5);
   let p = f32x4.splat(1.9875691500e-4);
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
@@ -1403,8 +1413,7 @@ const LN2F_LO: f32 = -2.12194440e-4;
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
   const e = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1.0));
   // 2^k, k in [-126, 0]: the exponent bits (k + 127) << 23
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(k), i32x4.splat(127)), 23);
-  return f32x4.mul(e, scale);
+  return f32x4.mul(e, i32x4.shl(i32x4.add(k, i32x4.splat(127)), 23));
 }
 
 /** The statistics of one row (see above) into out[0..3]. */
@@ -1459,17 +1468,15 @@ function rowStats1(p: usize, n: i32, out: usize): void {
   if (isFinite<f32>(m)) {
     let s0 = f64x2.splat(0);
     let s1 = f64x2.splat(0);
+    const m2 = f64x2.splat(<f64>m);
     for (let i = 0; i < n4; i += 4) {
-      const e = exp4(f32x4.sub(v128.load(p + (<usize>i << 2)), m4s));
+      const e = expDiff4(v128.load(p + (<usize>i << 2)), m2);
       s0 = f64x2.add(s0, f64x2.promote_low_f32x4(e));
       s1 = f64x2.add(s1, f64x2.promote_low_f32x4(i32x4.shuffle(e, e, 2, 3, 0, 1)));
     }
     const s = f64x2.add(s0, s1);
     sum = f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
-    for (let i = n4; i < n; i++) {
-      const d = load<f32>(p + (<usize>i << 2)) - m;
-      sum += <f64>f32x4.extract_lane(exp4(f32x4.splat(d)), 0);
-    }
+    for (let i = n4; i < n; i++) sum += <f64>f32x4.extract_lane(expDiff4(f32x4.splat(load<f32>(p + (<usize>i << 2))), m2), 0);
   }
   store<f64>(out, <f64>m);
   store<f64>(out, sum, 8);
