@@ -44,25 +44,10 @@ export { logSumExp };
 
 /**
  * In place: scores <- log_softmax(scores) (HF beam search scores every beam row this way). `lse` is the row's
- * log-sum-exp when the caller has it already (RowStats.lse, src/model/row-stats.ts: the same arithmetic).
+ * log-sum-exp: generate() passes RowStats.lse (src/model/row-stats.ts); without it, logSumExp's.
  */
-export function logSoftmaxInPlace(scores: Float32Array, lse?: number): void {
+export function logSoftmaxInPlace(scores: Float32Array, lse: number = logSumExp(scores)): void {
   const n = scores.length;
-  if (lse === undefined) {
-    // logSumExp's arithmetic, operation for operation (the same float64 lse, so the same float32 results), written
-    // for a Float32Array alone: the generic ArrayLike version is slower per element where it sees several types.
-    let max = -Infinity;
-    for (let i = 0; i < n; i++) {
-      const x = scores[i]!;
-      if (x > max) max = x;
-    }
-    lse = max;
-    if (max !== -Infinity && max !== Infinity) {
-      let sum = 0;
-      for (let i = 0; i < n; i++) sum += Math.exp(scores[i]! - max);
-      lse = max + Math.log(sum);
-    }
-  }
   for (let i = 0; i < n; i++) scores[i] = scores[i]! - lse;
 }
 

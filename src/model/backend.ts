@@ -61,8 +61,9 @@ export interface ForwardBackend {
   unembed?(config: GPT2Config, weights: GPT2Weights, hidden: Float32Array, rows: number): Float32Array | Promise<Float32Array>;
   /**
    * Optional: RowStats (row-stats.ts: max, log-sum-exp, argmax, non-finite check) of `rows` logits rows of `n`,
-   * numbers as rowStatsReference's (lse within float64 rounding). generate() asks for them every step; without
-   * it, the model uses rowStatsReference.
+   * numbers as rowStatsReference's: max, argmax and bad exactly, lse within 2e-7 (the engine's exp is float32, so
+   * a float32 log-probability may move by an ulp). generate() asks for them every step; without it, the model uses
+   * rowStatsReference.
    */
   rowStats?(data: Float32Array, rows: number, n: number, out: RowStats): void;
 }

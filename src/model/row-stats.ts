@@ -1,13 +1,14 @@
 // Statistics of logits rows that generation needs at every step, in one call over every row: the max, the
 // log-sum-exp, the argmax and the non-finite check. rowStatsReference below is the definition (plain TypeScript,
-// the arithmetic of topk.ts's logSumExp and argmax and of non-finite.ts's findNonFiniteLogit); a backend may offer
+// topk.ts's logSumExp, the arithmetic of its argmax and of non-finite.ts's findNonFiniteLogit); a backend may offer
 // a faster `rowStats` (the engine's WebAssembly SIMD kernel, kernels.ts: row_stats), tested against it.
+import { logSumExp } from './topk.js';
 
 /** Per-row results, one entry per row (see rowStatsReference for what each holds). */
 export interface RowStats {
   /** the largest value of the row, NaN ignored (-Infinity when there is none) */
   readonly max: Float64Array;
-  /** log Σ exp(row): max + log(Σ exp(x - max)) in float64, or max itself when max is ±Infinity */
+  /** log Σ exp(row): max + log(Σ exp(x - max)) in float64, or max itself when max is ±Infinity (a backend's: within 2e-7) */
   readonly lse: Float64Array;
   /** the first index holding the max (0 when none does): torch.argmax on rows without NaN */
   readonly argmax: Int32Array;
@@ -57,14 +58,8 @@ export function rowStatsReference(data: Float32Array, rows: number, n: number, o
         break;
       }
     }
-    let lse = max;
-    if (max !== -Infinity && max !== Infinity) {
-      let sum = 0;
-      for (let i = 0; i < n; i++) sum += Math.exp(data[start + i]! - max);
-      lse = max + Math.log(sum);
-    }
     out.max[r] = max;
-    out.lse[r] = lse;
+    out.lse[r] = logSumExp(data, start, n);
     out.argmax[r] = argmax;
     out.bad[r] = bad;
   }
