@@ -34,10 +34,13 @@ const F16_XSHIFT: f32 = 72057594037927936.0; // 2^56
 /** ... and their sums by 2^(112 - 56). */
 const F16_YSHIFT: f32 = 72057594037927936.0; // 2^56
 
+/** h2f's mask: clears bits 28-30 (copies of the sign) of a sign-extended half shifted up by 13. */
+const F16_MASK: i32 = 0x8fffffff;
+
 /** 4 f16 bit patterns (sign-extended i32 lanes) as the f32s h * 2^-112: h2f without its multiply. */
 // @ts-ignore: decorator
 @inline function h2fRaw(bits: v128): v128 {
-  return v128.and(i32x4.shl(bits, 13), i32x4.splat(0x8fffffff));
+  return v128.and(i32x4.shl(bits, 13), i32x4.splat(F16_MASK));
 }
 
 /** dst[0..n) = src[0..n) * s (f32). */
@@ -442,7 +445,8 @@ function matmulSmall(x: usize, M: i32, K: i32, w: usize, N: i32, bias: usize, y:
 // with the plain build's product temporary; V8 has 15). The accumulators are loaded from and stored back to acc
 // ([4 rows][8] f32, still to be multiplied by 2^(112 - F16_XSHIFT)), so the caller may run k in chunks.
 // @ts-ignore: decorator
-@noinline function kernel4x8h(wp: usize, x0: usize, xs: usize, k0: i32, k1: i32, acc: usize): void {
+@noinline function kernel4x8h(wp: usize, x0: usize, xs: usize, k0: i32, k1: i32, acc: usize, maskp: usize): void {
+  const mask = v128.load(maskp);
   let a0 = v128.load(acc), b0 = v128.load(acc, 16);
   let a1 = v128.load(acc, 32), b1 = v128.load(acc, 48);
   let a2 = v128.load(acc, 64), b2 = v128.load(acc, 80);
@@ -451,8 +455,8 @@ function matmulSmall(x: usize, M: i32, K: i32, w: usize, N: i32, bias: usize, y:
   let xk = x0 + (<usize>k0 << 2);
   const end = wp + (<usize>k1 << 4);
   while (wk < end) {
-    const lo = h2fRaw(v128.load16x4_s(wk));
-    const hi = h2fRaw(v128.load16x4_s(wk, 8));
+    const lo = v128.and(i32x4.shl(v128.load16x4_s(wk), 13), mask);
+    const hi = v128.and(i32x4.shl(v128.load16x4_s(wk, 8), 13), mask);
     let s = v128.load32_splat(xk);
     a0 = madd(s, lo, a0);
     b0 = madd(s, hi, b0);
@@ -478,41 +482,41 @@ function matmulSmall(x: usize, M: i32, K: i32, w: usize, N: i32, bias: usize, y:
   v128.store(acc, b3, 112);
 }
 
-/** Rows of a panel per chunk of matmulSmallH: 2 panels x 64 rows x 16 bytes = 2 KB (see matmulSmallH). */
+/** Rows of a panel per chunk of matmulSmallH: 64 rows x 16 bytes = 1 KB of each stream. */
 const KCHUNK_H: i32 = 64;
+/** Weight streams of matmulSmallH (panels read side by side). */
+const STREAMS_H: i32 = 2;
 
 /**
  * fp16 matmul for 2 <= M <= 4 rows over the panels [p0, p1), with the fused epilogue: the rows are scaled by
  * 2^F16_XSHIFT into tmp as 4 rows (rows past M repeat the last), and kernel4x8h streams the weights once for all
- * of them, widened in registers (before: each panel widened to f32 into tmp, then the f32 4-row block). As in
- * matmulSmall, panel p of the slice's first half goes with panel p of its second half, k in chunks alternating
- * between the two, so the weights are read as two sequential streams. tmp: 4 K floats; acc: 256 bytes.
+ * of them, widened in registers (before: each panel widened to f32 into tmp, then the f32 4-row block). The slice
+ * is cut into STREAMS_H parts and panel i of each part goes with panel i of the others, k in chunks taken in turn
+ * from each, so the weights are read as STREAMS_H sequential streams side by side (one stream at 4 rows' arithmetic
+ * per weight is not prefetched fast enough: measured below). tmp: 4 K floats and a mask; acc: STREAMS_H * 128 bytes.
  */
 function matmulSmallH(x: usize, M: i32, K: i32, w: usize, N: i32, bias: usize, y: usize, mode: i32, p0: i32, p1: i32, tmp: usize, acc: usize): void {
   const xs: usize = <usize>K << 2;
   const ys: usize = <usize>N << 2;
   const pb: usize = <usize>K << 4;
   for (let r = 0; r < 4; r++) scaleRow(x + <usize>min(r, M - 1) * xs, K, F16_XSHIFT, tmp + <usize>r * xs);
+  const maskp = tmp + 4 * xs;
+  v128.store(maskp, i32x4.splat(F16_MASK));
   const ys4 = f32x4.splat(F16_YSHIFT);
-  const half = (p1 - p0 + 1) >> 1;
-  for (let i = 0; i < half; i++) {
-    const pa = p0 + i;
-    const pbb = pa + half < p1 ? pa + half : pa; // an odd count's middle panel goes alone (read twice, written once)
-    const wa = w + <usize>pa * pb;
-    const wb = w + <usize>pbb * pb;
-    memory.fill(acc, 0, 256);
+  const part = (p1 - p0 + STREAMS_H - 1) / STREAMS_H;
+  for (let i = 0; i < part; i++) {
+    let ns = 0; // streams with a panel at this i (the last parts may be shorter)
+    while (ns < STREAMS_H && p0 + i + ns * part < p1) ns++;
+    memory.fill(acc, 0, <usize>ns << 7);
     for (let k0 = 0; k0 < K; k0 += KCHUNK_H) {
       const k1 = min(K, k0 + KCHUNK_H);
-      kernel4x8h(wa, tmp, xs, k0, k1, acc);
-      kernel4x8h(wb, tmp, xs, k0, k1, acc + 128);
+      for (let j = 0; j < ns; j++) kernel4x8h(w + <usize>(p0 + i + j * part) * pb, tmp, xs, k0, k1, acc + (<usize>j << 7), maskp);
     }
-    for (let r = 0; r < M; r++) {
-      const ar = acc + (<usize>r << 5);
-      let col = pa << 3;
-      epilogue(y + <usize>r * ys + (<usize>col << 2), f32x4.mul(v128.load(ar), ys4), f32x4.mul(v128.load(ar, 16), ys4), 0, bias + (<usize>col << 2), mode, min(8, N - col), false);
-      if (pbb != pa) {
-        col = pbb << 3;
-        epilogue(y + <usize>r * ys + (<usize>col << 2), f32x4.mul(v128.load(ar, 128), ys4), f32x4.mul(v128.load(ar, 144), ys4), 0, bias + (<usize>col << 2), mode, min(8, N - col), false);
+    for (let j = 0; j < ns; j++) {
+      const col = (p0 + i + j * part) << 3;
+      for (let r = 0; r < M; r++) {
+        const ar = acc + (<usize>j << 7) + (<usize>r << 5);
+        epilogue(y + <usize>r * ys + (<usize>col << 2), f32x4.mul(v128.load(ar), ys4), f32x4.mul(v128.load(ar, 16), ys4), 0, bias + (<usize>col << 2), mode, min(8, N - col), false);
       }
     }
   }
@@ -728,9 +732,9 @@ export function matmul(dt: i32, x: usize, M: i32, K: i32, w: usize, N: i32, scal
   else matmulT<i8>(x, M, K, w, N, scale, bias, y, mode, p0, p1, tmp, xq);
 }
 
-/** Bytes of matmul's per-thread scratch for K input rows: an fp16/int8 panel widened to f32, then 256 bytes of accumulators (matmulSmall's 4 rows x 2 panels). */
+/** Bytes of matmul's per-thread scratch for K input rows: an fp16/int8 panel widened to f32, then the accumulators (matmulSmall's 4 rows x 2 panels, matmulSmallH's 4 rows x STREAMS_H panels). */
 export function matmul_tmp_bytes(K: i32): i32 {
-  return K * 32 + 256;
+  return K * 32 + max(256, STREAMS_H * 128);
 }
 
 /**
@@ -991,7 +995,8 @@ function dotRowsSmall(h: usize, M: i32, C: i32, W: usize, out: usize, outStride:
  * by 2^(112 - F16_XSHIFT).
  */
 // @ts-ignore: decorator
-@noinline function kernel4x2h(h: usize, hs: usize, w0: usize, w1: usize, C4: i32, acc: usize): void {
+@noinline function kernel4x2h(h: usize, hs: usize, w0: usize, w1: usize, C4: i32, acc: usize, maskp: usize): void {
+  const mask = v128.load(maskp);
   let a0 = f32x4.splat(0), b0 = f32x4.splat(0);
   let a1 = f32x4.splat(0), b1 = f32x4.splat(0);
   let a2 = f32x4.splat(0), b2 = f32x4.splat(0);
@@ -1001,8 +1006,8 @@ function dotRowsSmall(h: usize, M: i32, C: i32, W: usize, out: usize, outStride:
   const d1 = w1 - w0;
   const end = w0 + (<usize>C4 << 1);
   while (q0 < end) {
-    const x = h2fRaw(v128.load16x4_s(q0));
-    const y = h2fRaw(v128.load16x4_s(q0 + d1));
+    const x = v128.and(i32x4.shl(v128.load16x4_s(q0), 13), mask);
+    const y = v128.and(i32x4.shl(v128.load16x4_s(q0 + d1), 13), mask);
     let hv = v128.load(p0);
     a0 = madd(hv, x, a0);
     b0 = madd(hv, y, b0);
@@ -1040,6 +1045,8 @@ function dotRowsSmallH(h: usize, M: i32, C: i32, W: usize, out: usize, outStride
   const C4 = C & ~3;
   for (let m = 0; m < M; m++) scaleRow(h + <usize>m * hs, C, F16_XSHIFT, hp + <usize>m * hs);
   memory.fill(hp + <usize>M * hs, 0, <usize>(4 - M) * hs);
+  const maskp = hp + 4 * hs;
+  v128.store(maskp, i32x4.splat(F16_MASK));
   const os: usize = <usize>outStride << 2;
   const ys4 = f32x4.splat(F16_YSHIFT);
   const half = (v1 - v0 + 1) >> 1;
@@ -1048,7 +1055,7 @@ function dotRowsSmallH(h: usize, M: i32, C: i32, W: usize, out: usize, outStride
     const vb = va + half < v1 ? va + half : va; // an odd count's middle row goes alone (read twice, stored once)
     const wa = W + <usize>va * rowBytes;
     const wb = W + <usize>vb * rowBytes;
-    kernel4x2h(hp, hs, wa, wb, C4, acc);
+    kernel4x2h(hp, hs, wa, wb, C4, acc, maskp);
     let ra = hsum4(v128.load(acc), v128.load(acc, 32), v128.load(acc, 64), v128.load(acc, 96));
     let rb = hsum4(v128.load(acc, 16), v128.load(acc, 48), v128.load(acc, 80), v128.load(acc, 112));
     if (C4 < C) {
