@@ -482,18 +482,16 @@ function matmulSmall(x: usize, M: i32, K: i32, w: usize, N: i32, bias: usize, y:
   v128.store(acc, b3, 112);
 }
 
-/** Rows of a panel per chunk of matmulSmallH: 64 rows x 16 bytes = 1 KB of each stream. */
+/** Rows of a panel per chunk of matmulSmallH: 2 panels x 64 rows x 16 bytes = 2 KB. */
 const KCHUNK_H: i32 = 64;
-/** Weight streams of matmulSmallH (panels read side by side). */
-const STREAMS_H: i32 = 2;
 
 /**
  * fp16 matmul for 2 <= M <= 4 rows over the panels [p0, p1), with the fused epilogue: the rows are scaled by
  * 2^F16_XSHIFT into tmp as 4 rows (rows past M repeat the last), and kernel4x8h streams the weights once for all
- * of them, widened in registers (before: each panel widened to f32 into tmp, then the f32 4-row block). The slice
- * is cut into STREAMS_H parts and panel i of each part goes with panel i of the others, k in chunks taken in turn
- * from each, so the weights are read as STREAMS_H sequential streams side by side (one stream at 4 rows' arithmetic
- * per weight is not prefetched fast enough: measured below). tmp: 4 K floats and a mask; acc: STREAMS_H * 128 bytes.
+ * of them, widened in registers (before: each panel widened to f32 into tmp, then the f32 4-row block). As in
+ * matmulSmall, panel p of the slice's first half goes with panel p of its second half, k in chunks taken in turn
+ * from each, so the weights are read as two sequential streams side by side (measured, fp16 matmuls of a 4-row
+ * step, relaxed, CPU: one stream 24.7 ms, two 18.5, three to six 27-31). tmp: 4 K floats and the mask; acc: 256 bytes.
  */
 function matmulSmallH(x: usize, M: i32, K: i32, w: usize, N: i32, bias: usize, y: usize, mode: i32, p0: i32, p1: i32, tmp: usize, acc: usize): void {
   const xs: usize = <usize>K << 2;
@@ -503,20 +501,26 @@ function matmulSmallH(x: usize, M: i32, K: i32, w: usize, N: i32, bias: usize, y
   const maskp = tmp + 4 * xs;
   v128.store(maskp, i32x4.splat(F16_MASK));
   const ys4 = f32x4.splat(F16_YSHIFT);
-  const part = (p1 - p0 + STREAMS_H - 1) / STREAMS_H;
-  for (let i = 0; i < part; i++) {
-    let ns = 0; // streams with a panel at this i (the last parts may be shorter)
-    while (ns < STREAMS_H && p0 + i + ns * part < p1) ns++;
-    memory.fill(acc, 0, <usize>ns << 7);
+  const half = (p1 - p0 + 1) >> 1;
+  for (let i = 0; i < half; i++) {
+    const pa = p0 + i;
+    const pbb = pa + half < p1 ? pa + half : pa; // an odd count's middle panel goes alone (read twice, written once)
+    const wa = w + <usize>pa * pb;
+    const wb = w + <usize>pbb * pb;
+    memory.fill(acc, 0, 256);
+    // two call sites: Binaryen inlines a function that has one caller whatever @noinline says (and inlined, it spills)
     for (let k0 = 0; k0 < K; k0 += KCHUNK_H) {
       const k1 = min(K, k0 + KCHUNK_H);
-      for (let j = 0; j < ns; j++) kernel4x8h(w + <usize>(p0 + i + j * part) * pb, tmp, xs, k0, k1, acc + (<usize>j << 7), maskp);
+      kernel4x8h(wa, tmp, xs, k0, k1, acc, maskp);
+      kernel4x8h(wb, tmp, xs, k0, k1, acc + 128, maskp);
     }
-    for (let j = 0; j < ns; j++) {
-      const col = (p0 + i + j * part) << 3;
-      for (let r = 0; r < M; r++) {
-        const ar = acc + (<usize>j << 7) + (<usize>r << 5);
-        epilogue(y + <usize>r * ys + (<usize>col << 2), f32x4.mul(v128.load(ar), ys4), f32x4.mul(v128.load(ar, 16), ys4), 0, bias + (<usize>col << 2), mode, min(8, N - col), false);
+    for (let r = 0; r < M; r++) {
+      const ar = acc + (<usize>r << 5);
+      let col = pa << 3;
+      epilogue(y + <usize>r * ys + (<usize>col << 2), f32x4.mul(v128.load(ar), ys4), f32x4.mul(v128.load(ar, 16), ys4), 0, bias + (<usize>col << 2), mode, min(8, N - col), false);
+      if (pbb != pa) {
+        col = pbb << 3;
+        epilogue(y + <usize>r * ys + (<usize>col << 2), f32x4.mul(v128.load(ar, 128), ys4), f32x4.mul(v128.load(ar, 144), ys4), 0, bias + (<usize>col << 2), mode, min(8, N - col), false);
       }
     }
   }
@@ -732,9 +736,9 @@ export function matmul(dt: i32, x: usize, M: i32, K: i32, w: usize, N: i32, scal
   else matmulT<i8>(x, M, K, w, N, scale, bias, y, mode, p0, p1, tmp, xq);
 }
 
-/** Bytes of matmul's per-thread scratch for K input rows: an fp16/int8 panel widened to f32, then the accumulators (matmulSmall's 4 rows x 2 panels, matmulSmallH's 4 rows x STREAMS_H panels). */
+/** Bytes of matmul's per-thread scratch for K input rows: an fp16/int8 panel widened to f32, then 256 bytes of accumulators (matmulSmall's 4 rows x 2 panels). */
 export function matmul_tmp_bytes(K: i32): i32 {
-  return K * 32 + max(256, STREAMS_H * 128);
+  return K * 32 + 256;
 }
 
 /**
@@ -1055,7 +1059,11 @@ function dotRowsSmallH(h: usize, M: i32, C: i32, W: usize, out: usize, outStride
     const vb = va + half < v1 ? va + half : va; // an odd count's middle row goes alone (read twice, stored once)
     const wa = W + <usize>va * rowBytes;
     const wb = W + <usize>vb * rowBytes;
-    kernel4x2h(hp, hs, wa, wb, C4, acc, maskp);
+    // Binaryen inlines a function that has one call site whatever @noinline says: inlined, the plain build's loop
+    // spills (its products need a temporary register; head of a 4-row step 17.2 ms against 11.1 with two call
+    // sites), the relaxed build's does not and runs a little faster (7.1 against 7.7 ms): one call site there
+    if (ASC_FEATURE_RELAXED_SIMD || vb != va) kernel4x2h(hp, hs, wa, wb, C4, acc, maskp);
+    else kernel4x2h(hp, hs, wa, wa, C4, acc, maskp);
     let ra = hsum4(v128.load(acc), v128.load(acc, 32), v128.load(acc, 64), v128.load(acc, 96));
     let rb = hsum4(v128.load(acc, 16), v128.load(acc, 48), v128.load(acc, 80), v128.load(acc, 112));
     if (C4 < C) {
