@@ -469,8 +469,29 @@ function matmulSmall(x: usize, M: i32, K: i32, w: usize, N: i32, bias: usize, y:
     s = v128.load32_splat(xk + 3 * xs);
     a3 = madd(s, lo, a3);
     b3 = madd(s, hi, b3);
-    wk += 16;
-    xk += 4;
+    if (!ASC_FEATURE_RELAXED_SIMD) {
+      wk += 16;
+      xk += 4;
+      continue;
+    }
+    // relaxed build: k unrolled by 2 (4-row fp16 matmuls of a step 18.1 -> 16.4 ms; the plain build spills: 26.7 -> 38.0)
+    if (wk + 16 >= end) break;
+    const lo2 = v128.and(i32x4.shl(v128.load16x4_s(wk, 16), 13), mask);
+    const hi2 = v128.and(i32x4.shl(v128.load16x4_s(wk, 24), 13), mask);
+    s = v128.load32_splat(xk, 4);
+    a0 = madd(s, lo2, a0);
+    b0 = madd(s, hi2, b0);
+    s = v128.load32_splat(xk + xs, 4);
+    a1 = madd(s, lo2, a1);
+    b1 = madd(s, hi2, b1);
+    s = v128.load32_splat(xk + 2 * xs, 4);
+    a2 = madd(s, lo2, a2);
+    b2 = madd(s, hi2, b2);
+    s = v128.load32_splat(xk + 3 * xs, 4);
+    a3 = madd(s, lo2, a3);
+    b3 = madd(s, hi2, b3);
+    wk += 32;
+    xk += 8;
   }
   v128.store(acc, a0);
   v128.store(acc, b0, 16);
