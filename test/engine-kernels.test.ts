@@ -467,7 +467,8 @@ test('stream_sum (the bandwidth probe) and quant_rows against the reference', as
     // to even, to i16 (an odd K gets a zero pad), exactly as float32 scalars give it; K under 8, with a tail, a
     // multiple of 8; the largest |x| in the SIMD part (negative) or in the tail, and a row of zeros (scale 1)
     const M = 4;
-    const even = (v: number): number => (Math.abs(v % 1) === 0.5 ? 2 * Math.round(v / 2) : Math.round(v));
+    // (+ 0: Math.round gives -0 for v in (-0.5, 0), which an i16 cannot hold and strict equality tells from 0)
+    const even = (v: number): number => (Math.abs(v % 1) === 0.5 ? 2 * Math.round(v / 2) : Math.round(v)) + 0;
     let checked = 0;
     for (const K of [5, 37, 48]) {
       const x = randn(M * K, 2);
