@@ -35,7 +35,7 @@ function step(engine: WasmEngine, B: number): { ms: number; logits: Float32Array
   const ids = Array.from({ length: B * 8 }, (_, i) => (i * 97) % 50257);
   engine.forward({ ids, positions: ids.map((_, i) => i % 8), mask: null, batch: B, cache, keep: 1 });
   const per: number[] = [];
-  let logits = new Float32Array(0);
+  let logits: Float32Array = new Float32Array(0);
   for (let s = 0; s < steps; s++) {
     const c0 = cpuMs();
     const r = engine.forward({ ids: Array.from({ length: B }, (_, b) => (s * 31 + b) % 50257), positions: Array(B).fill(8 + s), mask: null, batch: B, cache, keep: 1 });

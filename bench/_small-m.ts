@@ -54,7 +54,7 @@ const x = alloc(4 * 4 * C * 4);
 new Float32Array(memory.buffer, x, 16 * C).set(Float32Array.from({ length: 16 * C }, () => rand() * 2 - 1));
 const y = alloc(4 * 4 * C * 4);
 const out = alloc(4 * V * 4);
-const tmp = alloc(Math.max(...builds.map((k) => Math.max(k.matmul_tmp_bytes(4 * C), k.dot_rows_tmp_bytes(C)))));
+const tmp = alloc(builds.reduce((a, k) => Math.max(a, k.matmul_tmp_bytes(4 * C), k.dot_rows_tmp_bytes(C)), 0));
 const xq = alloc(64 + 8 * (4 * C + 1) * 2);
 const cpu = (): number => {
   const u = process.cpuUsage();

@@ -661,8 +661,9 @@ function widenPanel<T>(wp: usize, K: i32, tmp: usize): void {
 }
 
 /**
- * From this many rows, an fp16 / int8 panel is widened to f32 once and the f32 kernels run on it (fp16's 4-row
- * block with in-register widening spills registers; int8's integer row path is the faster one up to 8 rows).
+ * From this many rows, an fp16 / int8 panel is widened to f32 once and the f32 kernels run on it (fp16 with 2-4
+ * rows takes matmulSmallH before this test, so fp16 widens from 5 rows; int8's integer row path is the faster one
+ * up to 8 rows).
  */
 const WIDEN_FROM_F16: i32 = 2;
 const WIDEN_FROM_I8: i32 = 8;
@@ -1110,8 +1111,8 @@ const HEAD_TILE: i32 = 32;
  * From 4 rows on (prompts, all-position logits, the logit lens, batches) the rows of h go in blocks of 4 through
  * kernel4x2 over tiles of HEAD_TILE vocabulary rows: W is read from memory once for all rows (not once per row),
  * and the rows of h from L1. fp16 / int8 tiles are widened to f32 once (into tmp: HEAD_TILE * C floats + 128 bytes
- * of accumulators). fp32 with 2-4 rows (batched decoding, beams) takes dotRowsSmall instead; other fewer than 4
- * rows (and the M % 4 rows left over) take one dot product per (row, v).
+ * of accumulators). fp32 and fp16 with 2-4 rows (batched decoding, beams) take dotRowsSmall / dotRowsSmallH
+ * instead; other fewer than 4 rows (and the M % 4 rows left over) take one dot product per (row, v).
  */
 function dotRowsT<T>(h: usize, M: i32, C: i32, W: usize, scale: usize, out: usize, outStride: i32, v0: i32, v1: i32, tmp: usize): void {
   const rowBytes: usize = <usize>C * sizeof<T>();
