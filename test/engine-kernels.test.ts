@@ -98,7 +98,7 @@ test('relaxed SIMD is available here (Node 20 behind a V8 flag, set at run time 
   assert.equal(relaxedSimdSupported(), true);
 });
 
-test('matmul against x @ W + b (store, gelu_new, add) on odd shapes, every dtype, both builds, 1-9 rows (small-M kernels: fp32 2-4, int8 4)', async () => {
+test('matmul against x @ W + b (store, gelu_new, add) on odd shapes, every dtype, both builds, 1-9 rows (small-M kernels: fp32 and fp16 2-4, int8 4)', async () => {
   // K and N not multiples of 8 or 4; the panels split into two slices as two threads would split them, slices of 1,
   // 2 and 3 panels (matmulSmall pairs panel p with panel p + half; an odd slice's middle panel goes alone)
   const shapes = [
@@ -211,7 +211,7 @@ test('prompt matmul (6-row FMA block on the relaxed build, 4-row block on plain,
   console.log('prompt matmul worst |error| vs reference:', JSON.stringify(worst));
 });
 
-test('dot_rows (LM head) against h @ Wᵀ: 1-20 rows (small-M at 2-4, blocked 6x2 on relaxed and 4x2, single rows), vocab split across tiles and slices', async () => {
+test('dot_rows (LM head) against h @ Wᵀ: 1-20 rows (small-M at 2-4, fp32 and fp16, blocked 6x2 on relaxed and 4x2, single rows), vocab split across tiles and slices', async () => {
   const C = 37;
   const V = 131; // over several 32-row tiles, odd
   const E = randn(V * C, 0.5);
@@ -258,10 +258,13 @@ test('dot_rows (LM head) against h @ Wᵀ: 1-20 rows (small-M at 2-4, blocked 6x
   console.log('dot_rows worst |error| vs reference:', JSON.stringify(worst));
 });
 
-test('fp16 row kernels (x scaled by 2^56, halves widened without a multiply): subnormal and large halves, tiny and large x, matmul and dot_rows against the reference', async () => {
+test('fp16 row kernels (x scaled by 2^56, halves widened in registers without a multiply; 1 row, 2-4 rows, 5 rows widened): subnormal and large halves, tiny and large x, matmul and dot_rows against the reference and bit for bit against fp32 on the same values', async () => {
   // Half values chosen directly (exact in fp16): a third subnormal (|w| < 2^-14), some zeros, the rest normal up
   // to ~6e4; x from 1e-3 to 3e4 in size. The relative error of a sum is bounded by ~K * 2^-24 of sum |x w|: a
-  // subnormal flushed to zero or a wrong power of two in the re-scaling would be off by far more.
+  // subnormal flushed to zero or a wrong power of two in the re-scaling would be off by far more. Each fp16 path
+  // (1 row: kernel1x8h / dotRowsRestH; 2-4 rows: matmulSmallH / dotRowsSmallH; 5 rows: widened to f32) sums in the
+  // order of the fp32 path for the same row count, and its products are the fp32 ones times a power of two, so it
+  // equals the fp32 kernels on the same (exactly representable) weights bit for bit.
   const halfOf = (i: number): number => {
     const r = rand();
     const sign = rand() < 0.5 ? 0x8000 : 0;
@@ -270,54 +273,72 @@ test('fp16 row kernels (x scaled by 2^56, halves widened without a multiply): su
     return halfToFloat(sign | ((1 + Math.floor(r * 30)) << 10) | Math.floor(rand() * 1024)); // normal, exponent 1..30
   };
   const xOf = (): number => (rand() < 0.5 ? -1 : 1) * 10 ** (rand() * 7.5 - 3);
+  const Ms = [1, 2, 3, 4, 5];
   const worst: Record<string, number> = {};
   let cases = 0;
+  // matmul: K = 45 (the 1-row loop's 4-way tail, one k chunk) and 150 (k chunks of 64 with a tail); N = 21 (3
+  // panels, the last partial) cut as one slice (panels 0 and 2 side by side, 1 alone) and as two slices
+  const shapes = [
+    { K: 45, N: 21, slices: [[0, 3]] },
+    { K: 150, N: 21, slices: [[0, 1], [1, 3]] },
+  ] as const;
   for (const simd of SIMDS) {
     const { k, alloc, f32, put } = await harness(simd);
-    // matmul, one row: K = 45 (the 4-way unrolled loop's tail), N = 13 (a partial panel)
-    const K = 45;
-    const N = 13;
-    const W = Float32Array.from({ length: K * N }, (_, i) => halfOf(i));
-    const x = Float32Array.from({ length: K }, xOf);
-    const w = alloc(panelBytes(K, N, 'fp16'));
-    packPanels(W, K, N, 'fp16', f32(w, 1).buffer, w, 0);
-    const b = put(new Float32Array(16));
-    const tmp = alloc(k.matmul_tmp_bytes(K));
-    const xp = put(x);
-    const yp = put(new Float32Array(N));
-    k.matmul(DTYPE_CODE.fp16, xp, 1, K, w, N, 0, b, yp, MODE.STORE, 0, 2, tmp, 0);
-    const got = f32(yp, N).slice();
-    // the same row through the 2-row path (the panel widened to f32 by x 2^112, then the f32 row kernel, same order
-    // of sums): bit for bit equal, since the scaled products round as the unscaled ones
-    const x2 = put(Float32Array.from({ length: 2 * K }, (_, i) => x[i % K]!));
-    const y2 = put(new Float32Array(2 * N));
-    k.matmul(DTYPE_CODE.fp16, x2, 2, K, w, N, 0, b, y2, MODE.STORE, 0, 2, tmp, 0);
-    assert.deepEqual(Array.from(f32(y2, N)), Array.from(got), `${simd}: the 1-row fp16 path equals the widened path bit for bit`);
-    for (let n = 0; n < N; n++) {
-      let s = 0;
-      let mag = 0;
-      for (let kk = 0; kk < K; kk++) {
-        s += x[kk]! * W[kk * N + n]!;
-        mag += Math.abs(x[kk]! * W[kk * N + n]!);
+    for (const { K, N, slices } of shapes) {
+      const W = Float32Array.from({ length: K * N }, (_, i) => halfOf(i));
+      const wh = alloc(panelBytes(K, N, 'fp16'));
+      packPanels(W, K, N, 'fp16', f32(wh, 1).buffer, wh, 0);
+      const wf = alloc(panelBytes(K, N, 'fp32'));
+      packPanels(W, K, N, 'fp32', f32(wf, 1).buffer, wf, 0);
+      const b = put(new Float32Array(24));
+      const tmp = alloc(k.matmul_tmp_bytes(K));
+      for (const M of Ms) {
+        const x = Float32Array.from({ length: M * K }, xOf);
+        const xp = put(x);
+        const yh = put(new Float32Array(M * N));
+        const yf = put(new Float32Array(M * N));
+        for (const [p0, p1] of slices) {
+          k.matmul(DTYPE_CODE.fp16, xp, M, K, wh, N, 0, b, yh, MODE.STORE, p0, p1, tmp, 0);
+          k.matmul(DTYPE_CODE.fp32, xp, M, K, wf, N, 0, b, yf, MODE.STORE, p0, p1, tmp, 0);
+        }
+        const got = f32(yh, M * N).slice();
+        assert.deepEqual(Array.from(got), Array.from(f32(yf, M * N)), `${simd} K=${K} M=${M}: the fp16 matmul equals fp32 on the same values bit for bit`);
+        for (let m = 0; m < M; m++) {
+          for (let n = 0; n < N; n++) {
+            let s = 0;
+            let mag = 0;
+            for (let kk = 0; kk < K; kk++) {
+              s += x[m * K + kk]! * W[kk * N + n]!;
+              mag += Math.abs(x[m * K + kk]! * W[kk * N + n]!);
+            }
+            const rel = Math.abs(got[m * N + n]! - s) / mag;
+            const key = `${simd} matmul M=${M >= 2 && M <= 4 ? '2-4' : M}`;
+            worst[key] = Math.max(worst[key] ?? 0, rel);
+            assert.ok(rel < K * 2 ** -23, `${simd} matmul K=${K} M=${M} row ${m} column ${n}: ${got[m * N + n]} against ${s} (relative to sum |x w|: ${rel})`);
+            cases++;
+          }
+        }
       }
-      const rel = Math.abs(got[n]! - s) / mag;
-      worst[`${simd} matmul`] = Math.max(worst[`${simd} matmul`] ?? 0, rel);
-      assert.ok(rel < K * 2 ** -23, `${simd} matmul column ${n}: ${got[n]} against ${s} (relative to sum |x w|: ${rel})`);
-      cases++;
     }
-    // dot_rows: C = 37 (the 16-wide loop's tail), 1, 3 and 5 rows (5 = a 4-row tile block + 1 row)
+    // dot_rows: C = 37 (the loops' tails), V = 9 cut into slices of 4 and 5 rows (an odd half: a row goes alone)
     const C = 37;
     const V = 9;
     const E = Float32Array.from({ length: V * C }, (_, i) => halfOf(i));
-    const Wr = alloc(V * C * 2);
-    packRows(E, V, C, 'fp16', f32(Wr, 1).buffer, Wr, 0);
+    const Wh = alloc(V * C * 2);
+    packRows(E, V, C, 'fp16', f32(Wh, 1).buffer, Wh, 0);
+    const Wf = put(E);
     const dtmp = alloc(k.dot_rows_tmp_bytes(C));
-    for (const M of [1, 3, 5]) {
+    for (const M of Ms) {
       const h = Float32Array.from({ length: M * C }, xOf);
       const hp = put(h);
-      const out = alloc(M * V * 4);
-      k.dot_rows(DTYPE_CODE.fp16, hp, M, C, Wr, 0, out, V, 0, V, 0, dtmp);
-      const o = f32(out, M * V);
+      const oh = alloc(M * V * 4);
+      const of = alloc(M * V * 4);
+      for (const [v0, v1] of [[0, 4], [4, V]] as const) {
+        k.dot_rows(DTYPE_CODE.fp16, hp, M, C, Wh, 0, oh, V, v0, v1, 0, dtmp);
+        k.dot_rows(DTYPE_CODE.fp32, hp, M, C, Wf, 0, of, V, v0, v1, 0, dtmp);
+      }
+      const o = f32(oh, M * V).slice();
+      assert.deepEqual(Array.from(o), Array.from(f32(of, M * V)), `${simd} M=${M}: the fp16 dot_rows equals fp32 on the same values bit for bit`);
       for (let m = 0; m < M; m++) {
         for (let v = 0; v < V; v++) {
           let s = 0;
@@ -327,14 +348,16 @@ test('fp16 row kernels (x scaled by 2^56, halves widened without a multiply): su
             mag += Math.abs(h[m * C + c]! * E[v * C + c]!);
           }
           const rel = Math.abs(o[m * V + v]! - s) / mag;
-          worst[`${simd} dot_rows`] = Math.max(worst[`${simd} dot_rows`] ?? 0, rel);
+          const key = `${simd} dot_rows M=${M >= 2 && M <= 4 ? '2-4' : M}`;
+          worst[key] = Math.max(worst[key] ?? 0, rel);
           assert.ok(rel < C * 2 ** -23, `${simd} dot_rows M=${M} row ${m} v=${v}: ${o[m * V + v]} against ${s} (relative: ${rel})`);
           cases++;
         }
       }
     }
   }
-  assert.equal(cases, 2 * (13 + 9 * (1 + 3 + 5)));
+  const rows = Ms.reduce((a, b) => a + b, 0);
+  assert.equal(cases, 2 * (2 * 21 * rows + 9 * rows));
   console.log('fp16 row kernels, worst error relative to sum |x w|:', JSON.stringify(worst));
 });
 
@@ -444,7 +467,8 @@ test('stream_sum (the bandwidth probe) and quant_rows against the reference', as
     // to even, to i16 (an odd K gets a zero pad), exactly as float32 scalars give it; K under 8, with a tail, a
     // multiple of 8; the largest |x| in the SIMD part (negative) or in the tail, and a row of zeros (scale 1)
     const M = 4;
-    const even = (v: number): number => (Math.abs(v % 1) === 0.5 ? 2 * Math.round(v / 2) : Math.round(v));
+    // (+ 0: Math.round gives -0 for v in (-0.5, 0), which an i16 cannot hold and strict equality tells from 0)
+    const even = (v: number): number => (Math.abs(v % 1) === 0.5 ? 2 * Math.round(v / 2) : Math.round(v)) + 0;
     let checked = 0;
     for (const K of [5, 37, 48]) {
       const x = randn(M * K, 2);

@@ -319,7 +319,7 @@ test('random shapes, all logits and last-position logits', async () => {
   }
 });
 
-test('fp16 and int8 on odd sizes (K = 30 and 37, head size 10): every kernel tail, prefill and decode, near fp32', async () => {
+test('fp16 and int8 on odd sizes (K = 30 and 37, head size 10): every kernel tail, prefill and decode (1 row, batches of 2-4), near fp32', async () => {
   const config: GPT2Config = { ...GPT2_DEFAULTS, n_embd: 30, n_head: 3, vocab_size: 13, n_inner: 37, n_layer: 2, n_positions: 32 };
   const weights = randomWeights(config, 30);
   for (const b of weights.h) for (const m of [b.attn.c_attn, b.attn.c_proj, b.mlp.c_fc, b.mlp.c_proj]) for (let i = 0; i < m.weight.length; i++) m.weight[i]! *= 10;
@@ -337,6 +337,19 @@ test('fp16 and int8 on odd sizes (K = 30 and 37, head size 10): every kernel tai
     for (let t = 0; t < ids.length; t++) {
       const step = engine.forward({ ids: [ids[t]!], positions: [t], mask: null, batch: 1, cache, keep: 1 }).logits!;
       assertClose(`${dtype} decode step ${t}`, step, want.subarray(t * V, (t + 1) * V), { atol: tol * spread });
+    }
+    // batched decoding at 2-4 rows (beam search's batch: the small-M kernels): row b reads the ids rotated by b
+    for (const B of [2, 3, 4]) {
+      const rows = Array.from({ length: B }, (_, b) => ids.map((_, i) => ids[(i + b) % ids.length]!));
+      const wants = rows.map((r) => ref.forward({ ids: r, positions: r.map((_, i) => i), mask: null, batch: 1, cache: null, keep: 0 }).logits!.slice());
+      const bc = engine.newCache(B, 16);
+      for (let t = 0; t < ids.length; t++) {
+        const step = engine.forward({ ids: rows.map((r) => r[t]!), positions: Array<number>(B).fill(t), mask: null, batch: B, cache: bc, keep: 1 }).logits!;
+        for (let b = 0; b < B; b++) {
+          assertClose(`${dtype} batch ${B} decode step ${t} row ${b}`, step.subarray(b * V, (b + 1) * V), wants[b]!.subarray(t * V, (t + 1) * V), { atol: tol * spread });
+        }
+      }
+      engine.freeCache(bc);
     }
     engine.dispose();
   }

@@ -34,10 +34,13 @@ const F16_XSHIFT: f32 = 72057594037927936.0; // 2^56
 /** ... and their sums by 2^(112 - 56). */
 const F16_YSHIFT: f32 = 72057594037927936.0; // 2^56
 
+/** h2f's mask: clears bits 28-30 (copies of the sign) of a sign-extended half shifted up by 13. */
+const F16_MASK: i32 = 0x8fffffff;
+
 /** 4 f16 bit patterns (sign-extended i32 lanes) as the f32s h * 2^-112: h2f without its multiply. */
 // @ts-ignore: decorator
 @inline function h2fRaw(bits: v128): v128 {
-  return v128.and(i32x4.shl(bits, 13), i32x4.splat(0x8fffffff));
+  return v128.and(i32x4.shl(bits, 13), i32x4.splat(F16_MASK));
 }
 
 /** dst[0..n) = src[0..n) * s (f32). */
@@ -436,6 +439,114 @@ function matmulSmall(x: usize, M: i32, K: i32, w: usize, N: i32, bias: usize, y:
   v128.store(acc, f32x4.add(f32x4.add(b0, b1), f32x4.add(b2, b3)), 16);
 }
 
+// The fp16 small-M (batched decoding, beam search) block: 4 rows of x, scaled by 2^F16_XSHIFT (see h2fRaw), at
+// x0 + r xs, against one fp16 panel, k in [k0, k1). Each 8 halves are widened once in registers (load, shift, and:
+// no multiply) and feed all 4 rows: 8 accumulators, 2 weight vectors, a splat and the and's mask (13 xmm registers
+// with the plain build's product temporary; V8 has 15). The accumulators are loaded from and stored back to acc
+// ([4 rows][8] f32, still to be multiplied by 2^(112 - F16_XSHIFT)), so the caller may run k in chunks.
+// @ts-ignore: decorator
+@noinline function kernel4x8h(wp: usize, x0: usize, xs: usize, k0: i32, k1: i32, acc: usize, maskp: usize): void {
+  const mask = v128.load(maskp);
+  let a0 = v128.load(acc), b0 = v128.load(acc, 16);
+  let a1 = v128.load(acc, 32), b1 = v128.load(acc, 48);
+  let a2 = v128.load(acc, 64), b2 = v128.load(acc, 80);
+  let a3 = v128.load(acc, 96), b3 = v128.load(acc, 112);
+  let wk = wp + (<usize>k0 << 4);
+  let xk = x0 + (<usize>k0 << 2);
+  const end = wp + (<usize>k1 << 4);
+  while (wk < end) {
+    const lo = v128.and(i32x4.shl(v128.load16x4_s(wk), 13), mask);
+    const hi = v128.and(i32x4.shl(v128.load16x4_s(wk, 8), 13), mask);
+    let s = v128.load32_splat(xk);
+    a0 = madd(s, lo, a0);
+    b0 = madd(s, hi, b0);
+    s = v128.load32_splat(xk + xs);
+    a1 = madd(s, lo, a1);
+    b1 = madd(s, hi, b1);
+    s = v128.load32_splat(xk + 2 * xs);
+    a2 = madd(s, lo, a2);
+    b2 = madd(s, hi, b2);
+    s = v128.load32_splat(xk + 3 * xs);
+    a3 = madd(s, lo, a3);
+    b3 = madd(s, hi, b3);
+    if (!ASC_FEATURE_RELAXED_SIMD) {
+      wk += 16;
+      xk += 4;
+      continue;
+    }
+    // relaxed build: k unrolled by 2 (4-row fp16 matmuls of a step 18.1 -> 16.4 ms; the plain build spills: 26.7 -> 38.0)
+    if (wk + 16 >= end) break;
+    const lo2 = v128.and(i32x4.shl(v128.load16x4_s(wk, 16), 13), mask);
+    const hi2 = v128.and(i32x4.shl(v128.load16x4_s(wk, 24), 13), mask);
+    s = v128.load32_splat(xk, 4);
+    a0 = madd(s, lo2, a0);
+    b0 = madd(s, hi2, b0);
+    s = v128.load32_splat(xk + xs, 4);
+    a1 = madd(s, lo2, a1);
+    b1 = madd(s, hi2, b1);
+    s = v128.load32_splat(xk + 2 * xs, 4);
+    a2 = madd(s, lo2, a2);
+    b2 = madd(s, hi2, b2);
+    s = v128.load32_splat(xk + 3 * xs, 4);
+    a3 = madd(s, lo2, a3);
+    b3 = madd(s, hi2, b3);
+    wk += 32;
+    xk += 8;
+  }
+  v128.store(acc, a0);
+  v128.store(acc, b0, 16);
+  v128.store(acc, a1, 32);
+  v128.store(acc, b1, 48);
+  v128.store(acc, a2, 64);
+  v128.store(acc, b2, 80);
+  v128.store(acc, a3, 96);
+  v128.store(acc, b3, 112);
+}
+
+/** Rows of a panel per chunk of matmulSmallH: 2 panels x 64 rows x 16 bytes = 2 KB. */
+const KCHUNK_H: i32 = 64;
+
+/**
+ * fp16 matmul for 2 <= M <= 4 rows over the panels [p0, p1), with the fused epilogue: the rows are scaled by
+ * 2^F16_XSHIFT into tmp as 4 rows (rows past M repeat the last), and kernel4x8h streams the weights once for all
+ * of them, widened in registers (before: each panel widened to f32 into tmp, then the f32 4-row block). As in
+ * matmulSmall, panel p of the slice's first half goes with panel p of its second half, k in chunks taken in turn
+ * from each, so the weights are read as two sequential streams side by side (measured, fp16 matmuls of a 4-row
+ * step, relaxed, CPU: one stream 24.7 ms, two 18.5, three to six 27-31). tmp: 4 K floats and the mask; acc: 256 bytes.
+ */
+function matmulSmallH(x: usize, M: i32, K: i32, w: usize, N: i32, bias: usize, y: usize, mode: i32, p0: i32, p1: i32, tmp: usize, acc: usize): void {
+  const xs: usize = <usize>K << 2;
+  const ys: usize = <usize>N << 2;
+  const pb: usize = <usize>K << 4;
+  for (let r = 0; r < 4; r++) scaleRow(x + <usize>min(r, M - 1) * xs, K, F16_XSHIFT, tmp + <usize>r * xs);
+  const maskp = tmp + 4 * xs;
+  v128.store(maskp, i32x4.splat(F16_MASK));
+  const ys4 = f32x4.splat(F16_YSHIFT);
+  const half = (p1 - p0 + 1) >> 1;
+  for (let i = 0; i < half; i++) {
+    const pa = p0 + i;
+    const pbb = pa + half < p1 ? pa + half : pa; // an odd count's middle panel goes alone (read twice, written once)
+    const wa = w + <usize>pa * pb;
+    const wb = w + <usize>pbb * pb;
+    memory.fill(acc, 0, 256);
+    // two call sites: Binaryen inlines a function that has one caller whatever @noinline says (and inlined, it spills)
+    for (let k0 = 0; k0 < K; k0 += KCHUNK_H) {
+      const k1 = min(K, k0 + KCHUNK_H);
+      kernel4x8h(wa, tmp, xs, k0, k1, acc, maskp);
+      kernel4x8h(wb, tmp, xs, k0, k1, acc + 128, maskp);
+    }
+    for (let r = 0; r < M; r++) {
+      const ar = acc + (<usize>r << 5);
+      let col = pa << 3;
+      epilogue(y + <usize>r * ys + (<usize>col << 2), f32x4.mul(v128.load(ar), ys4), f32x4.mul(v128.load(ar, 16), ys4), 0, bias + (<usize>col << 2), mode, min(8, N - col), false);
+      if (pbb != pa) {
+        col = pbb << 3;
+        epilogue(y + <usize>r * ys + (<usize>col << 2), f32x4.mul(v128.load(ar, 128), ys4), f32x4.mul(v128.load(ar, 144), ys4), 0, bias + (<usize>col << 2), mode, min(8, N - col), false);
+      }
+    }
+  }
+}
+
 // int8 panels hold pairs of rows interleaved, [ceil(K/2)][8 columns][2], so that one i32x4.dot_i16x8_s multiplies
 // 2 rows x 4 columns of weights with 2 entries of x (quantised to i16) and sums each column's pair into an i32.
 // A lane gains at most 2 * 32767 * 127 per pair: flushing to f32 every 256 pairs keeps i32 from overflowing.
@@ -550,8 +661,9 @@ function widenPanel<T>(wp: usize, K: i32, tmp: usize): void {
 }
 
 /**
- * From this many rows, an fp16 / int8 panel is widened to f32 once and the f32 kernels run on it (fp16's 4-row
- * block with in-register widening spills registers; int8's integer row path is the faster one up to 8 rows).
+ * From this many rows, an fp16 / int8 panel is widened to f32 once and the f32 kernels run on it (fp16 with 2-4
+ * rows takes matmulSmallH before this test, so fp16 widens from 5 rows; int8's integer row path is the faster one
+ * up to 8 rows).
  */
 const WIDEN_FROM_F16: i32 = 2;
 const WIDEN_FROM_I8: i32 = 8;
@@ -570,6 +682,10 @@ function matmulT<T>(x: usize, M: i32, K: i32, w: usize, N: i32, scale: usize, bi
   const kq: usize = <usize>((K + 1) >> 1) << 2; // xq row stride in bytes (i16, K rounded up to even)
   if (sizeof<T>() == 4 && M >= 2 && M <= 4) {
     matmulSmall(x, M, K, w, N, bias, y, mode, p0, p1, acc);
+    return;
+  }
+  if (sizeof<T>() == 2 && M >= 2 && M <= 4) {
+    matmulSmallH(x, M, K, w, N, bias, y, mode, p0, p1, tmp, acc);
     return;
   }
   if (sizeof<T>() == 2 && M < WIDEN_FROM_F16) scaleRow(x, K, F16_XSHIFT, tmp); // for kernel1x8h (M = 1)
@@ -898,6 +1014,95 @@ function dotRowsSmall(h: usize, M: i32, C: i32, W: usize, out: usize, outStride:
   }
 }
 
+/**
+ * kernel4x2 for two fp16 rows of W and 4 rows of h scaled by 2^F16_XSHIFT: each 4 halves of a W row are widened
+ * once in registers (load, shift, and) and feed the 4 rows of h. 8 accumulators, 2 W vectors, an h vector and the
+ * and's mask (13 xmm registers with the plain build's product temporary). acc as kernel4x2's, still to be multiplied
+ * by 2^(112 - F16_XSHIFT).
+ */
+// @ts-ignore: decorator
+@noinline function kernel4x2h(h: usize, hs: usize, w0: usize, w1: usize, C4: i32, acc: usize, maskp: usize): void {
+  const mask = v128.load(maskp);
+  let a0 = f32x4.splat(0), b0 = f32x4.splat(0);
+  let a1 = f32x4.splat(0), b1 = f32x4.splat(0);
+  let a2 = f32x4.splat(0), b2 = f32x4.splat(0);
+  let a3 = f32x4.splat(0), b3 = f32x4.splat(0);
+  let p0 = h;
+  let q0 = w0;
+  const d1 = w1 - w0;
+  const end = w0 + (<usize>C4 << 1);
+  while (q0 < end) {
+    const x = v128.and(i32x4.shl(v128.load16x4_s(q0), 13), mask);
+    const y = v128.and(i32x4.shl(v128.load16x4_s(q0 + d1), 13), mask);
+    let hv = v128.load(p0);
+    a0 = madd(hv, x, a0);
+    b0 = madd(hv, y, b0);
+    hv = v128.load(p0 + hs);
+    a1 = madd(hv, x, a1);
+    b1 = madd(hv, y, b1);
+    hv = v128.load(p0 + 2 * hs);
+    a2 = madd(hv, x, a2);
+    b2 = madd(hv, y, b2);
+    hv = v128.load(p0 + 3 * hs);
+    a3 = madd(hv, x, a3);
+    b3 = madd(hv, y, b3);
+    p0 += 16;
+    q0 += 8;
+  }
+  v128.store(acc, a0);
+  v128.store(acc, b0, 16);
+  v128.store(acc, a1, 32);
+  v128.store(acc, b1, 48);
+  v128.store(acc, a2, 64);
+  v128.store(acc, b2, 80);
+  v128.store(acc, a3, 96);
+  v128.store(acc, b3, 112);
+}
+
+/**
+ * dotRowsSmall for fp16 rows of W: the rows of h are scaled by 2^F16_XSHIFT into 4 zero-padded rows at hp, the
+ * vocabulary range is cut in two halves streamed side by side through kernel4x2h (W read once for all rows, halves
+ * widened in registers; before: 32-row tiles widened to f32 into scratch, or for 2-3 rows a pass over W per row),
+ * and each sum is multiplied by 2^(112 - F16_XSHIFT). The C % 4 tail is added in scalars (before the multiply).
+ */
+function dotRowsSmallH(h: usize, M: i32, C: i32, W: usize, out: usize, outStride: i32, v0: i32, v1: i32, hp: usize, acc: usize): void {
+  const hs: usize = <usize>C << 2;
+  const rowBytes: usize = <usize>C << 1;
+  const C4 = C & ~3;
+  for (let m = 0; m < M; m++) scaleRow(h + <usize>m * hs, C, F16_XSHIFT, hp + <usize>m * hs);
+  memory.fill(hp + <usize>M * hs, 0, <usize>(4 - M) * hs);
+  const maskp = hp + 4 * hs;
+  v128.store(maskp, i32x4.splat(F16_MASK));
+  const os: usize = <usize>outStride << 2;
+  const ys4 = f32x4.splat(F16_YSHIFT);
+  const half = (v1 - v0 + 1) >> 1;
+  for (let i = 0; i < half; i++) {
+    const va = v0 + i;
+    const vb = va + half < v1 ? va + half : va; // an odd count's middle row goes alone (read twice, stored once)
+    const wa = W + <usize>va * rowBytes;
+    const wb = W + <usize>vb * rowBytes;
+    // Binaryen inlines a function that has one call site whatever @noinline says: inlined, the plain build's loop
+    // spills (its products need a temporary register; head of a 4-row step 17.2 ms against 11.1 with two call
+    // sites), the relaxed build's does not and runs a little faster (7.1 against 7.7 ms): one call site there
+    if (ASC_FEATURE_RELAXED_SIMD || vb != va) kernel4x2h(hp, hs, wa, wb, C4, acc, maskp);
+    else kernel4x2h(hp, hs, wa, wa, C4, acc, maskp);
+    let ra = hsum4(v128.load(acc), v128.load(acc, 32), v128.load(acc, 64), v128.load(acc, 96));
+    let rb = hsum4(v128.load(acc, 16), v128.load(acc, 48), v128.load(acc, 80), v128.load(acc, 112));
+    if (C4 < C) {
+      let ta = f32x4.splat(0), tb = f32x4.splat(0);
+      for (let c = C4; c < C; c++) {
+        const hv = f32x4(load<f32>(hp + (<usize>c << 2)), load<f32>(hp + hs + (<usize>c << 2)), load<f32>(hp + 2 * hs + (<usize>c << 2)), load<f32>(hp + 3 * hs + (<usize>c << 2)));
+        ta = f32x4.add(ta, f32x4.mul(hv, h2fRaw(i32x4.splat(<i32>load<i16>(wa + (<usize>c << 1))))));
+        tb = f32x4.add(tb, f32x4.mul(hv, h2fRaw(i32x4.splat(<i32>load<i16>(wb + (<usize>c << 1))))));
+      }
+      ra = f32x4.add(ra, ta);
+      rb = f32x4.add(rb, tb);
+    }
+    storeLanes(out + (<usize>va << 2), os, f32x4.mul(ra, ys4), M);
+    if (vb != va) storeLanes(out + (<usize>vb << 2), os, f32x4.mul(rb, ys4), M);
+  }
+}
+
 /** Vocabulary rows per tile of the blocked LM head: 32 rows of W (96 KB in f32 at C = 768) stay in L2 while every 4-row block of h passes over them. */
 const HEAD_TILE: i32 = 32;
 
@@ -906,8 +1111,8 @@ const HEAD_TILE: i32 = 32;
  * From 4 rows on (prompts, all-position logits, the logit lens, batches) the rows of h go in blocks of 4 through
  * kernel4x2 over tiles of HEAD_TILE vocabulary rows: W is read from memory once for all rows (not once per row),
  * and the rows of h from L1. fp16 / int8 tiles are widened to f32 once (into tmp: HEAD_TILE * C floats + 128 bytes
- * of accumulators). fp32 with 2-4 rows (batched decoding, beams) takes dotRowsSmall instead; other fewer than 4
- * rows (and the M % 4 rows left over) take one dot product per (row, v).
+ * of accumulators). fp32 and fp16 with 2-4 rows (batched decoding, beams) take dotRowsSmall / dotRowsSmallH
+ * instead; other fewer than 4 rows (and the M % 4 rows left over) take one dot product per (row, v).
  */
 function dotRowsT<T>(h: usize, M: i32, C: i32, W: usize, scale: usize, out: usize, outStride: i32, v0: i32, v1: i32, tmp: usize): void {
   const rowBytes: usize = <usize>C * sizeof<T>();
@@ -915,6 +1120,10 @@ function dotRowsT<T>(h: usize, M: i32, C: i32, W: usize, scale: usize, out: usiz
   const acc = tmp + (<usize>(HEAD_TILE * C) << 2);
   if (sizeof<T>() == 4 && M >= 2 && M <= 4) {
     dotRowsSmall(h, M, C, W, out, outStride, v0, v1, tmp, acc);
+    return;
+  }
+  if (sizeof<T>() == 2 && M >= 2 && M <= 4) {
+    dotRowsSmallH(h, M, C, W, out, outStride, v0, v1, tmp, acc);
     return;
   }
   if (M4 > 0) {
