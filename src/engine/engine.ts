@@ -76,6 +76,12 @@ export interface EngineForwardArgs {
   attentions?: boolean;
   /** hook points to stop at (captures and write hooks, by TransformerLens name): see ENGINE_HOOKS */
   tap?: EngineTap | null;
+  /**
+   * an array of at least B * keep * vocab_size floats to copy the logits into (`logits` is then a view of its
+   * start); null: a new array. A decode step's logits are 200 KB a row: a fresh array each step costs more to
+   * allocate and first touch (and to collect) than the copy itself.
+   */
+  logitsOut?: Float32Array | null;
 }
 
 /**
@@ -572,7 +578,13 @@ export class WasmEngine {
       }
       if (this.dtype === 'int8' && B * keep < 8) this.k.quant_rows(rows, B * keep, C, this.xq); // for the integer dot products
       this.run(OP.DOT_ROWS, [dt, rows, B * keep, C, this.head.ptr, this.head.scale, buf.logits, V, V, this.xq, this.panelTmp]);
-      result.logits = this.f32(buf.logits, B * keep * V).slice();
+      const n = B * keep * V;
+      const src = this.f32(buf.logits, n);
+      if (args.logitsOut) {
+        if (args.logitsOut.length < n) throw new Error(`engine: logitsOut holds ${args.logitsOut.length} floats, the logits need ${n}`);
+        result.logits = args.logitsOut.subarray(0, n);
+        result.logits.set(src);
+      } else result.logits = src.slice();
     }
     return result;
   }
