@@ -9,6 +9,7 @@ import { GPT2LMHeadModel, GPT2_DEFAULTS, KVCache, randomWeights, referenceBacken
 import type { BackendRequest } from '../src/model/backend.js';
 import '../src/node/model.js';
 import { WasmBackend, WasmEngine, toHalfBits } from '../src/engine/index.js';
+import { ATTENTION_ALONE } from '../src/engine/engine.js';
 import { nodeWorkerSpawner } from '../src/node/threads.js';
 import { generate, type GenerateOptions } from '../src/generation/generate.js';
 
@@ -370,6 +371,20 @@ test('2 threads give bit-for-bit the logits of 1 thread (fp32, fp16 and int8; 12
         if (s === 1) two.setActiveThreads(1); // the pool computes on fewer threads, the workers sit out
         if (s === 2) two.setActiveThreads(2);
         assert.deepEqual(two.forward({ ...step, cache: c2 }), one.forward({ ...step, cache: c1 }));
+      }
+      // a prompt whose attention is split between the threads (above ATTENTION_ALONE), then decode steps below it,
+      // run on the calling thread alone: the same numbers as one thread, and as the reference
+      const long = { ids: Array.from({ length: 90 }, (_, i) => (i * 37) % odd.vocab_size), positions: Array.from({ length: 90 }, (_, i) => i % 30), mask: null, batch: 3, keep: 1 };
+      assert.ok(3 * 30 * 30 * odd.n_embd > ATTENTION_ALONE && 3 * 31 * odd.n_embd <= ATTENTION_ALONE, 'the prompt is split, the steps are not');
+      const l1 = one.newCache(3, 32);
+      const l2 = two.newCache(3, 32);
+      assert.deepEqual(two.forward({ ...long, cache: l2 }), one.forward({ ...long, cache: l1 }));
+      const step = { ids: [5, 6, 7], positions: [30, 30, 30], mask: null, batch: 3, keep: 1 };
+      const decoded = two.forward({ ...step, cache: l2 });
+      assert.deepEqual(decoded, one.forward({ ...step, cache: l1 }));
+      if (dtype === 'fp32') {
+        const ref = gpt2Forward(odd, oddWeights, request(Array.from({ length: 3 }, (_, b) => [...long.ids.slice(30 * b, 30 * b + 30), step.ids[b]!]), { num_logits_to_keep: 1 }));
+        assertClose('2 threads, attention split then alone, vs the reference', decoded.logits!, ref.logits!.data, { atol: 1e-4 });
       }
       assert.throws(() => two.setActiveThreads(3), /active threads must be 1\.\.2, got 3/);
     } finally {

@@ -121,6 +121,14 @@ export interface EngineForwardResult {
 
 const ALIGN = 64;
 
+/**
+ * Attention whose work (B·T·Tk·n_embd multiply-adds, each for the scores and for the values) is at most this runs
+ * on the calling thread alone: a decode step over a short past (B = 1, n_embd 768: up to 85 keys) takes ~30 µs
+ * a layer, less than handing it to the workers and back costs on a loaded machine (docs/engine.md, round 6). Each
+ * (row, head) pair is computed by the same code either way, so the numbers do not depend on where it ran.
+ */
+export const ATTENTION_ALONE = 65536;
+
 /** `plain` with a read-only getter per entry of `getters`. */
 function lazy<G extends Record<string, () => unknown>, P extends object>(getters: G, plain: P): P & { readonly [K in keyof G]: ReturnType<G[K]> } {
   const out = { ...plain } as P & { [K in keyof G]: ReturnType<G[K]> };
@@ -211,6 +219,7 @@ export class WasmEngine {
   /** int8: rows of x quantised to i16 (kernels.ts: quant_rows), for up to 8 rows */
   private readonly xq: number;
   private tmpCache: EngineCache | null = null;
+  private ctlViews: { i32: Int32Array; f32: Float32Array } | null = null;
   private disposed = false;
 
   private constructor(init: {
@@ -422,11 +431,18 @@ export class WasmEngine {
 
   /** Posts one op to every thread (see kernels.ts: dispatch) and waits for all of them. */
   private run(op: number, args: number[], floatArg = -1): void {
-    const ctl = this.i32(this.ctrl, CTRL.WORDS);
-    ctl[CTRL.OP] = op;
-    for (let i = 0; i < args.length; i++) ctl[CTRL.ARGS + i] = args[i]!;
-    if (floatArg >= 0) new Float32Array(ctl.buffer, this.ctrl, CTRL.WORDS)[CTRL.ARGS + floatArg] = args[floatArg]!;
+    const ctl = this.ctl();
+    ctl.i32[CTRL.OP] = op;
+    for (let i = 0; i < args.length; i++) ctl.i32[CTRL.ARGS + i] = args[i]!;
+    if (floatArg >= 0) ctl.f32[CTRL.ARGS + floatArg] = args[floatArg]!;
     this.k.dispatch(this.ctrl);
+  }
+
+  /** Views of the control block, made again only when the memory's buffer changed (60 dispatches a decode step). */
+  private ctl(): { i32: Int32Array; f32: Float32Array } {
+    const buffer = this.memory.buffer;
+    if (this.ctlViews?.i32.buffer !== buffer) this.ctlViews = { i32: new Int32Array(buffer, this.ctrl, CTRL.WORDS), f32: new Float32Array(buffer, this.ctrl, CTRL.WORDS) };
+    return this.ctlViews;
   }
 
   private matmul(x: number, M: number, lin: Linear, y: number, mode: number): void {
@@ -535,7 +551,12 @@ export class WasmEngine {
       this.matmul(buf.h, M, b.c_attn, buf.qkv, MODE.STORE); // [M, C] -> [M, 3C]: q | k | v
       k.kv_append(buf.qkv, B, T, C, cache.keys[l]!, cache.values[l]!, cache.capacity, past);
       const probs = args.attentions || patternAt[l] ? buf.probs : 0;
-      this.run(OP.ATTENTION, [buf.qkv, B, T, C, nh, cache.keys[l]!, cache.values[l]!, cache.capacity, past, buf.mask, scale, buf.att, buf.scores, probs], 10);
+      if (B * T * Tk * C <= ATTENTION_ALONE) {
+        // a decode step's attention over a short past: on this thread, every (row, head) pair, without a hand-off
+        k.attention(buf.qkv, B, T, C, nh, cache.keys[l]!, cache.values[l]!, cache.capacity, past, buf.mask, scale, buf.att, buf.scores, 0, B * nh, probs);
+      } else {
+        this.run(OP.ATTENTION, [buf.qkv, B, T, C, nh, cache.keys[l]!, cache.values[l]!, cache.capacity, past, buf.mask, scale, buf.att, buf.scores, probs], 10);
+      }
       if (patternAt[l]) {
         // rows of the pattern the hook changed weigh the cached values again with its probabilities (float64 sums,
         // as the reference path); the other rows keep the kernel's z
