@@ -1,4 +1,4 @@
-// npx tsx bench/_decode-ab.ts OLD_TREE [--tokens=128] [--rounds=3]: a decode step and generate() of this tree against
+// npx tsx bench/_decode-ab.ts OLD_TREE [--tokens=128 (0: no generate())] [--rounds=3] [--steps=16] [--dtypes=fp32,int8] [--threads=1,2] [--new-first]: a decode step and generate() of this tree against
 // another tree's (OLD_TREE/src: e.g. `mkdir -p .cache/old && git archive main src | tar -x -C .cache/old`, then copy
 // src/engine/wasm/build and kernels.generated.ts in when the kernels did not change), in ONE process, interleaved
 // round by round so that a shared machine's load hits both alike. On random:gpt2 (RANDOM weights, the 124M shape):
@@ -21,6 +21,13 @@ if (!dir) {
 }
 const tokens = flag('tokens', 128);
 const rounds = flag('rounds', 3);
+const list = (name: string, dflt: string): string[] => (process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt).split(',');
+const dtypes = list('dtypes', 'fp32,int8');
+const threadCounts = list('threads', '1,2').map(Number);
+const steps = flag('steps', 16);
+// which tree's models are built first: the second one's engines measured 0.4-0.7 ms slower a step (int8, 1 thread)
+// in some runs whichever tree it was, so run both orders
+const newFirst = process.argv.includes('--new-first');
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- two trees' classes of the same shape, loaded at run time */
 async function load(root: string): Promise<{ GPT2LMHeadModel: any; engineLoader: any }> {
@@ -39,8 +46,8 @@ type Name = keyof typeof trees;
 const names: Name[] = ['old', 'new'];
 
 const models: Record<string, any> = {};
-for (const dtype of ['fp32', 'int8']) {
-  for (const n of names) {
+for (const dtype of new Set([...dtypes, ...(tokens > 0 ? ['fp32'] : [])])) {
+  for (const n of newFirst ? [...names].reverse() : names) {
     const loader = trees[n].engineLoader({ dtype, threads: 2, spawn: nodeWorkerSpawner() });
     models[`${n}/${dtype}`] = await trees[n].GPT2LMHeadModel.from_pretrained('random:gpt2', { backendLoader: loader });
   }
@@ -63,10 +70,9 @@ function burst(m: any, steps: number): { cpu: number; wall: number } {
   return { cpu: (cpu() - c0) / steps, wall: (performance.now() - t0) / steps };
 }
 
-const steps = 16;
 console.log(`random:gpt2, decode steps at batch 1 (${steps} after 8), ${rounds} interleaved rounds; median over rounds`);
-for (const dtype of ['fp32', 'int8']) {
-  for (const threads of [1, 2]) {
+for (const dtype of dtypes) {
+  for (const threads of threadCounts) {
     const r: Record<Name, { cpu: number[]; wall: number[]; ofCeiling: number[] }> = { old: { cpu: [], wall: [], ofCeiling: [] }, new: { cpu: [], wall: [], ofCeiling: [] } };
     for (const n of names) engineOf(models[`${n}/${dtype}`]).setActiveThreads(threads);
     burst(models[`old/${dtype}`], 4); // warm-up
@@ -87,17 +93,18 @@ for (const dtype of ['fp32', 'int8']) {
   }
 }
 
-console.log(`\nsustained: generate() of ${tokens} new tokens after 8, greedy, fp32, batch 1, ${rounds} interleaved rounds; median`);
-for (const threads of [1, 2]) {
+if (tokens > 0) console.log(`\nsustained: generate() of ${tokens} new tokens after 8, greedy, fp32, batch 1, ${rounds} interleaved rounds; median`);
+for (const threads of tokens > 0 ? threadCounts : []) {
   const r: Record<Name, { tokS: number[]; ofCeiling: number[]; cpuOfCeiling: number[] }> = { old: { tokS: [], ofCeiling: [], cpuOfCeiling: [] }, new: { tokS: [], ofCeiling: [], cpuOfCeiling: [] } };
   for (const n of names) engineOf(models[`${n}/fp32`]).setActiveThreads(threads);
   for (let round = 0; round < rounds; round++) {
     for (const n of round % 2 ? [...names].reverse() : names) {
       const m = models[`${n}/fp32`];
       const e = engineOf(m);
-      const c1 = cpu();
       const ceiling = e.probeBandwidth(2) / e.weightBytes;
-      const probeCpu = (cpu() - c1) / 2; // one probe's CPU ms (best of 2 in wall time): the ceiling in CPU time
+      const c1 = cpu();
+      e.probeBandwidth(1);
+      const probeCpu = cpu() - c1; // one pass over the weights in CPU time: the ceiling in CPU time (1 thread)
       const prompt = Array.from({ length: 8 }, (_, i) => (i * 97 + 13) % 50257);
       const c0 = cpu();
       const t0 = performance.now();
