@@ -220,6 +220,8 @@ export class WasmEngine {
   private readonly xq: number;
   private tmpCache: EngineCache | null = null;
   private ctlViews: { i32: Int32Array; f32: Float32Array } | null = null;
+  /** ATTENTION_ALONE (a field so that a benchmark can compare thresholds in one process) */
+  private attentionAlone = ATTENTION_ALONE;
   private disposed = false;
 
   private constructor(init: {
@@ -551,7 +553,7 @@ export class WasmEngine {
       this.matmul(buf.h, M, b.c_attn, buf.qkv, MODE.STORE); // [M, C] -> [M, 3C]: q | k | v
       k.kv_append(buf.qkv, B, T, C, cache.keys[l]!, cache.values[l]!, cache.capacity, past);
       const probs = args.attentions || patternAt[l] ? buf.probs : 0;
-      if (B * T * Tk * C <= ATTENTION_ALONE) {
+      if (B * T * Tk * C <= this.attentionAlone) {
         // a decode step's attention over a short past: on this thread, every (row, head) pair, without a hand-off
         k.attention(buf.qkv, B, T, C, nh, cache.keys[l]!, cache.values[l]!, cache.capacity, past, buf.mask, scale, buf.att, buf.scores, 0, B * nh, probs);
       } else {
