@@ -123,11 +123,13 @@ const ALIGN = 64;
 
 /**
  * Attention whose work (B·T·Tk·n_embd multiply-adds, each for the scores and for the values) is at most this runs
- * on the calling thread alone: a decode step over a short past (B = 1, n_embd 768: up to 85 keys) takes ~30 µs
- * a layer, less than handing it to the workers and back costs on a loaded machine (docs/engine.md, round 6). Each
- * (row, head) pair is computed by the same code either way, so the numbers do not depend on where it ran.
+ * on the calling thread alone, without a hand-off: at n_embd 768 a decode step over up to 10 keys (~10 µs a
+ * layer), or any step of a small model. Not more: a decode step's attention costs ~0.9 µs a key and layer on one
+ * thread, and with two free cores splitting it won 0.3-0.5 ms a step (int8, 9-80 keys) over running it alone; only
+ * on an overloaded machine (two threads sharing one core) did alone win, by 0.4-0.9 ms (docs/engine.md, round 6).
+ * Each (row, head) pair is computed by the same code either way, so the numbers do not depend on where it ran.
  */
-export const ATTENTION_ALONE = 65536;
+export const ATTENTION_ALONE = 8192;
 
 /** `plain` with a read-only getter per entry of `getters`. */
 function lazy<G extends Record<string, () => unknown>, P extends object>(getters: G, plain: P): P & { readonly [K in keyof G]: ReturnType<G[K]> } {
