@@ -9,6 +9,7 @@ import { GPT2LMHeadModel, GPT2_DEFAULTS, KVCache, randomWeights, referenceBacken
 import type { BackendRequest } from '../src/model/backend.js';
 import '../src/node/model.js';
 import { WasmBackend, WasmEngine, toHalfBits } from '../src/engine/index.js';
+import { ATTENTION_ALONE } from '../src/engine/engine.js';
 import { nodeWorkerSpawner } from '../src/node/threads.js';
 import { generate, type GenerateOptions } from '../src/generation/generate.js';
 
@@ -384,6 +385,20 @@ test('2 threads give bit-for-bit the logits of 1 thread (fp32, fp16 and int8; 12
         if (s === 2) two.setActiveThreads(2);
         assert.deepEqual(two.forward({ ...step, cache: c2 }), one.forward({ ...step, cache: c1 }));
       }
+      // a prompt whose attention is split between the threads (above ATTENTION_ALONE), then decode steps below it,
+      // run on the calling thread alone: the same numbers as one thread, and as the reference
+      const long = { ids: Array.from({ length: 90 }, (_, i) => (i * 37) % odd.vocab_size), positions: Array.from({ length: 90 }, (_, i) => i % 30), mask: null, batch: 3, keep: 1 };
+      assert.ok(3 * 30 * 30 * odd.n_embd > ATTENTION_ALONE && 3 * 31 * odd.n_embd <= ATTENTION_ALONE, 'the prompt is split, the steps are not');
+      const l1 = one.newCache(3, 32);
+      const l2 = two.newCache(3, 32);
+      assert.deepEqual(two.forward({ ...long, cache: l2 }), one.forward({ ...long, cache: l1 }));
+      const step = { ids: [5, 6, 7], positions: [30, 30, 30], mask: null, batch: 3, keep: 1 };
+      const decoded = two.forward({ ...step, cache: l2 });
+      assert.deepEqual(decoded, one.forward({ ...step, cache: l1 }));
+      if (dtype === 'fp32') {
+        const ref = gpt2Forward(odd, oddWeights, request(Array.from({ length: 3 }, (_, b) => [...long.ids.slice(30 * b, 30 * b + 30), step.ids[b]!]), { num_logits_to_keep: 1 }));
+        assertClose('2 threads, attention split then alone, vs the reference', decoded.logits!, ref.logits!.data, { atol: 1e-4 });
+      }
       assert.throws(() => two.setActiveThreads(3), /active threads must be 1\.\.2, got 3/);
     } finally {
       one.dispose();
@@ -512,4 +527,85 @@ test('clear errors: unknown dtype, threads without a spawner, other weights, too
   assert.throws(() => engine.newCache(1, 41), /cache capacity must be 1\.\.40 \(n_positions\), got 41/);
   assert.throws(() => engine.forward({ ids: [1, 2, 3], positions: [0, 1, 2], mask: null, batch: 2, cache: null, keep: 1 }), /3 ids do not make 2 rows/);
   engine.dispose();
+});
+
+test('logits_buffer: the engine (1 and 2 threads) and the reference write the logits into the caller\'s array, the same numbers; clear errors', async () => {
+  const two = await WasmBackend.create(model.config, model.weights, { threads: 2, spawn: nodeWorkerSpawner() });
+  backends.push(two);
+  const V = model.config.vocab_size;
+  const input_ids = [[464, 4583, 286], [1212, 318, 257]];
+  try {
+    for (const backend of [referenceBackend, fp32, two]) {
+      model.backend = backend;
+      const plain = await model.forward({ input_ids, num_logits_to_keep: 1 });
+      const buffer = new Float32Array(2 * V + 5).fill(7); // room to spare: only the first 2 × V floats are written
+      const a = await model.forward({ input_ids, num_logits_to_keep: 1, logits_buffer: buffer });
+      assert.equal(a.logits.data.buffer, buffer.buffer, `${backend.name}: the logits are in the given array`);
+      assert.equal(a.logits.data.byteOffset, buffer.byteOffset);
+      assert.equal(a.logits.data.length, 2 * V);
+      assert.deepEqual(a.logits.dims, [2, 1, V]);
+      assert.deepEqual(a.logits.data, plain.logits.data, `${backend.name}: the same logits as without a buffer`);
+      assert.deepEqual([...buffer.subarray(2 * V)], [7, 7, 7, 7, 7], 'nothing written past the logits');
+      // the next call overwrites the same array
+      const b = model.forwardSync({ input_ids: [[50256]], num_logits_to_keep: 1, logits_buffer: buffer });
+      assert.equal(b.logits.data.buffer, buffer.buffer);
+      assert.notDeepEqual(buffer.subarray(0, V), plain.logits.data.subarray(0, V));
+      assert.throws(() => model.forwardSync({ input_ids, num_logits_to_keep: 0, logits_buffer: buffer }), new RegExp(`logits_buffer holds ${2 * V + 5} floats; these logits need ${6 * V} \\(2 rows × 3 positions × vocab_size ${V}\\)`));
+    }
+  } finally {
+    model.backend = referenceBackend;
+  }
+  // a backend that ignores the buffer: the model copies its logits in
+  const ignoring = { name: 'ignoring', threads: 1, forward: (c: GPT2Config, w: GPT2Weights, req: BackendRequest) => gpt2Forward(c, w, { ...req, logits_out: null }) };
+  const m = new GPT2LMHeadModel({ config: model.config, weights: model.weights, backend: ignoring });
+  const buffer = new Float32Array(V);
+  const out = m.forwardSync({ input_ids: [[464]], logits_buffer: buffer });
+  assert.equal(out.logits.data.buffer, buffer.buffer);
+  assert.deepEqual(out.logits.data, model.forwardSync({ input_ids: [[464]] }).logits.data);
+  assert.throws(() => model.transformer.forwardSync({ input_ids: [[464]], logits_buffer: buffer }), /logits_buffer is for GPT2LMHeadModel: GPT2Model computes no logits/);
+  assert.throws(() => model.forwardSync({ input_ids: [[464]], logits_buffer: [0] as unknown as Float32Array }), /logits_buffer must be a Float32Array/);
+});
+
+test('generate() hands every step one logits_buffer (the same ArrayBuffer each step); scores, logits and the trace are its own copies, as without a buffer', async () => {
+  const engine = await WasmBackend.create(model.config, model.weights, { threads: 2, spawn: nodeWorkerSpawner() });
+  backends.push(engine);
+  const options: GenerateOptions = {
+    input_ids: [[464, 4583], [1212, 318]], max_new_tokens: 4, repetition_penalty: 1.3, num_beams: 1,
+    output_scores: true, output_logits: true, return_dict_in_generate: true, trace: 3, on_warning: () => {},
+  };
+  try {
+    for (const backend of [referenceBackend, engine]) {
+      model.backend = backend;
+      for (const extra of [{}, { num_beams: 2 }] as Array<Partial<GenerateOptions>>) {
+        const buffers: ArrayBufferLike[] = [];
+        const seen = {
+          config: model.config,
+          forward: async (inputs: Parameters<typeof model.forward>[0]) => {
+            const out = await model.forward(inputs);
+            assert.ok(inputs.logits_buffer, 'generate() passed a buffer');
+            assert.equal(out.logits.data.buffer, inputs.logits_buffer.buffer);
+            buffers.push(out.logits.data.buffer);
+            return out;
+          },
+          rowStats: model.rowStats.bind(model),
+        };
+        // the same model with the buffer taken away: fresh logits every step, as before logits_buffer
+        const fresh = { config: model.config, forward: (inputs: Parameters<typeof model.forward>[0]) => model.forward({ ...inputs, logits_buffer: undefined }), rowStats: model.rowStats.bind(model) };
+        const a = await generate(seen, { ...options, ...extra });
+        const b = await generate(fresh, { ...options, ...extra });
+        const what = `${backend.name}, ${extra.num_beams ? 'beam search' : 'greedy'}`;
+        assert.equal(buffers.length, 4, `${what}: 4 forward passes`);
+        assert.ok(buffers.every((x) => x === buffers[0]), `${what}: one ArrayBuffer for every step`);
+        assert.equal(a.scores!.length, 4);
+        for (const t of [...a.scores!, ...a.logits!]) assert.notEqual(t.data.buffer, buffers[0], `${what}: kept tensors are copies`);
+        assert.notDeepEqual(a.scores![0]!.data, a.scores![1]!.data, `${what}: two steps' scores differ`);
+        assert.deepEqual(a.sequences, b.sequences, what);
+        assert.deepEqual(a.scores, b.scores, `${what}: scores as without the buffer, intact after generate() returned`);
+        assert.deepEqual(a.logits, b.logits, `${what}: logits as without the buffer`);
+        assert.deepEqual(a.trace, b.trace, `${what}: the trace as without the buffer`);
+      }
+    }
+  } finally {
+    model.backend = referenceBackend;
+  }
 });

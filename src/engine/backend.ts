@@ -114,6 +114,7 @@ export class WasmBackend implements ForwardBackend {
       hiddenStates: req.output_hidden_states,
       attentions: req.output_attentions,
       tap,
+      logitsOut: req.logits_out ?? null,
     });
     if (req.cache && cache) this.writeBack(req.cache, cache, past, T);
 

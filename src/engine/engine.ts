@@ -76,6 +76,12 @@ export interface EngineForwardArgs {
   attentions?: boolean;
   /** hook points to stop at (captures and write hooks, by TransformerLens name): see ENGINE_HOOKS */
   tap?: EngineTap | null;
+  /**
+   * an array of at least B * keep * vocab_size floats to copy the logits into (`logits` is then a view of its
+   * start); null: a new array. A decode step's logits are 200 KB a row: a fresh array each step costs more to
+   * allocate and first touch (and to collect) than the copy itself.
+   */
+  logitsOut?: Float32Array | null;
 }
 
 /**
@@ -114,6 +120,16 @@ export interface EngineForwardResult {
 }
 
 const ALIGN = 64;
+
+/**
+ * Attention whose work (B·T·Tk·n_embd multiply-adds, each for the scores and for the values) is at most this runs
+ * on the calling thread alone, without a hand-off: at n_embd 768 a decode step over up to 10 keys (~10 µs a
+ * layer), or any step of a small model. Not more: a decode step's attention costs ~0.9 µs a key and layer on one
+ * thread, and with two free cores splitting it won 0.3-0.5 ms a step (int8, 9-80 keys) over running it alone; only
+ * on an overloaded machine (two threads sharing one core) did alone win, by 0.4-0.9 ms (docs/engine.md, round 6).
+ * Each (row, head) pair is computed by the same code either way, so the numbers do not depend on where it ran.
+ */
+export const ATTENTION_ALONE = 8192;
 
 /** `plain` with a read-only getter per entry of `getters`. */
 function lazy<G extends Record<string, () => unknown>, P extends object>(getters: G, plain: P): P & { readonly [K in keyof G]: ReturnType<G[K]> } {
@@ -205,6 +221,9 @@ export class WasmEngine {
   /** int8: rows of x quantised to i16 (kernels.ts: quant_rows), for up to 8 rows */
   private readonly xq: number;
   private tmpCache: EngineCache | null = null;
+  private ctlViews: { i32: Int32Array; f32: Float32Array } | null = null;
+  /** ATTENTION_ALONE (a field so that a benchmark can compare thresholds in one process) */
+  private attentionAlone = ATTENTION_ALONE;
   private disposed = false;
 
   private constructor(init: {
@@ -416,11 +435,18 @@ export class WasmEngine {
 
   /** Posts one op to every thread (see kernels.ts: dispatch) and waits for all of them. */
   private run(op: number, args: number[], floatArg = -1): void {
-    const ctl = this.i32(this.ctrl, CTRL.WORDS);
-    ctl[CTRL.OP] = op;
-    for (let i = 0; i < args.length; i++) ctl[CTRL.ARGS + i] = args[i]!;
-    if (floatArg >= 0) new Float32Array(ctl.buffer, this.ctrl, CTRL.WORDS)[CTRL.ARGS + floatArg] = args[floatArg]!;
+    const ctl = this.ctl();
+    ctl.i32[CTRL.OP] = op;
+    for (let i = 0; i < args.length; i++) ctl.i32[CTRL.ARGS + i] = args[i]!;
+    if (floatArg >= 0) ctl.f32[CTRL.ARGS + floatArg] = args[floatArg]!;
     this.k.dispatch(this.ctrl);
+  }
+
+  /** Views of the control block, made again only when the memory's buffer changed (60 dispatches a decode step). */
+  private ctl(): { i32: Int32Array; f32: Float32Array } {
+    const buffer = this.memory.buffer;
+    if (this.ctlViews?.i32.buffer !== buffer) this.ctlViews = { i32: new Int32Array(buffer, this.ctrl, CTRL.WORDS), f32: new Float32Array(buffer, this.ctrl, CTRL.WORDS) };
+    return this.ctlViews;
   }
 
   private matmul(x: number, M: number, lin: Linear, y: number, mode: number): void {
@@ -529,7 +555,12 @@ export class WasmEngine {
       this.matmul(buf.h, M, b.c_attn, buf.qkv, MODE.STORE); // [M, C] -> [M, 3C]: q | k | v
       k.kv_append(buf.qkv, B, T, C, cache.keys[l]!, cache.values[l]!, cache.capacity, past);
       const probs = args.attentions || patternAt[l] ? buf.probs : 0;
-      this.run(OP.ATTENTION, [buf.qkv, B, T, C, nh, cache.keys[l]!, cache.values[l]!, cache.capacity, past, buf.mask, scale, buf.att, buf.scores, probs], 10);
+      if (B * T * Tk * C <= this.attentionAlone) {
+        // a decode step's attention over a short past: on this thread, every (row, head) pair, without a hand-off
+        k.attention(buf.qkv, B, T, C, nh, cache.keys[l]!, cache.values[l]!, cache.capacity, past, buf.mask, scale, buf.att, buf.scores, 0, B * nh, probs);
+      } else {
+        this.run(OP.ATTENTION, [buf.qkv, B, T, C, nh, cache.keys[l]!, cache.values[l]!, cache.capacity, past, buf.mask, scale, buf.att, buf.scores, probs], 10);
+      }
       if (patternAt[l]) {
         // rows of the pattern the hook changed weigh the cached values again with its probabilities (float64 sums,
         // as the reference path); the other rows keep the kernel's z
@@ -572,7 +603,13 @@ export class WasmEngine {
       }
       if (this.dtype === 'int8' && B * keep < 8) this.k.quant_rows(rows, B * keep, C, this.xq); // for the integer dot products
       this.run(OP.DOT_ROWS, [dt, rows, B * keep, C, this.head.ptr, this.head.scale, buf.logits, V, V, this.xq, this.panelTmp]);
-      result.logits = this.f32(buf.logits, B * keep * V).slice();
+      const n = B * keep * V;
+      const src = this.f32(buf.logits, n);
+      if (args.logitsOut) {
+        if (args.logitsOut.length < n) throw new Error(`engine: logitsOut holds ${args.logitsOut.length} floats, the logits need ${n}`);
+        result.logits = args.logitsOut.subarray(0, n);
+        result.logits.set(src);
+      } else result.logits = src.slice();
     }
     return result;
   }

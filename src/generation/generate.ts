@@ -6,7 +6,9 @@
 //   beam sampling num_beams > 1, do_sample true: draw the candidates instead of taking the best ones
 //
 // Each step runs the model on the newest token only (the KV cache holds the rest), asks for the logits of the
-// last position only (num_logits_to_keep 1), and edits those logits in place through the processors.
+// last position only (num_logits_to_keep 1), and edits those logits in place through the processors. The logits
+// land in one array per generate() call (forward's logits_buffer), overwritten every step: whatever is kept
+// (output_scores, output_logits, a trace's numbers) is copied out of it first.
 import type { CausalLMOutput, ForwardInputs, Tensor } from '../model/types.js';
 import type { KVCache } from '../model/kv-cache.js';
 import type { ForwardHooks } from '../model/hooks.js';
@@ -346,6 +348,7 @@ async function step(
   hooks: ForwardHooks | undefined,
   rowStats: RowStatsFunction,
   stats: RowStats | null,
+  logits_buffer: Float32Array,
 ): Promise<{ logits: Float32Array; past: KVCache | null }> {
   const cached = use_cache && past !== null && past.length > 0;
   const positions = mask.map(positionIdsFromMask);
@@ -358,6 +361,7 @@ async function step(
     past_key_values: cached ? past : null,
     use_cache,
     num_logits_to_keep: 1,
+    logits_buffer,
     ...(hooks ? { hooks } : {}),
   });
   // every row's max, log-sum-exp, argmax and non-finite check in one call (the engine's kernel where it has one);
@@ -481,18 +485,19 @@ async function greedyOrSample(
   const rowAfter = processors.length + warpers.length > 0 ? newRowStats(1) : null;
   // the raw logits' statistics are read only without processors; else the check alone (findNonFiniteLogit, no exp)
   const rawStats = rowAfter ? null : stats;
+  const logitsBuffer = new Float32Array(rows * V); // every step's logits (step)
 
   let past: KVCache | null = null;
   for (let s = 0; ; s++) {
     if (options.signal?.aborted) throw abortError(options.signal);
-    const out = await step(model, ids, mask, past, cfg.use_cache, options.hooks, rowStats, rawStats);
+    const out = await step(model, ids, mask, past, cfg.use_cache, options.hooks, rowStats, rawStats, logitsBuffer);
     past = out.past;
     if (options.signal?.aborted) throw abortError(options.signal);
     if (options.output_logits) logitsOut.push({ data: out.logits.slice(0, rows * V), dims: [rows, V] });
     const next: number[] = [];
     const traceStep: TraceStep | undefined = trace ? { step: s, rows: [] } : undefined;
     for (let r = 0; r < rows; r++) {
-      const row = out.logits.subarray(r * V, (r + 1) * V); // edited in place: the logits are this step's own
+      const row = out.logits.subarray(r * V, (r + 1) * V); // edited in place: the buffer is this call's own
       const t = tracer ? tracer.process([processors, warpers], ids[r]!, row, r) : processRow([processors, warpers], ids[r]!, row);
       let argmax = stats.argmax[r]!;
       let lse = stats.lse[r]!;
@@ -572,6 +577,7 @@ async function beamSearch(
   const tracer = trace ? new RowTracer(V, traceTop) : null;
   const rowStats = rowStatsOf(model);
   const stats = newRowStats(rows);
+  const logitsBuffer = new Float32Array(rows * V); // every step's logits (step)
   // HF scores log_softmax(logits) and runs the processors on them. When nothing reads the log-probabilities (no
   // trace, no output_scores, no sampling) and every processor only masks (commutes with a per-row shift), the
   // masks go on the raw logits and the candidates take the shift (stats.lse) on the fly: the same float32 scores.
@@ -580,7 +586,7 @@ async function beamSearch(
   let past: KVCache | null = null;
   for (let s = 0; ; s++) {
     if (options.signal?.aborted) throw abortError(options.signal);
-    const out = await step(model, ids, mask, past, cfg.use_cache, options.hooks, rowStats, stats);
+    const out = await step(model, ids, mask, past, cfg.use_cache, options.hooks, rowStats, stats, logitsBuffer);
     past = out.past;
     if (options.signal?.aborted) throw abortError(options.signal);
     if (options.output_logits) logitsOut.push({ data: out.logits.slice(0, rows * V), dims: [rows, V] });

@@ -31,12 +31,18 @@ export interface BackendRequest {
   lm_head: boolean;
   /** with lm_head: logits for the last N positions of each row only (0 = all) */
   num_logits_to_keep: number;
+  /**
+   * with lm_head: the caller's array (checked to hold at least B × kept positions × vocab_size floats) to write
+   * the logits into, so that a decode loop reuses one array instead of a fresh one a step (ForwardInputs
+   * .logits_buffer). A backend may ignore it and return a new array; the model then copies the logits into it.
+   */
+  logits_out?: Float32Array | null;
 }
 
 export interface BackendResult {
   /** [B, T, n_embd], after ln_f */
   last_hidden_state: Tensor;
-  /** [B, T or num_logits_to_keep, vocab_size], when lm_head was requested */
+  /** [B, T or num_logits_to_keep, vocab_size], when lm_head was requested (a view of logits_out when the backend used it) */
   logits?: Tensor;
   /** n_layer + 1 tensors [B, T, n_embd] (the last is ln_f's output) */
   hidden_states?: Tensor[];

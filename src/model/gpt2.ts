@@ -28,10 +28,11 @@ export function embed(weights: GPT2Weights, C: number, input_ids: number[][], po
 
 /**
  * The LM head: logits = h @ headᵀ, head = wte [V, C] (tied) or lm_head. h: [M, C] → [M, V].
- * Each vocabulary row is read once and dotted with every row of h.
+ * Each vocabulary row is read once and dotted with every row of h. Written into `out` (its first M·V floats,
+ * returned as a view) when given, else into a new array.
  */
-export function lmHead(h: Float32Array, M: number, head: Float32Array, V: number, C: number): Float32Array {
-  const logits = new Float32Array(M * V);
+export function lmHead(h: Float32Array, M: number, head: Float32Array, V: number, C: number, out?: Float32Array): Float32Array {
+  const logits = out ? out.subarray(0, M * V) : new Float32Array(M * V);
   for (let v = 0; v < V; v++) {
     const w = v * C;
     for (let i = 0; i < M; i++) {
@@ -105,7 +106,7 @@ export function gpt2Forward(config: GPT2Config, weights: GPT2Weights, req: Backe
     const keep = req.num_logits_to_keep > 0 ? Math.min(req.num_logits_to_keep, T) : T;
     const rows = lastPositions(h, B, T, C, keep); // [B, keep, C]
     const head = weights.lm_head ?? weights.wte;
-    result.logits = { data: lmHead(rows, B * keep, head, config.vocab_size, C), dims: [B, keep, config.vocab_size] };
+    result.logits = { data: lmHead(rows, B * keep, head, config.vocab_size, C, req.logits_out ?? undefined), dims: [B, keep, config.vocab_size] };
   }
   if (req.output_hidden_states) result.hidden_states = hidden;
   if (req.output_attentions) result.attentions = attentions;

@@ -316,6 +316,15 @@ export abstract class GPT2PreTrainedModel {
 
     const keep = inputs.num_logits_to_keep ?? 0;
     if (!Number.isInteger(keep) || keep < 0) throw new Error(`num_logits_to_keep must be a non-negative integer, got ${keep}`);
+    const logits_out = inputs.logits_buffer ?? null;
+    if (logits_out !== null) {
+      if (!lm_head) throw new Error('logits_buffer is for GPT2LMHeadModel: GPT2Model computes no logits');
+      if (!(logits_out instanceof Float32Array)) throw new Error('logits_buffer must be a Float32Array');
+      const need = B * (keep > 0 ? Math.min(keep, T) : T) * c.vocab_size;
+      if (logits_out.length < need) {
+        throw new Error(`logits_buffer holds ${logits_out.length} floats; these logits need ${need} (${B} rows × ${keep > 0 ? Math.min(keep, T) : T} positions × vocab_size ${c.vocab_size})`);
+      }
+    }
 
     return {
       input_ids: ids,
@@ -328,6 +337,7 @@ export abstract class GPT2PreTrainedModel {
       hooks: checkHooks(inputs.hooks, c),
       lm_head,
       num_logits_to_keep: keep,
+      logits_out,
     };
   }
 
@@ -337,6 +347,18 @@ export abstract class GPT2PreTrainedModel {
     if (r instanceof Promise) throw new Error(`backend "${this.backend.name}" is asynchronous: use await model.forward(...)`);
     return r;
   }
+}
+
+/**
+ * The logits of `r`, in the caller's logits_buffer when one was given: a backend that ignored it returned its own
+ * array, which is copied in, so that `logits.data` is always a view of the buffer.
+ */
+function logitsOf(r: BackendResult, req: BackendRequest): CausalLMOutput['logits'] {
+  const logits = r.logits!;
+  const out = req.logits_out;
+  if (!out || (logits.data.buffer === out.buffer && logits.data.byteOffset === out.byteOffset)) return logits;
+  out.set(logits.data);
+  return { data: out.subarray(0, logits.data.length), dims: logits.dims };
 }
 
 function outputs<T extends BaseModelOutput | CausalLMOutput>(r: BackendResult, req: BackendRequest, use_cache: boolean, base: T): T {
@@ -378,14 +400,14 @@ export class GPT2LMHeadModel extends GPT2PreTrainedModel {
   async forward(inputs: ForwardInputs): Promise<CausalLMOutput> {
     const req = this.request(inputs, true);
     const r = await this.backend.forward(this.config, this.weights, req);
-    return outputs(r, req, inputs.use_cache ?? this.config.use_cache, { logits: r.logits! });
+    return outputs(r, req, inputs.use_cache ?? this.config.use_cache, { logits: logitsOf(r, req) });
   }
 
   /** The same, synchronously (the reference backend is synchronous). */
   forwardSync(inputs: ForwardInputs): CausalLMOutput {
     const req = this.request(inputs, true);
     const r = this.runSync(req);
-    return outputs(r, req, inputs.use_cache ?? this.config.use_cache, { logits: r.logits! });
+    return outputs(r, req, inputs.use_cache ?? this.config.use_cache, { logits: logitsOf(r, req) });
   }
 
   /**

@@ -87,6 +87,13 @@ export interface ForwardInputs {
   output_attentions?: boolean;
   /** GPT2LMHeadModel: compute logits for the last N positions only (0 = all, the default) */
   num_logits_to_keep?: number;
+  /**
+   * GPT2LMHeadModel: an array of at least B × (num_logits_to_keep or T) × vocab_size floats to write the logits
+   * into; `logits.data` is then a view of its start (`logits_buffer.subarray(0, n)`), overwritten by the next call
+   * given the same array. A decode loop (generate()) passes one array every step instead of getting a fresh
+   * 200 KB a row each time; copy what you keep. Default: a new array per call.
+   */
+  logits_buffer?: Float32Array;
   /** TransformerLens hook names (e.g. 'blocks.0.mlp.hook_post') whose activations are returned in `cache` */
   capture?: readonly string[] | ((name: string) => boolean);
   /**
