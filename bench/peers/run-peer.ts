@@ -80,9 +80,9 @@ const int64 = (v: readonly number[]): BigInt64Array => BigInt64Array.from(v, (x)
 
 async function gpt2Lens(threads: number): Promise<Peer> {
   const { GPT2LMHeadModel } = await import('../../src/model/index.js');
-  const { useNodeWasmBackend } = await import('../../src/node/threads.js');
-  const model = await GPT2LMHeadModel.from_pretrained('random:gpt2');
-  await useNodeWasmBackend(model, { threads });
+  const { nodeEngineLoader } = await import('../../src/node/threads.js');
+  // loaded as `gpt2-lens generate` loads it: each tensor straight into engine memory (no second JS copy)
+  const model = await GPT2LMHeadModel.from_pretrained('random:gpt2', { backendLoader: nodeEngineLoader({ threads }) });
   const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
   return {
     version: pkg.version,
