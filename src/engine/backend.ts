@@ -141,7 +141,8 @@ export class WasmBackend implements ForwardBackend {
   /**
    * The engine cache mirroring `kv`, with room for T more positions. Up to date when kv's version and length are
    * the ones it last matched (not its buffers: reorder swaps between two sets, so A -> B -> A looks unchanged);
-   * when only reorders happened since, they are replayed in engine memory; otherwise it is re-uploaded.
+   * when only reorders happened since, they are replayed on its row map (WasmEngine.reorderCache: no float moves);
+   * otherwise it is re-uploaded.
    * Its capacity follows the model cache's (which grows by doubling), so that short requests stay small.
    */
   private mirror(kv: KVCache, T: number): EngineCache {
