@@ -236,7 +236,8 @@ export class WasmBackend implements ForwardBackend {
       const vs = cache.values[l]! / 4;
       for (let b = 0; b < B; b++) {
         for (let t = 0; t < T; t++) {
-          const src = (b * cache.capacity + past + t) * C; // slot past+t of row b: [C], heads side by side (new slots are always in their own row, row map or not)
+          // slot past+t of row b: [C], heads side by side (a new slot is in its own row, whatever the row map says)
+          const src = (b * cache.capacity + past + t) * C;
           for (let h = 0; h < nh; h++) {
             const dst = ((b * nh + h) * T + t) * hs;
             const from = src + h * hs;
