@@ -397,39 +397,59 @@ test('layernorm and embed against the reference (C = 37)', async () => {
   }
 });
 
-test('kv_append + attention against a softmax reference: 2 rows, 3 heads of 5, past 2 + 3 new, a padded key, probabilities', async () => {
-  const B = 2, T = 3, past = 2, nh = 3, C = 15, cap = 6;
+/**
+ * kv_append then attention (split into two slices of (row, head) pairs) against a float64 softmax reference, with a
+ * row map (map[b][j]: the physical row holding slot j of row b; null = none, the kernels get 0) or without. The
+ * reference reads the past through the map itself; a row whose mask leaves query 0 no key checks the pad-query
+ * branch. Returns the worst output and probability errors, and how many (row, head, query) had no key.
+ */
+async function checkAttention(simd: KernelSimd, shape: { B: number; T: number; past: number; nh: number; C: number; cap: number }, mask: number[], rowMap: number[][] | null): Promise<{ err: number; pErr: number; padQueries: number }> {
+  const { B, T, past, nh, C, cap } = shape;
   const hs = C / nh;
   const Tk = past + T;
-  for (const simd of SIMDS) {
-    const { k, alloc, f32, put } = await harness(simd);
-    const kc = alloc(B * cap * C * 4);
-    const vc = alloc(B * cap * C * 4);
-    const pastK = randn(B * cap * C);
-    const pastV = randn(B * cap * C);
-    f32(kc, B * cap * C).set(pastK);
-    f32(vc, B * cap * C).set(pastV);
-    const qkv = randn(B * T * 3 * C);
-    const qkvP = put(qkv);
-    k.kv_append(qkvP, B, T, C, kc, vc, cap, past);
-    const mask = [1, 1, 1, 1, 1, 0, 1, 1, 1, 1]; // row 1's first key is padding
-    const maskP = alloc(B * Tk * 4);
-    new Int32Array(f32(maskP, 1).buffer, maskP, B * Tk).set(mask);
-    const out = alloc(B * T * C * 4);
-    const scores = alloc(Tk * 4);
-    const probs = alloc(B * nh * T * Tk * 4);
-    const scale = 1 / Math.sqrt(hs);
-    k.attention(qkvP, B, T, C, nh, kc, vc, cap, past, maskP, scale, out, scores, 0, 2, probs);
-    k.attention(qkvP, B, T, C, nh, kc, vc, cap, past, maskP, scale, out, scores, 2, B * nh, probs);
-    const key = (b: number, j: number, c: number): number => (j < past ? pastK[(b * cap + j) * C + c]! : qkv[(b * T + j - past) * 3 * C + C + c]!);
-    const val = (b: number, j: number, c: number): number => (j < past ? pastV[(b * cap + j) * C + c]! : qkv[(b * T + j - past) * 3 * C + 2 * C + c]!);
-    let err = 0;
-    let pErr = 0;
-    for (let b = 0; b < B; b++) {
-      for (let h = 0; h < nh; h++) {
-        for (let t = 0; t < T; t++) {
-          const q = (c: number): number => qkv[(b * T + t) * 3 * C + h * hs + c]!;
-          const keys = Array.from({ length: past + t + 1 }, (_, j) => j).filter((j) => mask[b * Tk + j] === 1);
+  const { memory, k, alloc, f32, put } = await harness(simd);
+  const kc = alloc(B * cap * C * 4);
+  const vc = alloc(B * cap * C * 4);
+  const pastK = randn(B * cap * C);
+  const pastV = randn(B * cap * C);
+  f32(kc, B * cap * C).set(pastK);
+  f32(vc, B * cap * C).set(pastV);
+  let mapP = 0;
+  if (rowMap) {
+    mapP = alloc(B * cap * 4);
+    const m = new Int32Array(memory.buffer, mapP, B * cap).fill(-7); // slots >= past: kv_append must write them
+    rowMap.forEach((row, b) => m.set(row, b * cap));
+  }
+  const qkv = randn(B * T * 3 * C);
+  const qkvP = put(qkv);
+  k.kv_append(qkvP, B, T, C, kc, vc, cap, past, mapP);
+  const maskP = alloc(B * Tk * 4);
+  new Int32Array(memory.buffer, maskP, B * Tk).set(mask);
+  const out = alloc(B * T * C * 4);
+  const scores = alloc(Tk * 4);
+  const probs = alloc(B * nh * T * Tk * 4);
+  const scale = 1 / Math.sqrt(hs);
+  const split = Math.floor((B * nh) / 2);
+  k.attention(qkvP, B, T, C, nh, kc, vc, cap, past, maskP, scale, out, scores, 0, split, probs, mapP);
+  k.attention(qkvP, B, T, C, nh, kc, vc, cap, past, maskP, scale, out, scores, split, B * nh, probs, mapP);
+  const phys = (b: number, j: number): number => (rowMap ? rowMap[b]![j]! : b);
+  const key = (b: number, j: number, c: number): number => (j < past ? pastK[(phys(b, j) * cap + j) * C + c]! : qkv[(b * T + j - past) * 3 * C + C + c]!);
+  const val = (b: number, j: number, c: number): number => (j < past ? pastV[(phys(b, j) * cap + j) * C + c]! : qkv[(b * T + j - past) * 3 * C + 2 * C + c]!);
+  let err = 0;
+  let pErr = 0;
+  let padQueries = 0;
+  for (let b = 0; b < B; b++) {
+    for (let h = 0; h < nh; h++) {
+      for (let t = 0; t < T; t++) {
+        const q = (c: number): number => qkv[(b * T + t) * 3 * C + h * hs + c]!;
+        const keys = Array.from({ length: past + t + 1 }, (_, j) => j).filter((j) => mask[b * Tk + j] === 1);
+        const p = new Float64Array(Tk);
+        if (keys.length === 0) {
+          // HF's pad-query artefact: uniform over the keys up to this query and the later non-pad keys
+          padQueries++;
+          const all = Array.from({ length: Tk }, (_, j) => j).filter((j) => j <= past + t || mask[b * Tk + j] === 1);
+          for (const j of all) p[j] = 1 / all.length;
+        } else {
           const s = keys.map((j) => {
             let d = 0;
             for (let c = 0; c < hs; c++) d += q(c) * key(b, j, h * hs + c);
@@ -438,21 +458,58 @@ test('kv_append + attention against a softmax reference: 2 rows, 3 heads of 5, p
           const mx = s.reduce((a, v) => Math.max(a, v), -Infinity);
           const e = s.map((v) => Math.exp(v - mx));
           const sum = e.reduce((a, v) => a + v, 0);
-          const p = new Float64Array(Tk);
           keys.forEach((j, i) => (p[j] = e[i]! / sum));
-          for (let j = 0; j < Tk; j++) pErr = Math.max(pErr, Math.abs(f32(probs, B * nh * T * Tk)[((b * nh + h) * T + t) * Tk + j]! - p[j]!));
-          for (let c = 0; c < hs; c++) {
-            let o = 0;
-            for (let j = 0; j < Tk; j++) o += p[j]! * val(b, j, h * hs + c);
-            err = Math.max(err, Math.abs(f32(out, B * T * C)[(b * T + t) * C + h * hs + c]! - o));
-          }
+        }
+        for (let j = 0; j < Tk; j++) pErr = Math.max(pErr, Math.abs(f32(probs, B * nh * T * Tk)[((b * nh + h) * T + t) * Tk + j]! - p[j]!));
+        for (let c = 0; c < hs; c++) {
+          let o = 0;
+          for (let j = 0; j < Tk; j++) o += p[j]! * val(b, j, h * hs + c);
+          err = Math.max(err, Math.abs(f32(out, B * T * C)[(b * T + t) * C + h * hs + c]! - o));
         }
       }
     }
-    // the cache now holds the new keys and values at slots past..past+T
-    for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) assert.deepEqual(f32(kc + ((b * cap + past + t) * C) * 4, C), qkv.slice((b * T + t) * 3 * C + C, (b * T + t) * 3 * C + 2 * C));
+  }
+  // the cache now holds the new keys and values at slots past..past+T of each row's own physical row
+  for (let b = 0; b < B; b++) for (let t = 0; t < T; t++) assert.deepEqual(f32(kc + ((b * cap + past + t) * C) * 4, C), qkv.slice((b * T + t) * 3 * C + C, (b * T + t) * 3 * C + 2 * C));
+  if (rowMap) {
+    const m = new Int32Array(memory.buffer, mapP, B * cap);
+    for (let b = 0; b < B; b++) {
+      assert.deepEqual([...m.subarray(b * cap, b * cap + past)], rowMap[b]!.slice(0, past), `${simd}: kv_append left the map below past alone`);
+      assert.deepEqual([...m.subarray(b * cap + past, b * cap + Tk)], Array.from({ length: T }, () => b), `${simd}: kv_append marked row ${b}'s new slots as its own`);
+      assert.equal(m[b * cap + Tk], -7, `${simd}: nothing past the new slots`);
+    }
+  }
+  return { err, pErr, padQueries };
+}
+
+test('kv_append + attention against a softmax reference: 2 rows, 3 heads of 5, past 2 + 3 new, a padded key, probabilities', async () => {
+  for (const simd of SIMDS) {
+    const mask = [1, 1, 1, 1, 1, 0, 1, 1, 1, 1]; // row 1's first key is padding
+    const { err, pErr, padQueries } = await checkAttention(simd, { B: 2, T: 3, past: 2, nh: 3, C: 15, cap: 6 }, mask, null);
+    assert.equal(padQueries, 0);
     assert.ok(err < 1e-5 && pErr < 1e-6, `${simd} attention: worst error ${err}, probabilities ${pErr}`);
     console.log(`${simd}: attention worst |error| ${err.toExponential(2)}, probabilities ${pErr.toExponential(2)}`);
+  }
+});
+
+test('attention through a row map (a reordered cache): 3 rows with repeated parents, past 7 (capacity 10) + 2 new, a pad query', async () => {
+  const B = 3, T = 2, past = 7;
+  // slot j of row b lives in physical row map[b][j]: mixed per position, as composed reorders leave it; row 2 reads
+  // only other rows' slots below past, so the kernel must not use its own physical row there
+  const rowMap = [
+    [0, 0, 1, 2, 2, 0, 1],
+    [2, 2, 2, 1, 0, 0, 0],
+    [1, 0, 0, 1, 0, 1, 0],
+  ];
+  const Tk = past + T;
+  // row 1: keys 0..7 padded, so its first new query (slot 7) has no key (the uniform branch, through the map)
+  const mask = [...Array(Tk).fill(1), ...Array(8).fill(0), 1, ...Array(3).fill(1), 0, ...Array(5).fill(1)];
+  assert.equal(mask.length, B * Tk);
+  for (const simd of SIMDS) {
+    const { err, pErr, padQueries } = await checkAttention(simd, { B, T, past, nh: 3, C: 15, cap: 10 }, mask, rowMap);
+    assert.equal(padQueries, 3, 'row 1, query 0, every head');
+    assert.ok(err < 1e-5 && pErr < 1e-6, `${simd} attention with a row map: worst error ${err}, probabilities ${pErr}`);
+    console.log(`${simd}: attention with a row map, worst |error| ${err.toExponential(2)}, probabilities ${pErr.toExponential(2)}`);
   }
 });
 

@@ -207,6 +207,106 @@ test('reorders are replayed in engine memory; a cache written elsewhere or reord
   step('and back on the fast path', [[0, 2, 1]], true);
 });
 
+test('a reorder moves no floats (the mirror keeps its addresses and bytes); decoding through its row map equals the reference: odd shapes, 3 rows, repeated parents, left padding, 1 and 2 threads', async () => {
+  const ids = [
+    [50, 60, 70, 80, 90, 100, 7],
+    [1000, 3, 5, 7, 9, 11, 13],
+    [0, 0, 2, 4, 6, 8, 10],
+  ];
+  const mask0 = [
+    [1, 1, 1, 1, 1, 1, 1],
+    [1, 1, 1, 1, 1, 1, 1],
+    [0, 0, 1, 1, 1, 1, 1],
+  ];
+  const pos0 = mask0.map((r) => {
+    let c = -1;
+    return r.map((m) => (m ? ++c : 1));
+  });
+  // each step's parents: repeated rows, a row that keeps itself, chains that mix positions of all three rows
+  const reorders = [[2, 0, 2], [1, 1, 0], [0, 2, 2], [2, 2, 1], [1, 0, 1], [0, 0, 0]];
+  const V = odd.vocab_size;
+  const C = odd.n_embd;
+  for (const threads of [1, 2]) {
+    const backend = await WasmBackend.create(odd, oddWeights, threads > 1 ? { threads, spawn: nodeWorkerSpawner() } : {});
+    backends.push(backend);
+    const engine = backend.engine;
+    let mask = mask0;
+    let pos = pos0;
+    const cache = KVCache.forConfig(odd, 3, 16); // room for every step: no growth
+    const refCache = KVCache.forConfig(odd, 3, 16);
+    backend.forward(odd, oddWeights, request(ids, { attention_mask: mask0, position_ids: pos0, cache }));
+    gpt2Forward(odd, oddWeights, request(ids, { attention_mask: mask0, position_ids: pos0, cache: refCache }));
+    // spies: what each reorder did to the mirror's memory, and whether any engine cache was allocated
+    const seen: Array<{ cache: object; addresses: string; moved: number }> = [];
+    const reorderCache = engine.reorderCache.bind(engine);
+    engine.reorderCache = (c, rows) => {
+      const bytes = c.batch * c.capacity * C;
+      const before = [...c.keys, ...c.values].map((p) => new Float32Array(engine.memory.buffer, p, bytes).slice());
+      reorderCache(c, rows);
+      const after = [...c.keys, ...c.values].map((p) => new Float32Array(engine.memory.buffer, p, bytes));
+      let moved = 0;
+      before.forEach((b, i) => b.forEach((v, j) => (moved += Object.is(v, after[i]![j]) ? 0 : 1)));
+      seen.push({ cache: c, addresses: [...c.keys, ...c.values].join(','), moved });
+    };
+    let allocated = 0;
+    const newCache = engine.newCache.bind(engine);
+    engine.newCache = (...a) => {
+      allocated++;
+      return newCache(...a);
+    };
+    let worst = 0;
+    try {
+      for (const [s, rows] of reorders.entries()) {
+        for (const c of [cache, refCache]) c.reorder(rows);
+        mask = rows.map((r) => [...mask[r]!, 1]);
+        pos = rows.map((r) => pos[r]!);
+        const next = pos.map((r) => [r[r.length - 1]! + 1]);
+        pos = pos.map((r, b) => [...r, next[b]![0]!]);
+        const step = [[(17 * s + 3) % V], [(31 * s + 5) % V], [(s * 997 + 1) % V]];
+        const a = backend.forward(odd, oddWeights, request(step, { attention_mask: mask, position_ids: next, cache }));
+        const b = gpt2Forward(odd, oddWeights, request(step, { attention_mask: mask, position_ids: next, cache: refCache }));
+        assertClose(`${threads} thread(s), step ${s} after reorder [${rows.join(', ')}]`, a.logits!.data, b.logits!.data, { atol: 1e-4, dims: [3, 1, V] });
+        for (let i = 0; i < a.logits!.data.length; i++) worst = Math.max(worst, Math.abs(a.logits!.data[i]! - b.logits!.data[i]!));
+      }
+    } finally {
+      engine.reorderCache = reorderCache;
+      engine.newCache = newCache;
+    }
+    assert.equal(seen.length, reorders.length, 'one reorder of the mirror per step');
+    assert.deepEqual(seen.map((r) => r.moved), reorders.map(() => 0), 'no float of the mirror changed in a reorder');
+    assert.ok(seen.every((r) => r.cache === seen[0]!.cache && r.addresses === seen[0]!.addresses), 'the same mirror at the same addresses every step');
+    assert.equal(allocated, 0, 'no engine cache allocated while decoding');
+    assert.equal(backend.cacheUploads, 0, 'never re-uploaded');
+    // the mirror read through its row map equals the model's cache (the source of truth), every layer
+    const mirror = seen[0]!.cache as Parameters<WasmEngine['readCache']>[0];
+    assert.notEqual(mirror.map, 0, 'the mirror has a row map');
+    const L = cache.length;
+    assert.equal(mirror.length, L);
+    for (let l = 0; l < odd.n_layer; l++) {
+      for (const which of ['keys', 'values'] as const) {
+        const want = new Float32Array(3 * L * C);
+        for (let b = 0; b < 3; b++) for (let h = 0; h < odd.n_head; h++) for (let t = 0; t < L; t++) want.set(cache[which][l]!.subarray(cache.offset(b, h, t), cache.offset(b, h, t) + C / odd.n_head), (b * L + t) * C + (h * C) / odd.n_head);
+        assert.deepEqual(engine.readCache(mirror, l, which), want, `${threads} thread(s): layer ${l} ${which} through the row map`);
+      }
+    }
+    // a write hook on the pattern makes the engine weigh the cached values again in JS (reweigh): through the map too
+    for (const c of [cache, refCache]) c.reorder([1, 2, 1]);
+    mask = [1, 2, 1].map((r) => [...mask[r]!, 1]);
+    const next = [1, 2, 1].map((r) => [pos[r]![pos[r]!.length - 1]! + 1]);
+    const hooks = {
+      'blocks.0.attn.hook_pattern': (v: { data: Float32Array; dims: number[] }) => {
+        const Tk = v.dims[3]!;
+        return { data: v.data.map((p, i) => (i % Tk === 2 ? 3 * p : p)), dims: v.dims };
+      },
+    };
+    const a = backend.forward(odd, oddWeights, request([[4], [5], [6]], { attention_mask: mask, position_ids: next, cache, hooks }));
+    const b = gpt2Forward(odd, oddWeights, request([[4], [5], [6]], { attention_mask: mask, position_ids: next, cache: refCache, hooks }));
+    assertClose(`${threads} thread(s): a pattern write hook after a reorder`, a.logits!.data, b.logits!.data, { atol: 1e-4, dims: [3, 1, V] });
+    assert.equal(backend.cacheUploads, 0, 'still never re-uploaded');
+    console.log(`row map (${threads} thread(s)): ${reorders.length} reorders, worst |logit error| vs reference ${worst.toExponential(2)}`);
+  }
+});
+
 test('hidden states and attention probabilities match the goldens (every case) and the reference with a cache', () => {
   const g = readGolden<{ cases: Array<{ input_ids: number[]; hidden_states: number[][][]; attentions: number[][][][] }> }>('golden-forward.json');
   for (const [i, c] of expectCases(g.cases, 'golden-forward.json cases').entries()) {
@@ -526,6 +626,17 @@ test('clear errors: unknown dtype, threads without a spawner, other weights, too
   assert.throws(() => engine.newCache(0), /a cache needs a positive integer batch, got 0/);
   assert.throws(() => engine.newCache(1, 41), /cache capacity must be 1\.\.40 \(n_positions\), got 41/);
   assert.throws(() => engine.forward({ ids: [1, 2, 3], positions: [0, 1, 2], mask: null, batch: 2, cache: null, keep: 1 }), /3 ids do not make 2 rows/);
+  const three = engine.newCache(3, 4);
+  assert.throws(() => engine.reorderCache(three, [0, 3, 1]), /reorderCache wants 3 row indices in \[0, 3\), got \[0, 3, 1\]/);
+  assert.throws(() => engine.reorderCache(three, [0, 1]), /reorderCache wants 3 row indices in \[0, 3\), got \[0, 1\]/);
+  engine.reorderCache(three, [2, 2, 0]);
+  assert.throws(() => engine.writeCache(three, 0, 'keys', new Float32Array(0), 0), /writeCache on a reordered cache \(it has a row map\): clearMap\(\) it first/);
+  three.length = 3;
+  assert.throws(() => engine.resizeCache(three, 2), /resizeCache to 2 positions would drop some of the 3 the cache holds/);
+  engine.clearMap(three);
+  assert.equal(three.map, 0);
+  engine.writeCache(three, 0, 'keys', new Float32Array(3 * 3 * odd.n_embd), 3);
+  engine.freeCache(three);
   engine.dispose();
 });
 

@@ -5,7 +5,8 @@
 // its reorder/select/expand/clone (beam search) and toTensors keep working: each call copies this step's keys and
 // values into it (a few KB per decoded token). The engine attends over a mirror of that cache in wasm memory. A
 // mirror remembers the cache's `version` and length when it last matched: when only reorders happened since
-// (beam search: one per step), it replays them inside wasm memory (cache.rowsSince: the composed row list);
+// (beam search: one per step), it replays them on the mirror's row map (cache.rowsSince: the composed row list;
+// WasmEngine.reorderCache: B x length integers, no float moves);
 // when the cache was only cropped, it shortens itself (activation patching reuses one cache this way);
 // otherwise (another backend wrote to the cache, too many reorders, the batch size changed) it is re-uploaded.
 // Hidden states, attention probabilities, and the captures and write hooks at the hook points the engine stops at
@@ -22,11 +23,9 @@ import type { BackendLoader } from '../model/model.js';
 import { readWeightsAsync, type WeightReader } from '../model/weight-reader.js';
 import { type EngineCache, type EngineOptions, type EngineTap, engineRunsHook, WasmEngine } from './engine.js';
 
-/** What the mirror of a KVCache last matched: its version, length and batch (and a spare for reorders). */
+/** What the mirror of a KVCache last matched: its version, length and batch. */
 interface Mirror {
   cache: EngineCache;
-  /** same shape as `cache`: a reorder copies rows into it, then the two swap */
-  spare: EngineCache | undefined;
   version: number;
   /** the cache's `writes` then: positions written by anyone else since mean a re-upload */
   writes: number;
@@ -39,7 +38,7 @@ export class WasmBackend implements ForwardBackend {
   readonly threads: number;
   /** how many times a mirror was re-uploaded with stored positions (a whole cache converted and copied in) */
   cacheUploads = 0;
-  /** how many times a mirror replayed the cache's reorders inside engine memory instead (the fast path) */
+  /** how many times a mirror replayed the cache's reorders on its row map instead (the fast path: no float moves) */
   cacheReorders = 0;
   /** how many times a mirror followed a crop of the cache by shortening itself (no copy) */
   cacheCrops = 0;
@@ -142,7 +141,8 @@ export class WasmBackend implements ForwardBackend {
   /**
    * The engine cache mirroring `kv`, with room for T more positions. Up to date when kv's version and length are
    * the ones it last matched (not its buffers: reorder swaps between two sets, so A -> B -> A looks unchanged);
-   * when only reorders happened since, they are replayed in engine memory; otherwise it is re-uploaded.
+   * when only reorders happened since, they are replayed on its row map (WasmEngine.reorderCache: no float moves);
+   * otherwise it is re-uploaded.
    * Its capacity follows the model cache's (which grows by doubling), so that short requests stay small.
    */
   private mirror(kv: KVCache, T: number): EngineCache {
@@ -161,8 +161,16 @@ export class WasmBackend implements ForwardBackend {
       if (m.version === kv.version && fits) return m.cache;
       const rows = kv.rowsSince(m.version); // [0, 1, ...] when only the capacity is short
       if (rows && rows.length === m.batch) {
-        this.moveRows(m, rows, fits ? m.cache.capacity : grown());
-        if (m.version !== kv.version) this.cacheReorders++;
+        if (!fits) {
+          // grow: the physical rows and the row map are copied as they are (once per doubling)
+          const bigger = this.engine.resizeCache(m.cache, grown());
+          this.engine.freeCache(m.cache);
+          m.cache = bigger;
+        }
+        if (m.version !== kv.version) {
+          this.engine.reorderCache(m.cache, rows);
+          this.cacheReorders++;
+        }
         m.version = kv.version;
         return m.cache;
       }
@@ -174,7 +182,7 @@ export class WasmBackend implements ForwardBackend {
         this.freeMirror(m);
       }
       const cache = this.engine.newCache(kv.batch, capacity);
-      m = { cache, spare: undefined, version: -1, writes: -1, length: -1, batch: kv.batch };
+      m = { cache, version: -1, writes: -1, length: -1, batch: kv.batch };
       this.mirrors.set(kv, m);
       this.finalizer.register(kv, m, m);
     }
@@ -182,6 +190,7 @@ export class WasmBackend implements ForwardBackend {
     const { n_head: nh, head_dim: hs, length: L, batch: B } = kv;
     const C = nh * hs;
     if (L > 0) this.cacheUploads++;
+    this.engine.clearMap(m.cache); // every row is written whole below: row b is physical row b again
     const tmp = new Float32Array(B * L * C);
     for (let l = 0; l < kv.n_layer; l++) {
       for (const which of ['keys', 'values'] as const) {
@@ -204,39 +213,9 @@ export class WasmBackend implements ForwardBackend {
     return m.cache;
   }
 
-  /**
-   * Row i of the mirror becomes its old row rows[i] (what KVCache.reorder did to the model's cache), inside
-   * engine memory: the filled positions of each row, [length, C] of [capacity, C] per layer, are copied into
-   * the spare cache, which then takes the mirror's place; or, when the mirror must grow, into a new cache of
-   * `capacity` positions that replaces both.
-   */
-  private moveRows(m: Mirror, rows: readonly number[], capacity: number): void {
-    const { batch: B, capacity: cap } = m.cache;
-    const L = m.length; // the positions it holds (= the model cache's length, checked by the caller)
-    const C = this.engine.config.n_embd;
-    const into = capacity === cap ? (m.spare ??= this.engine.newCache(B, cap)) : this.engine.newCache(B, capacity);
-    const heap = new Float32Array(this.engine.memory.buffer); // made after newCache: the memory may have grown
-    for (let l = 0; l < m.cache.keys.length; l++) {
-      for (const which of ['keys', 'values'] as const) {
-        const src = m.cache[which][l]! / 4; // byte address -> float index
-        const dst = into[which][l]! / 4;
-        rows.forEach((r, i) => heap.copyWithin(dst + i * capacity * C, src + r * cap * C, src + r * cap * C + L * C));
-      }
-    }
-    if (into === m.spare) {
-      m.spare = m.cache;
-    } else {
-      this.freeMirror(m);
-      m.spare = undefined;
-    }
-    m.cache = into;
-    m.cache.length = L;
-  }
-
-  /** Gives a mirror's engine caches back to the engine. */
+  /** Gives a mirror's engine cache back to the engine. */
   private freeMirror(m: Mirror): void {
     this.engine.freeCache(m.cache);
-    if (m.spare) this.engine.freeCache(m.spare);
   }
 
   /**
@@ -257,7 +236,8 @@ export class WasmBackend implements ForwardBackend {
       const vs = cache.values[l]! / 4;
       for (let b = 0; b < B; b++) {
         for (let t = 0; t < T; t++) {
-          const src = (b * cache.capacity + past + t) * C; // slot past+t of row b: [C], heads side by side
+          // slot past+t of row b: [C], heads side by side (a new slot is in its own row, whatever the row map says)
+          const src = (b * cache.capacity + past + t) * C;
           for (let h = 0; h < nh; h++) {
             const dst = ((b * nh + h) * T + t) * hs;
             const from = src + h * hs;

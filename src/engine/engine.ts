@@ -48,7 +48,11 @@ interface Block {
   mlp_c_proj: Linear;
 }
 
-/** A KV cache in engine memory: per layer, keys and values [batch, capacity, n_embd] (slot-major, heads side by side). */
+/**
+ * A KV cache in engine memory: per layer, keys and values [batch, capacity, n_embd] (slot-major, heads side by side),
+ * and the row map its reorders built (WasmEngine.reorderCache): position t of row b is stored in physical row
+ * map[b * capacity + t] (same slot t); 0 = no map, row b is physical row b.
+ */
 export interface EngineCache {
   readonly batch: number;
   readonly capacity: number;
@@ -56,6 +60,8 @@ export interface EngineCache {
   length: number;
   readonly keys: readonly number[];
   readonly values: readonly number[];
+  /** byte address of the row map, i32 [batch, capacity] (entries below `length` are meaningful), or 0 */
+  map: number;
 }
 
 export interface EngineForwardArgs {
@@ -389,14 +395,70 @@ export class WasmEngine {
       keys.push(this.arena.alloc(bytes));
       values.push(this.arena.alloc(bytes));
     }
-    return { batch, capacity, length: 0, keys, values };
+    return { batch, capacity, length: 0, keys, values, map: 0 };
   }
 
   /** Gives a cache's memory back to the engine (the cache must not be used again). */
   freeCache(cache: EngineCache): void {
     const bytes = cache.batch * cache.capacity * this.config.n_embd * 4;
     for (const p of [...cache.keys, ...cache.values]) this.arena.release(p, bytes);
+    this.clearMap(cache);
     cache.length = -1;
+  }
+
+  /**
+   * Row i of `cache` becomes its row rows[i] (KVCache.reorder's meaning, e.g. beam search's parents), for every
+   * layer at once, without moving a float: the row map is composed, map'[i][t] = map[rows[i]][t] for t < length
+   * (B x length integers). The next forward appends each row's new positions in its own physical row (free there:
+   * the map only points below `length`) and the attention reads every older position through the map.
+   */
+  reorderCache(cache: EngineCache, rows: readonly number[]): void {
+    const { batch: B, capacity: cap, length: L } = cache;
+    if (rows.length !== B || !rows.every((r) => Number.isInteger(r) && r >= 0 && r < B)) {
+      throw new Error(`engine: reorderCache wants ${B} row indices in [0, ${B}), got [${rows.slice(0, 16).join(', ')}${rows.length > 16 ? ', ...' : ''}]`);
+    }
+    if (cache.map === 0) {
+      cache.map = this.arena.alloc(B * cap * 4);
+      const map = this.i32(cache.map, B * cap);
+      rows.forEach((r, i) => map.fill(r, i * cap, i * cap + L)); // the old map was the identity
+      return;
+    }
+    const map = this.i32(cache.map, B * cap);
+    const old = map.slice(0, B * cap);
+    rows.forEach((r, i) => map.set(old.subarray(r * cap, r * cap + L), i * cap));
+  }
+
+  /** Drops the row map: row b is physical row b again (for a cache whose contents are about to be overwritten). */
+  clearMap(cache: EngineCache): void {
+    if (cache.map !== 0) this.arena.release(cache.map, cache.batch * cache.capacity * 4);
+    cache.map = 0;
+  }
+
+  /**
+   * A new cache of `capacity` positions holding `cache`'s (its physical rows' filled slots and its row map copied
+   * as they are); `cache` itself is left as it was, for the caller to free.
+   */
+  resizeCache(cache: EngineCache, capacity: number): EngineCache {
+    const { batch: B, capacity: cap, length: L } = cache;
+    if (capacity < L) throw new Error(`engine: resizeCache to ${capacity} positions would drop some of the ${L} the cache holds`);
+    const C = this.config.n_embd;
+    const into = this.newCache(B, capacity);
+    if (cache.map !== 0) into.map = this.arena.alloc(B * capacity * 4);
+    const heap = new Float32Array(this.memory.buffer); // made after the allocations: the memory may have grown
+    for (let l = 0; l < cache.keys.length; l++) {
+      for (const which of ['keys', 'values'] as const) {
+        const src = cache[which][l]! / 4; // byte address -> float index (not >> 2: addresses reach 4 GiB)
+        const dst = into[which][l]! / 4;
+        for (let b = 0; b < B; b++) heap.copyWithin(dst + b * capacity * C, src + b * cap * C, src + (b * cap + L) * C);
+      }
+    }
+    if (cache.map !== 0) {
+      const from = this.i32(cache.map, B * cap);
+      const to = this.i32(into.map, B * capacity);
+      for (let b = 0; b < B; b++) to.set(from.subarray(b * cap, b * cap + L), b * capacity);
+    }
+    into.length = L;
+    return into;
   }
 
   /**
@@ -553,13 +615,13 @@ export class WasmEngine {
       k.layernorm(buf.x, M, C, b.ln_1.g, b.ln_1.b, eps, buf.h);
       at(p + 'ln1.hook_normalized', buf.h, M * C, [B, T, C]);
       this.matmul(buf.h, M, b.c_attn, buf.qkv, MODE.STORE); // [M, C] -> [M, 3C]: q | k | v
-      k.kv_append(buf.qkv, B, T, C, cache.keys[l]!, cache.values[l]!, cache.capacity, past);
+      k.kv_append(buf.qkv, B, T, C, cache.keys[l]!, cache.values[l]!, cache.capacity, past, cache.map);
       const probs = args.attentions || patternAt[l] ? buf.probs : 0;
       if (B * T * Tk * C <= this.attentionAlone) {
         // a decode step's attention over a short past: on this thread, every (row, head) pair, without a hand-off
-        k.attention(buf.qkv, B, T, C, nh, cache.keys[l]!, cache.values[l]!, cache.capacity, past, buf.mask, scale, buf.att, buf.scores, 0, B * nh, probs);
+        k.attention(buf.qkv, B, T, C, nh, cache.keys[l]!, cache.values[l]!, cache.capacity, past, buf.mask, scale, buf.att, buf.scores, 0, B * nh, probs, cache.map);
       } else {
-        this.run(OP.ATTENTION, [buf.qkv, B, T, C, nh, cache.keys[l]!, cache.values[l]!, cache.capacity, past, buf.mask, scale, buf.att, buf.scores, probs], 10);
+        this.run(OP.ATTENTION, [buf.qkv, B, T, C, nh, cache.keys[l]!, cache.values[l]!, cache.capacity, past, buf.mask, scale, buf.att, buf.scores, probs, cache.map], 10);
       }
       if (patternAt[l]) {
         // rows of the pattern the hook changed weigh the cached values again with its probabilities (float64 sums,
@@ -639,6 +701,7 @@ export class WasmEngine {
     const { n_embd: C, n_head: nh } = this.config;
     const hs = C / nh;
     const values = this.f32(cache.values[layer]!, B * cache.capacity * C);
+    const map = cache.map !== 0 ? this.i32(cache.map, B * cache.capacity) : null;
     const z = this.f32(att, B * T * C);
     const acc = new Float64Array(hs);
     for (let r = 0; r < B * nh * T; r++) {
@@ -653,7 +716,7 @@ export class WasmEngine {
       for (let j = 0; j < Tk; j++) {
         const p = after[r * Tk + j]!;
         if (p === 0) continue;
-        const v = (b * cache.capacity + j) * C + h * hs;
+        const v = ((map ? map[b * cache.capacity + j]! : b) * cache.capacity + j) * C + h * hs; // through the row map
         for (let d = 0; d < hs; d++) acc[d] += p * values[v + d]!;
       }
       const o = (b * T + i) * C + h * hs;
@@ -730,17 +793,32 @@ export class WasmEngine {
     return bytes / (best / 1000);
   }
 
-  /** Copies out one layer's cached keys or values: [batch, length, n_embd]. */
+  /** Copies out one layer's cached keys or values: [batch, length, n_embd] (row b as its row map says). */
   readCache(cache: EngineCache, layer: number, which: 'keys' | 'values'): Float32Array {
+    const { batch: B, capacity: cap, length: L } = cache;
     const C = this.config.n_embd;
-    const out = new Float32Array(cache.batch * cache.length * C);
-    const src = this.f32(cache[which][layer]!, cache.batch * cache.capacity * C);
-    for (let b = 0; b < cache.batch; b++) out.set(src.subarray(b * cache.capacity * C, (b * cache.capacity + cache.length) * C), b * cache.length * C);
+    const out = new Float32Array(B * L * C);
+    const src = this.f32(cache[which][layer]!, B * cap * C);
+    if (cache.map === 0) {
+      for (let b = 0; b < B; b++) out.set(src.subarray(b * cap * C, (b * cap + L) * C), b * L * C);
+      return out;
+    }
+    const map = this.i32(cache.map, B * cap);
+    for (let b = 0; b < B; b++) {
+      for (let t = 0; t < L; t++) {
+        const s = (map[b * cap + t]! * cap + t) * C;
+        out.set(src.subarray(s, s + C), (b * L + t) * C);
+      }
+    }
     return out;
   }
 
-  /** Overwrites one layer's cached keys or values from [batch, length, n_embd] (length <= capacity). */
+  /**
+   * Overwrites one layer's cached keys or values from [batch, length, n_embd] (length <= capacity). The cache must
+   * have no row map (clearMap() first: its rows are then the physical rows this writes).
+   */
   writeCache(cache: EngineCache, layer: number, which: 'keys' | 'values', data: Float32Array, length: number): void {
+    if (cache.map !== 0) throw new Error('engine: writeCache on a reordered cache (it has a row map): clearMap() it first, then write every layer');
     const C = this.config.n_embd;
     const dst = this.f32(cache[which][layer]!, cache.batch * cache.capacity * C);
     for (let b = 0; b < cache.batch; b++) dst.set(data.subarray(b * length * C, (b + 1) * length * C), b * cache.capacity * C);

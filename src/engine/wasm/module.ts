@@ -13,8 +13,10 @@ export interface KernelExports {
   dot_rows_tmp_bytes(C: number): number;
   embed(dt: number, ids: number, pos: number, M: number, C: number, wte: number, scale: number, wpe: number, out: number): void;
   layernorm(x: number, M: number, C: number, g: number, b: number, eps: number, y: number): void;
-  kv_append(qkv: number, B: number, T: number, C: number, kc: number, vc: number, cap: number, past: number): void;
-  attention(qkv: number, B: number, T: number, C: number, nh: number, kc: number, vc: number, cap: number, past: number, mask: number, scale: number, out: number, scores: number, lo: number, hi: number, probs: number): void;
+  /** map: the cache's row map (i32 [B, cap]) or 0; the new slots are marked as their row's own */
+  kv_append(qkv: number, B: number, T: number, C: number, kc: number, vc: number, cap: number, past: number, map: number): void;
+  /** map: the cache's row map (slot j of row b lives in row map[b * cap + j]) or 0 (identity) */
+  attention(qkv: number, B: number, T: number, C: number, nh: number, kc: number, vc: number, cap: number, past: number, mask: number, scale: number, out: number, scores: number, lo: number, hi: number, probs: number, map: number): void;
   /** runs the op in the control block on every thread of the pool (the caller is thread 0) */
   dispatch(ctrl: number): void;
   /** a worker's loop: runs ops until OP_EXIT */
@@ -27,7 +29,7 @@ export interface KernelExports {
 
 /** How many arguments each export takes: test/engine-kernels.test.ts checks it against the compiled module. */
 export const KERNEL_ARITY: Readonly<Record<keyof KernelExports, number>> = {
-  matmul: 14, matmul_tmp_bytes: 1, quant_rows: 4, dot_rows: 12, dot_rows_tmp_bytes: 1, embed: 9, layernorm: 7, kv_append: 8, attention: 16, dispatch: 1, worker_loop: 2, stream_sum: 2, row_stats: 4,
+  matmul: 14, matmul_tmp_bytes: 1, quant_rows: 4, dot_rows: 12, dot_rows_tmp_bytes: 1, embed: 9, layernorm: 7, kv_append: 9, attention: 17, dispatch: 1, worker_loop: 2, stream_sum: 2, row_stats: 4,
 };
 
 // The kernels export their op codes, epilogue modes and control-block word indices as wasm globals (kernels.ts:

@@ -1331,9 +1331,11 @@ export function layernorm(x: usize, M: i32, C: i32, g: usize, b: usize, eps: f32
 
 /**
  * Appends this step's keys and values to a layer's cache. qkv: [B*T, 3C] rows [q | k | v]; kc, vc: [B, cap, C];
- * token t of row b goes to slot past + t.
+ * token t of row b goes to slot past + t of row b. map: the cache's row map (i32 [B, cap], see `attention`), or 0
+ * when it has none: the new slots are marked as row b's own (map[b][past + t] = b). That slot is free in row b: a
+ * map only points at slots below `past`, since all rows hold the same number of positions.
  */
-export function kv_append(qkv: usize, B: i32, T: i32, C: i32, kc: usize, vc: usize, cap: i32, past: i32): void {
+export function kv_append(qkv: usize, B: i32, T: i32, C: i32, kc: usize, vc: usize, cap: i32, past: i32, map: usize): void {
   const cb: usize = <usize>C << 2;
   for (let b = 0; b < B; b++) {
     for (let t = 0; t < T; t++) {
@@ -1341,6 +1343,7 @@ export function kv_append(qkv: usize, B: i32, T: i32, C: i32, kc: usize, vc: usi
       const slot = <usize>(b * cap + past + t) * cb;
       memory.copy(kc + slot, src + cb, cb);
       memory.copy(vc + slot, src + 2 * cb, cb);
+      if (map) store<i32>(map + (<usize>(b * cap + past + t) << 2), b);
     }
   }
 }
@@ -1372,14 +1375,23 @@ export function kv_append(qkv: usize, B: i32, T: i32, C: i32, kc: usize, vc: usi
   }
 }
 
+// Byte address of slot j of the row that map row `rb` names for it, in the cache layer at `base` ([B, cap, C]).
+// @ts-ignore: decorator
+@inline function mappedSlot(base: usize, rb: usize, j: i32, cap: i32, cb: usize): usize {
+  return base + (<usize>load<i32>(rb + (<usize>j << 2)) * <usize>cap + <usize>j) * cb;
+}
+
 /**
  * Causal self-attention of this step's T queries over the cached keys (slots 0..past+T), for the (batch, head)
  * pairs [lo, hi). mask: i32 [B, past+T], 1 = attend, 0 = padding. out: [B*T, C], heads side by side.
  * scores: scratch of past+T floats. Masked keys get weight exactly 0, as HF's float32-min bias gives. A query that
  * may attend to no key at all (a pad position) reproduces HF's artefact: every key whose biased score is exactly
  * float32 min (past pads and future non-pads) gets the same weight.
+ * map: 0, or the cache's row map, i32 [B, cap]: slot j of row b is stored in row map[b*cap + j] (same slot j) of
+ * kc and vc. Beam search reorders the cache by composing this map (B x length integers) instead of moving
+ * B x length x C floats per layer; slots of the same position stay at the same offset, so only the row changes.
  */
-export function attention(qkv: usize, B: i32, T: i32, C: i32, nh: i32, kc: usize, vc: usize, cap: i32, past: i32, mask: usize, scale: f32, out: usize, scores: usize, lo: i32, hi: i32, probs: usize): void {
+export function attention(qkv: usize, B: i32, T: i32, C: i32, nh: i32, kc: usize, vc: usize, cap: i32, past: i32, mask: usize, scale: f32, out: usize, scores: usize, lo: i32, hi: i32, probs: usize, map: usize): void {
   const hs = C / nh;
   const Tk = past + T;
   const cb: usize = <usize>C << 2;
@@ -1390,6 +1402,7 @@ export function attention(qkv: usize, B: i32, T: i32, C: i32, nh: i32, kc: usize
     const kb = kc + <usize>b * <usize>cap * cb + hoff;
     const vb = vc + <usize>b * <usize>cap * cb + hoff;
     const mb = mask + (<usize>(b * Tk) << 2);
+    const rb = map + (<usize>(b * cap) << 2); // row b of the map (unused when map is 0)
     for (let t = 0; t < T; t++) {
       const q = qkv + <usize>(b * T + t) * 3 * cb + hoff;
       const o = out + <usize>(b * T + t) * cb + hoff;
@@ -1402,7 +1415,7 @@ export function attention(qkv: usize, B: i32, T: i32, C: i32, nh: i32, kc: usize
       let any = false;
       for (let j = 0; j <= last; j++) {
         if (load<i32>(mb + (<usize>j << 2)) == 0) continue;
-        const s = dot(q, kb + <usize>j * cb, hs) * scale;
+        const s = dot(q, map ? mappedSlot(kc, rb, j, cap, cb) + hoff : kb + <usize>j * cb, hs) * scale;
         store<f32>(scores + (<usize>j << 2), s);
         if (s > mx) mx = s;
         any = true;
@@ -1419,7 +1432,7 @@ export function attention(qkv: usize, B: i32, T: i32, C: i32, nh: i32, kc: usize
         for (let j = 0; j <= last; j++) {
           if (load<i32>(mb + (<usize>j << 2)) == 0) continue;
           const p = load<f32>(scores + (<usize>j << 2)) * inv;
-          axpy(o, p, vb + <usize>j * cb, hs);
+          axpy(o, p, map ? mappedSlot(vc, rb, j, cap, cb) + hoff : vb + <usize>j * cb, hs);
           if (probs) store<f32>(pr + (<usize>j << 2), p);
         }
       } else {
@@ -1429,7 +1442,7 @@ export function attention(qkv: usize, B: i32, T: i32, C: i32, nh: i32, kc: usize
         const p: f32 = 1.0 / <f32>n;
         for (let j = 0; j < Tk; j++) {
           if (j > last && load<i32>(mb + (<usize>j << 2)) == 0) continue;
-          axpy(o, p, vb + <usize>j * cb, hs);
+          axpy(o, p, map ? mappedSlot(vc, rb, j, cap, cb) + hoff : vb + <usize>j * cb, hs);
           if (probs) store<f32>(pr + (<usize>j << 2), p);
         }
       }
@@ -1499,11 +1512,11 @@ function runOp(ctrl: usize, idx: i32): void {
     dot_rows(arg(ctrl, 0), arg(ctrl, 1), arg(ctrl, 2), arg(ctrl, 3), arg(ctrl, 4), arg(ctrl, 5), arg(ctrl, 6), arg(ctrl, 7),
       sliceLo(V, idx, nt), sliceLo(V, idx + 1, nt), arg(ctrl, 9), tmp);
   } else if (op == OP_ATTENTION) {
-    // qkv, B, T, C, nh, kc, vc, cap, past, mask, scale, out, scores (past + T floats per thread), probs (or 0)
+    // qkv, B, T, C, nh, kc, vc, cap, past, mask, scale, out, scores (past + T floats per thread), probs (or 0), map (or 0)
     const pairs = arg(ctrl, 1) * arg(ctrl, 4);
     const scores = <usize>arg(ctrl, 12) + (<usize>idx * <usize>(arg(ctrl, 8) + arg(ctrl, 2)) << 2);
     attention(arg(ctrl, 0), arg(ctrl, 1), arg(ctrl, 2), arg(ctrl, 3), arg(ctrl, 4), arg(ctrl, 5), arg(ctrl, 6), arg(ctrl, 7), arg(ctrl, 8),
-      arg(ctrl, 9), argf(ctrl, 10), arg(ctrl, 11), scores, sliceLo(pairs, idx, nt), sliceLo(pairs, idx + 1, nt), arg(ctrl, 13));
+      arg(ctrl, 9), argf(ctrl, 10), arg(ctrl, 11), scores, sliceLo(pairs, idx, nt), sliceLo(pairs, idx + 1, nt), arg(ctrl, 13), arg(ctrl, 14));
   } else if (op == OP_STREAM) {
     // p, bytes: each thread sums its 64-byte-aligned share and leaves the sum in arg 8 + idx
     const blocks = <i32>(<u32>arg(ctrl, 1) >> 6);
