@@ -195,3 +195,33 @@ test("HF's warnings for settings that do nothing in the chosen mode", async () =
     '`num_beams` is set to 1. However, `length_penalty` is set to `2` -- this flag is only used in beam-based generation modes. You should set `num_beams>1` or unset `length_penalty`.',
   ]);
 });
+
+test('generate() makes its KV cache once, with room for the prompt + max_new_tokens (no growth mid-run); cache_capacity is checked', async () => {
+  for (const num_beams of [1, 3]) {
+    const caches = new Set<unknown>();
+    const capacities: number[] = [];
+    const counting = {
+      config: model.config,
+      generation_config: model.generation_config,
+      forward: async (inputs: Parameters<typeof model.forward>[0]) => {
+        const out = await model.forward(inputs);
+        caches.add(out.past_key_values);
+        capacities.push(out.past_key_values!.capacity);
+        return out;
+      },
+    };
+    const prompt = [464, 4583, 286, 44449, 318];
+    await generate(counting, { input_ids: prompt, max_new_tokens: 70, min_new_tokens: 70, num_beams, pad_token_id: 0, on_warning: () => {} });
+    assert.equal(capacities.length, 70, `num_beams ${num_beams}: one forward a new token`);
+    // without cache_capacity the first cache had 5 + 64 = 69 positions and grew (copying) at the 70th
+    assert.deepEqual([...new Set(capacities)], [75], `num_beams ${num_beams}: capacities ${[...new Set(capacities)]}`);
+    assert.equal(caches.size, 1, `num_beams ${num_beams}: one cache object for the whole run`);
+  }
+  const fresh = await model.forward({ input_ids: [[1, 2, 3]], cache_capacity: 40 });
+  assert.equal(fresh.past_key_values!.capacity, 40);
+  assert.equal((await model.forward({ input_ids: [[1, 2, 3]], cache_capacity: 2 })).past_key_values!.capacity, 3, 'never below the call’s own positions');
+  assert.equal((await model.forward({ input_ids: [[1, 2, 3]], cache_capacity: 1 << 20 })).past_key_values!.capacity, model.config.n_positions);
+  for (const bad of [0, 2.5, Number.NaN]) {
+    await assert.rejects(model.forward({ input_ids: [[1, 2, 3]], cache_capacity: bad }), { message: `cache_capacity must be a positive integer, got ${bad}` });
+  }
+});

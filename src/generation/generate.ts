@@ -349,6 +349,7 @@ async function step(
   rowStats: RowStatsFunction,
   stats: RowStats | null,
   logits_buffer: Float32Array,
+  cache_capacity: number,
 ): Promise<{ logits: Float32Array; past: KVCache | null }> {
   const cached = use_cache && past !== null && past.length > 0;
   const positions = mask.map(positionIdsFromMask);
@@ -362,6 +363,8 @@ async function step(
     use_cache,
     num_logits_to_keep: 1,
     logits_buffer,
+    // the first step's new cache has room for the whole run: no growth (a copy of every position) mid-generation
+    ...(cached ? {} : { cache_capacity }),
     ...(hooks ? { hooks } : {}),
   });
   // every row's max, log-sum-exp, argmax and non-finite check in one call (the engine's kernel where it has one);
@@ -490,7 +493,7 @@ async function greedyOrSample(
   let past: KVCache | null = null;
   for (let s = 0; ; s++) {
     if (options.signal?.aborted) throw abortError(options.signal);
-    const out = await step(model, ids, mask, past, cfg.use_cache, options.hooks, rowStats, rawStats, logitsBuffer);
+    const out = await step(model, ids, mask, past, cfg.use_cache, options.hooks, rowStats, rawStats, logitsBuffer, cfg.max_length);
     past = out.past;
     if (options.signal?.aborted) throw abortError(options.signal);
     if (options.output_logits) logitsOut.push({ data: out.logits.slice(0, rows * V), dims: [rows, V] });
@@ -586,7 +589,7 @@ async function beamSearch(
   let past: KVCache | null = null;
   for (let s = 0; ; s++) {
     if (options.signal?.aborted) throw abortError(options.signal);
-    const out = await step(model, ids, mask, past, cfg.use_cache, options.hooks, rowStats, stats, logitsBuffer);
+    const out = await step(model, ids, mask, past, cfg.use_cache, options.hooks, rowStats, stats, logitsBuffer, cfg.max_length);
     past = out.past;
     if (options.signal?.aborted) throw abortError(options.signal);
     if (options.output_logits) logitsOut.push({ data: out.logits.slice(0, rows * V), dims: [rows, V] });

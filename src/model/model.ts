@@ -311,7 +311,9 @@ export abstract class GPT2PreTrainedModel {
 
     const use_cache = inputs.use_cache ?? c.use_cache;
     let cache: KVCache | null = null;
-    if (use_cache) cache = past ?? KVCache.forConfig(c, B, Math.min(c.n_positions, total + 64));
+    const capacity = inputs.cache_capacity ?? total + 64;
+    if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`cache_capacity must be a positive integer, got ${capacity}`);
+    if (use_cache) cache = past ?? KVCache.forConfig(c, B, Math.min(c.n_positions, Math.max(total, capacity)));
     else if (past) cache = past.clone(total); // read the past without changing the caller's cache
 
     const keep = inputs.num_logits_to_keep ?? 0;

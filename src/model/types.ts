@@ -79,6 +79,12 @@ export interface ForwardInputs {
   position_ids?: number[][];
   /** a cache from an earlier call; it is extended in place and returned as past_key_values */
   past_key_values?: KVCache | null;
+  /**
+   * when this call makes a new cache (no past_key_values, use_cache on): room for this many positions, at most
+   * n_positions (default: this call's positions + 64; a cache grows by doubling, copying what it holds). generate()
+   * passes the prompt + max_new_tokens, so a decode loop never pays a growth (nor its engine mirror one).
+   */
+  cache_capacity?: number;
   /** return past_key_values (default config.use_cache, true) */
   use_cache?: boolean;
   /** return n_layer + 1 hidden states, [B, T, n_embd] each: the embeddings, each block's output, and ln_f's */
