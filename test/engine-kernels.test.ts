@@ -262,7 +262,8 @@ test('short prompts, fp32: matmul (matmulSmall, every pair of rows per k chunk o
   // 5-16 rows take the small-M kernels (an odd M's last row goes twice, stored once; the head pads h to a multiple
   // of 4 rows), 17 and 131 the prompt blocks: the rows around the switch. K and N multiples of neither 8 nor 4; the
   // panels and the vocabulary split into slices as threads would split them (odd halves: a panel / row goes alone).
-  // A sentinel row after y and columns past the vocabulary in the logits must stay untouched.
+  // A sentinel row after y and columns past the vocabulary in the logits must stay untouched; the slice [13, 78) of
+  // the vocabulary holds 33 pairs, over one group of 32 (HEAD_GROUP).
   const Ms = [5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 131];
   const shapes = [
     { K: 37, N: 21, slices: [[0, 1], [1, 3]] },
