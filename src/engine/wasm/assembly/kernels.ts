@@ -1166,8 +1166,9 @@ const HEAD_TILE: i32 = 32;
  * From 4 rows on (prompts, all-position logits, the logit lens, batches) the rows of h go in blocks of 4 through
  * kernel4x2 over tiles of HEAD_TILE vocabulary rows: W is read from memory once for all rows (not once per row),
  * and the rows of h from L1. fp16 / int8 tiles are widened to f32 once (into tmp: HEAD_TILE * C floats + 128 bytes
- * of accumulators). fp32 and fp16 with 2-4 rows (batched decoding, beams) take dotRowsSmall / dotRowsSmallH
- * instead; other fewer than 4 rows (and the M % 4 rows left over) take one dot product per (row, v).
+ * of accumulators). fp32 with 2-SMALL_ROWS rows (batched decoding, beams, short prompts) and fp16 with 2-4 take
+ * dotRowsSmall / dotRowsSmallH instead; other fewer than 4 rows (and the M % 4 rows left over) take one dot product
+ * per (row, v).
  */
 function dotRowsT<T>(h: usize, M: i32, C: i32, W: usize, scale: usize, out: usize, outStride: i32, v0: i32, v1: i32, tmp: usize): void {
   const rowBytes: usize = <usize>C * sizeof<T>();
