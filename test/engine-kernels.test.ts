@@ -258,7 +258,7 @@ test('dot_rows (LM head) against h @ Wᵀ: 1-20 rows (small-M at 2-4, fp32 and f
   console.log('dot_rows worst |error| vs reference:', JSON.stringify(worst));
 });
 
-test('short prompts, fp32: matmul (matmulSmall, every pair of rows per k chunk of two panels) and LM head (dotRowsSmall, every 4-row block per pair of vocabulary rows) at M = 5-17 and 131 against the reference, odd K and N, both builds', async () => {
+test('short prompts, fp32: matmul (matmulSmall, every pair of rows per k chunk of two panels) and LM head (dotRowsSmall, blocks of h of 4 rows, 6 and 4 on relaxed, per group of vocabulary pairs) at M = 5-17 and 131 against the reference, odd K and N, both builds', async () => {
   // 5-16 rows take the small-M kernels (an odd M's last row goes twice, stored once; the head pads h to a multiple
   // of 4 rows), 17 and 131 the prompt blocks: the rows around the switch. K and N multiples of neither 8 nor 4; the
   // panels and the vocabulary split into slices as threads would split them (odd halves: a panel / row goes alone).
@@ -314,9 +314,11 @@ test('short prompts, fp32: matmul (matmulSmall, every pair of rows per k chunk o
       const h = randn(M * C);
       const hp = put(h);
       const stride = V + 3;
-      const out = alloc(M * stride * 4);
+      const out = alloc((M + 4) * stride * 4); // rows M..M+3: the sentinel (the padded rows of h must not be stored)
+      f32(out + M * stride * 4, 4 * stride).fill(7);
       for (const [v0, v1] of [[0, 13], [13, 78], [78, V]] as const) k.dot_rows(DTYPE_CODE.fp32, hp, M, C, Wv, 0, out, stride, v0, v1, 0, dtmp);
-      const got = f32(out, M * stride);
+      const got = f32(out, (M + 4) * stride);
+      assert.ok(got.subarray(M * stride).every((v) => v === 7), `${simd} head M=${M}: wrote past row M`);
       let err = 0;
       for (let m = 0; m < M; m++) {
         for (let v = 0; v < V; v++) {
