@@ -1,4 +1,5 @@
-// npx tsx bench/_small-m.ts A.wasm [B.wasm ...] [--rounds=5] [--dtype=fp16]: the decode kernels alone at 1-4 rows,
+// npx tsx bench/_small-m.ts A.wasm [B.wasm ...] [--rounds=5] [--dtype=fp16] [--rows=1,2,3,4]: the decode kernels alone at 1-4 rows
+// (or any rows: --rows=5,8,16 for short prompts),
 // GPT-2 124M shapes (12 layers' four matmuls, streamed from memory, and the 50257-row LM head), each build instantiated over ONE
 // memory and run on the same packed random weights, interleaved round by round: CPU ms per step's worth of
 // matmuls and of the head, best of the rounds. A developer's tool for kernel work (not one of `npm run bench`'s).
@@ -50,12 +51,13 @@ const E = Float32Array.from({ length: V * C }, () => (rand() * 2 - 1) * 0.05);
 const head = alloc(V * C * DTYPE_BYTES[dtype]);
 const hscale = alloc(V * 4);
 packRows(E, V, C, dtype, memory.buffer, head, hscale);
-const x = alloc(4 * 4 * C * 4);
-new Float32Array(memory.buffer, x, 16 * C).set(Float32Array.from({ length: 16 * C }, () => rand() * 2 - 1));
-const y = alloc(4 * 4 * C * 4);
-const out = alloc(4 * V * 4);
+const maxRows = rowsList.reduce((a, m) => Math.max(a, m), 4);
+const x = alloc(maxRows * 4 * C * 4);
+new Float32Array(memory.buffer, x, maxRows * 4 * C).set(Float32Array.from({ length: maxRows * 4 * C }, () => rand() * 2 - 1));
+const y = alloc(maxRows * 4 * C * 4);
+const out = alloc(maxRows * V * 4);
 const tmp = alloc(builds.reduce((a, k) => Math.max(a, k.matmul_tmp_bytes(4 * C), k.dot_rows_tmp_bytes(C)), 0));
-const xq = alloc(64 + 8 * (4 * C + 1) * 2);
+const xq = alloc(64 + 8 * (4 * C + 1) * 2); // quant_rows holds at most 8 rows (int8 takes it below 8)
 const cpu = (): number => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
@@ -66,11 +68,11 @@ for (let r = 0; r < rounds; r++) {
     for (const [j, k] of builds.entries()) {
       let c0 = cpu();
       for (const m of mats) {
-        if (dtype === 'int8') k.quant_rows(x, M, m.K, xq);
+        if (dtype === 'int8' && M < 8) k.quant_rows(x, M, m.K, xq);
         k.matmul(DTYPE_CODE[dtype], x, M, m.K, m.w, m.N, m.scale, m.bias, y, MODE.STORE, 0, Math.ceil(m.N / 8), tmp, xq);
       }
       const mm = cpu() - c0;
-      if (dtype === 'int8') k.quant_rows(x, M, C, xq);
+      if (dtype === 'int8' && M < 8) k.quant_rows(x, M, C, xq);
       c0 = cpu();
       k.dot_rows(DTYPE_CODE[dtype], x, M, C, head, hscale, out, V, 0, V, xq, tmp);
       const hd = cpu() - c0;

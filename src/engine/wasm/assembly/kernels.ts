@@ -325,28 +325,39 @@ export const MODE_ADD: i32 = 2; // y += x @ W + b (the residual add)
 const KCHUNK: i32 = 32;
 
 /**
- * f32 matmul for 2 <= M <= 4 rows (the rows of a batched decoding step) over the panels [p0, p1), with the fused
- * epilogue. The slice is cut in two halves and panel p of the first half goes with panel p of the second through
- * kernel2x8x2, so the weights are read once for all rows as two sequential streams side by side: the hardware
- * prefetchers keep two streams going while the arithmetic runs (one stream at 4 rows' arithmetic per weight falls
- * behind: measured, a batch-4 step then costs 2x a batch-1 step instead of about 1.4x). acc: 256 bytes.
+ * Rows of x up to which the f32 matmul takes matmulSmall (decoding a batch, beams, short prompts), and the LM head
+ * dotRowsSmall; from SMALL_ROWS + 1 rows on the prompt blocks (kernel6x8 / kernel4x8 once per panel and row block;
+ * the LM head's tiles).
+ */
+const SMALL_ROWS: i32 = 16;
+
+/**
+ * f32 matmul for 2 <= M <= SMALL_ROWS rows (a batched decoding step, beams, a short prompt) over the panels [p0, p1),
+ * with the fused epilogue. The slice is cut in two halves and panel p of the first half goes with panel p of the
+ * second through kernel2x8x2, so the weights are read once for all rows as two sequential streams side by side: the
+ * hardware prefetchers keep two streams going while the arithmetic runs (one stream at 4 rows' arithmetic per weight
+ * falls behind: measured, a batch-4 step then costs 2x a batch-1 step instead of about 1.4x). Within a chunk of
+ * KCHUNK rows of the two panels (2 KB, L1) every pair of rows of x passes (an odd M's last row goes twice, stored
+ * once): at 5-16 rows this beats the prompt blocks, which read each panel from memory in their first row block at
+ * one stream's pace and then run the rows left over 1 at a time (docs/engine.md, round 7). acc: 128 bytes a pair.
  */
 function matmulSmall(x: usize, M: i32, K: i32, w: usize, N: i32, bias: usize, y: usize, mode: i32, p0: i32, p1: i32, acc: usize): void {
   const xs: usize = <usize>K << 2;
   const ys: usize = <usize>N << 2;
   const pb: usize = <usize>K << 5;
   const half = (p1 - p0 + 1) >> 1;
-  const xs2: usize = M == 4 ? xs : 0; // rows 2 and 3 (row 2 twice when M = 3)
+  const accBytes: usize = <usize>((M + 1) >> 1) << 7;
   for (let i = 0; i < half; i++) {
     const pa = p0 + i;
     const pbb = pa + half < p1 ? pa + half : pa; // an odd count's middle panel goes alone (read twice, written once)
     const wa = w + <usize>pa * pb;
     const wb = w + <usize>pbb * pb;
-    memory.fill(acc, 0, 256);
+    memory.fill(acc, 0, accBytes);
     for (let k0 = 0; k0 < K; k0 += KCHUNK) {
       const k1 = min(K, k0 + KCHUNK);
+      // two call sites: Binaryen inlines a function that has one caller whatever @noinline says (and inlined, it spills)
       kernel2x8x2(wa, wb, x, xs, k0, k1, acc);
-      if (M > 2) kernel2x8x2(wa, wb, x + 2 * xs, xs2, k0, k1, acc + 128);
+      for (let r = 2; r < M; r += 2) kernel2x8x2(wa, wb, x + <usize>r * xs, r + 1 < M ? xs : 0, k0, k1, acc + (<usize>(r >> 1) << 7));
     }
     for (let r = 0; r < M; r++) {
       const ar = acc + (<usize>(r >> 1) << 7) + (<usize>(r & 1) << 6);
@@ -680,7 +691,7 @@ function matmulT<T>(x: usize, M: i32, K: i32, w: usize, N: i32, scale: usize, bi
   const xs: usize = <usize>K << 2; // x row stride in bytes
   const ys: usize = <usize>N << 2;
   const kq: usize = <usize>((K + 1) >> 1) << 2; // xq row stride in bytes (i16, K rounded up to even)
-  if (sizeof<T>() == 4 && M >= 2 && M <= 4) {
+  if (sizeof<T>() == 4 && M >= 2 && M <= SMALL_ROWS) {
     matmulSmall(x, M, K, w, N, bias, y, mode, p0, p1, acc);
     return;
   }
@@ -758,9 +769,9 @@ export function matmul(dt: i32, x: usize, M: i32, K: i32, w: usize, N: i32, scal
   else matmulT<i8>(x, M, K, w, N, scale, bias, y, mode, p0, p1, tmp, xq);
 }
 
-/** Bytes of matmul's per-thread scratch for K input rows: an fp16/int8 panel widened to f32, then 256 bytes of accumulators (matmulSmall's 4 rows x 2 panels). */
+/** Bytes of matmul's per-thread scratch for K input rows: an fp16/int8 panel widened to f32, then the accumulators (matmulSmall's SMALL_ROWS rows x 2 panels x 8 floats; at least the 6-row block's 192 bytes). */
 export function matmul_tmp_bytes(K: i32): i32 {
-  return K * 32 + 256;
+  return K * 32 + max(256, SMALL_ROWS * 64);
 }
 
 /**
@@ -978,40 +989,84 @@ function head6Rows(h: usize, m0: i32, C: i32, W: usize, v: i32, ve: i32, out: us
 }
 
 /**
- * The f32 LM head for 2-4 rows (batched decoding, beam search): the vocabulary range is cut in two halves that
- * kernel4x2 streams side by side (its two rows of W are row v of the first half and row v of the second), so W is
- * read once for all rows as two long sequential streams, which the hardware prefetchers follow (two adjacent rows
- * at a time, as the blocked head reads them, stream no faster than the arithmetic). The rows of h are copied into
- * 4 zero-padded rows at hp (C floats each) first; the C % 4 tail is added in scalars.
+ * Pairs of rows of W per group of dotRowsSmall at more than 4 rows of h: 64 rows (192 KB in f32 at C = 768) stay in
+ * L2 while each 4-row block of h (L1) passes over them. Measured (fp32 heads alone, relaxed, CPU, 8 / 16 rows): every
+ * block over one pair at a time 17.3 / 35.6 ms (h no longer fits L1 beside W from 12 rows on), groups of 4 pairs
+ * 15.9 / 30.0, 8: 15.0 / 29.2, 16: 14.2 / 28.1, 32: 13.8 / 27.2, 64: 13.6 / 26.8.
+ */
+const HEAD_GROUP: i32 = 32;
+
+/**
+ * The f32 LM head for 2 <= M <= SMALL_ROWS rows (batched decoding, beam search, short prompts): the vocabulary range
+ * is cut in two halves that kernel4x2 streams side by side (its two rows of W are row v of the first half and row v
+ * of the second), so W is read once for all rows as two long sequential streams, which the hardware prefetchers
+ * follow (two adjacent rows at a time, as the blocked head reads them, stream no faster than the arithmetic). The
+ * rows of h are copied into M rows zero-padded to a multiple of 4 at hp (C floats each; SMALL_ROWS <= HEAD_TILE, so
+ * they fit dot_rows' tile scratch) first; from 5 rows the pairs go in groups of HEAD_GROUP, each block of h passing
+ * over a group: blocks of 4 rows (kernel4x2), on the relaxed build blocks of 6 (kernel6x2) and 4 over M rounded up
+ * to even (measured, head alone, relaxed, CPU: 5-6 rows 14.5 -> 9.8 ms, 10 rows 21.8 -> 17.1, 14 rows 28.0 -> 23.9,
+ * 16 rows 28.0 -> 26.3; 8 rows stay 4 + 4). The C % 4 tail is added in scalars.
  */
 function dotRowsSmall(h: usize, M: i32, C: i32, W: usize, out: usize, outStride: i32, v0: i32, v1: i32, hp: usize, acc: usize): void {
   const hs: usize = <usize>C << 2;
   const C4 = C & ~3;
+  // rows computed: a multiple of 4, or on the relaxed build an even count (at least 4) as blocks of 6 and 4 (kernel6x2:
+  // each W vector feeds 6 rows), as many 6s as leave a multiple of 4
+  let Mp = (M + 3) & ~3;
+  let m6 = 0;
+  if (ASC_FEATURE_RELAXED_SIMD && M > 4) {
+    Mp = (M + 1) & ~1;
+    m6 = Mp - Mp % 6;
+    while ((Mp - m6) % 4 != 0) m6 -= 6;
+  }
+  const Mz = (Mp + 3) & ~3; // zero rows up to a multiple of 4: a 6-row block's tail reads 8 rows
   memory.copy(hp, h, <usize>M * hs);
-  memory.fill(hp + <usize>M * hs, 0, <usize>(4 - M) * hs);
+  memory.fill(hp + <usize>M * hs, 0, <usize>(Mz - M) * hs);
   const os: usize = <usize>outStride << 2;
   const half = (v1 - v0 + 1) >> 1;
-  for (let i = 0; i < half; i++) {
-    const va = v0 + i;
-    const vb = va + half < v1 ? va + half : va; // an odd count's middle row goes alone (read twice, stored once)
-    const wa = W + <usize>va * hs;
-    const wb = W + <usize>vb * hs;
-    kernel4x2(hp, hs, wa, wb, C4, acc);
-    let ra = hsum4(v128.load(acc), v128.load(acc, 32), v128.load(acc, 64), v128.load(acc, 96));
-    let rb = hsum4(v128.load(acc, 16), v128.load(acc, 48), v128.load(acc, 80), v128.load(acc, 112));
-    if (C4 < C) {
-      let ta = f32x4.splat(0), tb = f32x4.splat(0);
-      for (let c = C4; c < C; c++) {
-        const hv = f32x4(load<f32>(hp + (<usize>c << 2)), load<f32>(hp + hs + (<usize>c << 2)), load<f32>(hp + 2 * hs + (<usize>c << 2)), load<f32>(hp + 3 * hs + (<usize>c << 2)));
-        ta = f32x4.add(ta, f32x4.mul(hv, f32x4.splat(load<f32>(wa + (<usize>c << 2)))));
-        tb = f32x4.add(tb, f32x4.mul(hv, f32x4.splat(load<f32>(wb + (<usize>c << 2)))));
+  for (let g = 0; g < half; g += HEAD_GROUP) {
+    const ge = min(half, g + HEAD_GROUP);
+    for (let m = 0; m < Mp; m += m < m6 ? 6 : 4) {
+      const hb = hp + <usize>m * hs;
+      const ob = out + <usize>m * os;
+      for (let i = g; i < ge; i++) {
+        const va = v0 + i;
+        const vb = va + half < v1 ? va + half : va; // an odd count's middle row goes alone (read twice, stored once)
+        const wa = W + <usize>va * hs;
+        const wb = W + <usize>vb * hs;
+        if (ASC_FEATURE_RELAXED_SIMD && m < m6) {
+          kernel6x2(hb, hs, wa, wb, C4, acc);
+          smallHeadOut(acc, hb, hs, wa, wb, C4, C, ob, os, va, vb, M - m);
+          if (M - m > 4) smallHeadOut(acc + 128, hb + 4 * hs, hs, wa, wb, C4, C, ob + 4 * os, os, va, vb, min(2, M - m - 4));
+        } else {
+          kernel4x2(hb, hs, wa, wb, C4, acc);
+          smallHeadOut(acc, hb, hs, wa, wb, C4, C, ob, os, va, vb, M - m);
+        }
       }
-      ra = f32x4.add(ra, ta);
-      rb = f32x4.add(rb, tb);
     }
-    storeLanes(out + (<usize>va << 2), os, ra, M);
-    if (vb != va) storeLanes(out + (<usize>vb << 2), os, rb, M);
   }
+}
+
+/**
+ * dotRowsSmall's results for 4 rows of h at hb (rows [0, n) stored, n may exceed 4) and the rows wa, wb of W: the
+ * accumulators at acc + 32i (wa) and + 16 (wb) summed, the C % 4 tail added in scalars, stored at ob + v * 4.
+ */
+// @ts-ignore: decorator
+@inline function smallHeadOut(acc: usize, hb: usize, hs: usize, wa: usize, wb: usize, C4: i32, C: i32, ob: usize, os: usize, va: i32, vb: i32, n: i32): void {
+  let ra = hsum4(v128.load(acc), v128.load(acc, 32), v128.load(acc, 64), v128.load(acc, 96));
+  let rb = hsum4(v128.load(acc, 16), v128.load(acc, 48), v128.load(acc, 80), v128.load(acc, 112));
+  if (C4 < C) {
+    let ta = f32x4.splat(0), tb = f32x4.splat(0);
+    for (let c = C4; c < C; c++) {
+      const hv = f32x4(load<f32>(hb + (<usize>c << 2)), load<f32>(hb + hs + (<usize>c << 2)), load<f32>(hb + 2 * hs + (<usize>c << 2)), load<f32>(hb + 3 * hs + (<usize>c << 2)));
+      ta = f32x4.add(ta, f32x4.mul(hv, f32x4.splat(load<f32>(wa + (<usize>c << 2)))));
+      tb = f32x4.add(tb, f32x4.mul(hv, f32x4.splat(load<f32>(wb + (<usize>c << 2)))));
+    }
+    ra = f32x4.add(ra, ta);
+    rb = f32x4.add(rb, tb);
+  }
+  storeLanes(ob + (<usize>va << 2), os, ra, n);
+  if (vb != va) storeLanes(ob + (<usize>vb << 2), os, rb, n);
 }
 
 /**
@@ -1111,14 +1166,15 @@ const HEAD_TILE: i32 = 32;
  * From 4 rows on (prompts, all-position logits, the logit lens, batches) the rows of h go in blocks of 4 through
  * kernel4x2 over tiles of HEAD_TILE vocabulary rows: W is read from memory once for all rows (not once per row),
  * and the rows of h from L1. fp16 / int8 tiles are widened to f32 once (into tmp: HEAD_TILE * C floats + 128 bytes
- * of accumulators). fp32 and fp16 with 2-4 rows (batched decoding, beams) take dotRowsSmall / dotRowsSmallH
- * instead; other fewer than 4 rows (and the M % 4 rows left over) take one dot product per (row, v).
+ * of accumulators). fp32 with 2-SMALL_ROWS rows (batched decoding, beams, short prompts) and fp16 with 2-4 take
+ * dotRowsSmall / dotRowsSmallH instead; other fewer than 4 rows (and the M % 4 rows left over) take one dot product
+ * per (row, v).
  */
 function dotRowsT<T>(h: usize, M: i32, C: i32, W: usize, scale: usize, out: usize, outStride: i32, v0: i32, v1: i32, tmp: usize): void {
   const rowBytes: usize = <usize>C * sizeof<T>();
   const M4 = M & ~3;
   const acc = tmp + (<usize>(HEAD_TILE * C) << 2);
-  if (sizeof<T>() == 4 && M >= 2 && M <= 4) {
+  if (sizeof<T>() == 4 && M >= 2 && M <= SMALL_ROWS) {
     dotRowsSmall(h, M, C, W, out, outStride, v0, v1, tmp, acc);
     return;
   }
@@ -1264,7 +1320,7 @@ export function dot_rows(dt: i32, h: usize, M: i32, C: i32, W: usize, scale: usi
 
 /** Bytes of dot_rows' per-thread scratch for rows of C: a widened tile and the accumulators. */
 export function dot_rows_tmp_bytes(C: i32): i32 {
-  return HEAD_TILE * C * 4 + 128;
+  return HEAD_TILE * C * 4 + 256; // dotRowsSmall's 6-row block reads 256 bytes of accumulators (192 written)
 }
 
 // ---- embeddings: x[m] = wte[ids[m]] + wpe[pos[m]] ------------------------------------------------------------------
