@@ -15,6 +15,8 @@ const SIMDS: KernelSimd[] = ['plain', 'relaxed'];
 const DTYPES: EngineDType[] = ['fp32', 'fp16', 'int8'];
 
 /** A kernel instance over a fresh memory with a bump allocator. */
+type Harness = Awaited<ReturnType<typeof harness>>;
+
 async function harness(simd: KernelSimd) {
   const memory = new WebAssembly.Memory({ initial: 64, maximum: 65536 });
   const k = await instantiateKernels(await kernelModule(false, simd), memory);
@@ -38,6 +40,23 @@ const rand = mulberry32(1234);
 const randn = (n: number, s = 1): Float32Array => Float32Array.from({ length: n }, () => (rand() * 2 - 1) * s);
 
 /** IEEE half bits -> number (normals, subnormals, zeros). */
+/**
+ * W [K, N] packed in panels of `dtype` in the harness's memory (scales of 1 for int8), the bias padded to the
+ * panels, the matmul's scratch and its int8 row buffer; Wd: what the packed weights hold, dequantised (the reference).
+ */
+function packedMatmul(h: Harness, W: Float32Array, bias: Float32Array, K: number, N: number, dtype: EngineDType) {
+  const { k, alloc, f32, put } = h;
+  const Wd = dequantPanels(W, K, N, dtype);
+  const w = alloc(panelBytes(K, N, dtype));
+  const scale = alloc(Math.ceil(N / 8) * 32);
+  f32(scale, Math.ceil(N / 8) * 8).fill(1);
+  packPanels(W, K, N, dtype, f32(w, 1).buffer, w, scale);
+  const b = put(Float32Array.from({ length: Math.ceil(N / 8) * 8 }, (_, i) => (i < N ? bias[i]! : 0)));
+  const tmp = alloc(k.matmul_tmp_bytes(K));
+  const xq = alloc(64 + 16 * (K + 1) * 2);
+  return { Wd, w, scale, b, tmp, xq };
+}
+
 function halfToFloat(h: number): number {
   const s = h & 0x8000 ? -1 : 1;
   const e = (h >> 10) & 0x1f;
@@ -112,16 +131,10 @@ test('matmul against x @ W + b (store, gelu_new, add) on odd shapes, every dtype
     const W = randn(K * N, 0.3);
     const bias = randn(N, 0.1);
     for (const simd of SIMDS) {
-      const { k, alloc, f32, put } = await harness(simd);
+      const h = await harness(simd);
+      const { k, f32, put } = h;
       for (const dtype of DTYPES) {
-        const Wd = dequantPanels(W, K, N, dtype);
-        const w = alloc(panelBytes(K, N, dtype));
-        const scale = alloc(Math.ceil(N / 8) * 32);
-        f32(scale, Math.ceil(N / 8) * 8).fill(1);
-        packPanels(W, K, N, dtype, f32(w, 1).buffer, w, scale);
-        const b = put(Float32Array.from({ length: Math.ceil(N / 8) * 8 }, (_, i) => (i < N ? bias[i]! : 0)));
-        const tmp = alloc(k.matmul_tmp_bytes(K));
-        const xq = alloc(64 + 16 * (K + 1) * 2);
+        const { Wd, w, scale, b, tmp, xq } = packedMatmul(h, W, bias, K, N, dtype);
         for (const M of [1, 2, 3, 4, 5, 9]) {
           const x = randn(M * K);
           for (const mode of [MODE.STORE, MODE.GELU, MODE.ADD]) {
@@ -169,16 +182,10 @@ test('prompt matmul (6-row FMA block on the relaxed build, 4-row block on plain,
     const W = randn(K * N, 0.3);
     const bias = randn(N, 0.1);
     for (const simd of SIMDS) {
-      const { k, alloc, f32, put } = await harness(simd);
+      const h = await harness(simd);
+      const { k, f32, put } = h;
       for (const dtype of DTYPES) {
-        const Wd = dequantPanels(W, K, N, dtype);
-        const w = alloc(panelBytes(K, N, dtype));
-        const scale = alloc(Math.ceil(N / 8) * 32);
-        f32(scale, Math.ceil(N / 8) * 8).fill(1);
-        packPanels(W, K, N, dtype, f32(w, 1).buffer, w, scale);
-        const b = put(Float32Array.from({ length: Math.ceil(N / 8) * 8 }, (_, i) => (i < N ? bias[i]! : 0)));
-        const tmp = alloc(k.matmul_tmp_bytes(K));
-        const xq = alloc(64 + 16 * (K + 1) * 2);
+        const { Wd, w, scale, b, tmp, xq } = packedMatmul(h, W, bias, K, N, dtype);
         for (const M of Ms) {
           const x = randn(M * K);
           const xp = put(x);
