@@ -46,6 +46,25 @@ function request(input_ids: number[][], extra: Partial<BackendRequest> = {}): Ba
   };
 }
 
+/** Three 7-token rows for the odd-shaped model, the third left-padded by 2, with HF's position ids (pads at 1). */
+const PADDED_3_ROWS = {
+  ids: [
+    [50, 60, 70, 80, 90, 100, 7],
+    [1000, 3, 5, 7, 9, 11, 13],
+    [0, 0, 2, 4, 6, 8, 10],
+  ],
+  mask: [
+    [1, 1, 1, 1, 1, 1, 1],
+    [1, 1, 1, 1, 1, 1, 1],
+    [0, 0, 1, 1, 1, 1, 1],
+  ],
+  pos: [
+    [0, 1, 2, 3, 4, 5, 6],
+    [0, 1, 2, 3, 4, 5, 6],
+    [1, 1, 0, 1, 2, 3, 4],
+  ],
+};
+
 test('fp32 logits match every golden-forward case within 1e-4', () => {
   const V = model.config.vocab_size;
   for (const [i, c] of golden.cases.entries()) {
@@ -208,20 +227,7 @@ test('reorders are replayed in engine memory; a cache written elsewhere or reord
 });
 
 test('a reorder moves no floats (the mirror keeps its addresses and bytes); decoding through its row map equals the reference: odd shapes, 3 rows, repeated parents, left padding, 1 and 2 threads', async () => {
-  const ids = [
-    [50, 60, 70, 80, 90, 100, 7],
-    [1000, 3, 5, 7, 9, 11, 13],
-    [0, 0, 2, 4, 6, 8, 10],
-  ];
-  const mask0 = [
-    [1, 1, 1, 1, 1, 1, 1],
-    [1, 1, 1, 1, 1, 1, 1],
-    [0, 0, 1, 1, 1, 1, 1],
-  ];
-  const pos0 = mask0.map((r) => {
-    let c = -1;
-    return r.map((m) => (m ? ++c : 1));
-  });
+  const { ids, mask: mask0, pos: pos0 } = PADDED_3_ROWS;
   // each step's parents: repeated rows, a row that keeps itself, chains that mix positions of all three rows
   const reorders = [[2, 0, 2], [1, 1, 0], [0, 2, 2], [2, 2, 1], [1, 0, 1], [0, 0, 0]];
   const V = odd.vocab_size;
@@ -363,20 +369,7 @@ for (let i = 0; i < oddWeights.wte.length; i++) oddWeights.wte[i]! *= 25;
 test('odd shapes (n_embd 36, 3 heads, vocab 1001, n_inner 100): batch prefill with padding, then decode', async () => {
   const backend = await WasmBackend.create(odd, oddWeights);
   backends.push(backend);
-  const ids = [
-    [50, 60, 70, 80, 90, 100, 7],
-    [1000, 3, 5, 7, 9, 11, 13],
-    [0, 0, 2, 4, 6, 8, 10],
-  ];
-  const mask = [
-    [1, 1, 1, 1, 1, 1, 1],
-    [1, 1, 1, 1, 1, 1, 1],
-    [0, 0, 1, 1, 1, 1, 1],
-  ];
-  const pos = mask.map((r) => {
-    let c = -1;
-    return r.map((m) => (m ? ++c : 1));
-  });
+  const { ids, mask, pos } = PADDED_3_ROWS;
   const cache = KVCache.forConfig(odd, 3, 4);
   const fast = backend.forward(odd, oddWeights, request(ids, { attention_mask: mask, position_ids: pos, cache }));
   const ref = gpt2Forward(odd, oddWeights, request(ids, { attention_mask: mask, position_ids: pos }));
