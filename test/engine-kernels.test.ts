@@ -364,6 +364,21 @@ test('fp16 row kernels (x scaled by 2^56, halves widened in registers without a 
   const Ms = [1, 2, 3, 4, 5];
   const worst: Record<string, number> = {};
   let cases = 0;
+  /** got against the float64 sum of n products term(i), as an error relative to the sum of their magnitudes */
+  const check = (kind: string, simd: KernelSimd, M: number, got: number, n: number, term: (i: number) => number, where: string): void => {
+    let s = 0;
+    let mag = 0;
+    for (let i = 0; i < n; i++) {
+      const t = term(i);
+      s += t;
+      mag += Math.abs(t);
+    }
+    const rel = Math.abs(got - s) / mag;
+    const key = `${simd} ${kind} M=${M >= 2 && M <= 4 ? '2-4' : M}`;
+    worst[key] = Math.max(worst[key] ?? 0, rel);
+    assert.ok(rel < n * 2 ** -23, `${simd} ${kind} ${where}: ${got} against ${s} (relative to sum |x w|: ${rel})`);
+    cases++;
+  };
   // matmul: K = 45 (the 1-row loop's 4-way tail, one k chunk) and 150 (k chunks of 64 with a tail); N = 21 (3
   // panels, the last partial) cut as one slice (panels 0 and 2 side by side, 1 alone) and as two slices
   const shapes = [
@@ -394,17 +409,7 @@ test('fp16 row kernels (x scaled by 2^56, halves widened in registers without a 
         if (M <= 4) assert.deepEqual(Array.from(got), Array.from(f32(yf, M * N)), `${simd} K=${K} M=${M}: the fp16 matmul equals fp32 on the same values bit for bit`);
         for (let m = 0; m < M; m++) {
           for (let n = 0; n < N; n++) {
-            let s = 0;
-            let mag = 0;
-            for (let kk = 0; kk < K; kk++) {
-              s += x[m * K + kk]! * W[kk * N + n]!;
-              mag += Math.abs(x[m * K + kk]! * W[kk * N + n]!);
-            }
-            const rel = Math.abs(got[m * N + n]! - s) / mag;
-            const key = `${simd} matmul M=${M >= 2 && M <= 4 ? '2-4' : M}`;
-            worst[key] = Math.max(worst[key] ?? 0, rel);
-            assert.ok(rel < K * 2 ** -23, `${simd} matmul K=${K} M=${M} row ${m} column ${n}: ${got[m * N + n]} against ${s} (relative to sum |x w|: ${rel})`);
-            cases++;
+            check('matmul', simd, M, got[m * N + n]!, K, (kk) => x[m * K + kk]! * W[kk * N + n]!, `K=${K} M=${M} row ${m} column ${n}`);
           }
         }
       }
@@ -431,17 +436,7 @@ test('fp16 row kernels (x scaled by 2^56, halves widened in registers without a 
       if (M <= 4) assert.deepEqual(Array.from(o), Array.from(f32(of, M * V)), `${simd} M=${M}: the fp16 dot_rows equals fp32 on the same values bit for bit`);
       for (let m = 0; m < M; m++) {
         for (let v = 0; v < V; v++) {
-          let s = 0;
-          let mag = 0;
-          for (let c = 0; c < C; c++) {
-            s += h[m * C + c]! * E[v * C + c]!;
-            mag += Math.abs(h[m * C + c]! * E[v * C + c]!);
-          }
-          const rel = Math.abs(o[m * V + v]! - s) / mag;
-          const key = `${simd} dot_rows M=${M >= 2 && M <= 4 ? '2-4' : M}`;
-          worst[key] = Math.max(worst[key] ?? 0, rel);
-          assert.ok(rel < C * 2 ** -23, `${simd} dot_rows M=${M} row ${m} v=${v}: ${o[m * V + v]} against ${s} (relative: ${rel})`);
-          cases++;
+          check('dot_rows', simd, M, o[m * V + v]!, C, (c) => h[m * C + c]! * E[v * C + c]!, `M=${M} row ${m} v=${v}`);
         }
       }
     }
