@@ -24,7 +24,7 @@ import { GPT2LMHeadModel } from '../src/model/index.js';
 import { mulberry32, parseRandomSpec, randomConfig, randomWeights } from '../src/model/random.js';
 import type { GPT2Config, GPT2Weights } from '../src/model/types.js';
 import { writeOnnxModel } from './onnx/write.js';
-import { LONG, NEW_TOKENS, PEERS, PROMPT, type PeerName, type PeerResult } from './peers/run-peer.js';
+import { LONG, NEW_TOKENS, PEERS, PROMPT, ortDecoder, type Ort, type PeerName, type PeerResult } from './peers/run-peer.js';
 
 const BENCH = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = join(BENCH, '..');
@@ -42,15 +42,6 @@ function installPeers(): void {
   console.log('installing the peers into bench/peers/node_modules (npm ci --prefix bench/peers, ONNXRUNTIME_NODE_INSTALL=skip) ...');
   const r = spawnSync('npm', ['ci', '--prefix', PEERS_DIR, '--no-audit', '--no-fund'], { stdio: 'inherit', env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' } });
   if (r.status !== 0) throw new Error(`installing the peers failed (npm ci --prefix bench/peers exited with ${r.status})`);
-}
-
-interface OrtTensor {
-  data: Float32Array | BigInt64Array;
-  dims: readonly number[];
-}
-interface Ort {
-  Tensor: new (type: 'int64' | 'float32', data: BigInt64Array | Float32Array, dims: number[]) => OrtTensor;
-  InferenceSession: { create(path: string, options?: Record<string, unknown>): Promise<{ run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>> }> };
 }
 
 /**
@@ -82,22 +73,7 @@ async function checkWriter(): Promise<void> {
   const rows = [PROMPT.slice(0, 6), [50256, 11, 2, 7, 900, 13]];
   const ref = new GPT2LMHeadModel({ config, weights: w }).forwardSync({ input_ids: rows }).logits.data; // [2, 6, V]
   const V = config.vocab_size;
-  const H = config.n_head;
-  const D = config.n_embd / H;
-  const int64 = (v: number[]): BigInt64Array => BigInt64Array.from(v, (x) => BigInt(x));
-  const run = (ids: number[][], past: number, cache: Record<string, OrtTensor> | null) => {
-    const B = ids.length;
-    const T = ids[0]!.length;
-    const feeds: Record<string, OrtTensor> = {
-      input_ids: new ort.Tensor('int64', int64(ids.flat()), [B, T]),
-      attention_mask: new ort.Tensor('int64', new BigInt64Array(B * (past + T)).fill(1n), [B, past + T]),
-      position_ids: new ort.Tensor('int64', int64(Array.from({ length: B * T }, (_, i) => past + (i % T))), [B, T]),
-    };
-    for (let i = 0; i < config.n_layer; i++) {
-      for (const kv of ['key', 'value']) feeds[`past_key_values.${i}.${kv}`] = cache?.[`present.${i}.${kv}`] ?? new ort.Tensor('float32', new Float32Array(0), [B, H, 0, D]);
-    }
-    return session.run(feeds);
-  };
+  const run = ortDecoder(ort, session, config);
   /** max |ONNX − reference| over positions [from, from + T) of both rows */
   const diff = (logits: Float32Array, from: number, T: number): number => {
     let m = 0;

@@ -42,16 +42,16 @@ interface Peer {
 }
 
 // ---- the peers' APIs, as far as used here ----
-interface OrtTensor {
+export interface OrtTensor {
   data: Float32Array | BigInt64Array;
   dims: readonly number[];
 }
-interface OrtSession {
+export interface OrtSession {
   run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>;
 }
-interface Ort {
+export interface Ort {
   Tensor: new (type: 'int64' | 'float32', data: BigInt64Array | Float32Array, dims: number[]) => OrtTensor;
-  InferenceSession: { create(path: string, options: Record<string, unknown>): Promise<OrtSession> };
+  InferenceSession: { create(path: string, options?: Record<string, unknown>): Promise<OrtSession> };
 }
 interface TfjsTensor {
   data: Float32Array | BigInt64Array;
@@ -94,14 +94,14 @@ async function gpt2Lens(threads: number): Promise<Peer> {
   };
 }
 
-async function onnxruntime(threads: number, dir: string): Promise<Peer> {
-  const ort = await importPeer<Ort>('onnxruntime-node');
-  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { n_layer: number; n_head: number; n_embd: number; vocab_size: number };
-  const session = await ort.InferenceSession.create(join(dir, 'onnx', 'model.onnx'), { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
-  const { n_layer: L, n_head: H, vocab_size: V } = config;
+/**
+ * One forward of the ONNX decoder (optimum's interface) as a user of onnxruntime writes it: `ids` [B][T] after
+ * `past` positions whose keys and values are the `present.*` outputs of the previous call (`cache`; null: none).
+ */
+export function ortDecoder(ort: Ort, session: OrtSession, config: { n_layer: number; n_head: number; n_embd: number }) {
+  const { n_layer: L, n_head: H } = config;
   const D = config.n_embd / H;
-  /** one forward of `ids` [B][T] after `past` positions held in `cache` (null: none) */
-  const run = (ids: number[][], past: number, cache: Record<string, OrtTensor> | null): Promise<Record<string, OrtTensor>> => {
+  return (ids: number[][], past: number, cache: Record<string, OrtTensor> | null): Promise<Record<string, OrtTensor>> => {
     const B = ids.length;
     const T = ids[0]!.length;
     const feeds: Record<string, OrtTensor> = {
@@ -114,6 +114,14 @@ async function onnxruntime(threads: number, dir: string): Promise<Peer> {
     }
     return session.run(feeds);
   };
+}
+
+async function onnxruntime(threads: number, dir: string): Promise<Peer> {
+  const ort = await importPeer<Ort>('onnxruntime-node');
+  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { n_layer: number; n_head: number; n_embd: number; vocab_size: number };
+  const session = await ort.InferenceSession.create(join(dir, 'onnx', 'model.onnx'), { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+  const V = config.vocab_size;
+  const run = ortDecoder(ort, session, config);
   return {
     version: peerVersion('onnxruntime-node'),
     forward: async (ids) => (await run([ids], 0, null)).logits.data as Float32Array,
