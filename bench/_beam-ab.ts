@@ -7,9 +7,9 @@
 // step). A developer's tool for engine work (not one of `npm run bench`'s benchmarks).
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { positionals, flag } from './_args.js';
 
-const dir = process.argv.slice(2).find((a) => !a.startsWith('--'));
-const flag = (name: string, dflt: number): number => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt);
+const dir = positionals[0];
 if (!dir) {
   console.error('usage: npx tsx bench/_beam-ab.ts OLD_TREE [--tokens=128] [--rounds=3]');
   process.exit(2);

@@ -11,10 +11,10 @@ import { WasmEngine, type EngineDType } from '../src/engine/engine.js';
 import { instantiateKernels, type KernelExports, type KernelSimd } from '../src/engine/wasm/module.js';
 import { enableRelaxedSimd } from '../src/node/threads.js';
 import { parseRandomSpec, randomConfig, randomWeights } from '../src/model/random.js';
+import { positionals, opt } from './_args.js';
 
 enableRelaxedSimd();
-const files = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-const opt = (name: string, dflt: string): string => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt;
+const files = positionals;
 if (files.length !== 2) {
   console.error('usage: npx tsx bench/_decode-ab.ts A.wasm B.wasm [--dtypes=fp16,fp32] [--simd=relaxed|plain] [--rounds=4] [--steps=8]');
   process.exit(2);

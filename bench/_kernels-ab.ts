@@ -7,10 +7,10 @@ import { readFileSync } from 'node:fs';
 import { instantiateKernels, type KernelExports } from '../src/engine/wasm/module.js';
 import { enableRelaxedSimd } from '../src/node/threads.js';
 import { caseGflops, layoutCases } from './_kernel-gflops.js';
+import { positionals, flag } from './_args.js';
 
 enableRelaxedSimd();
-const files = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-const flag = (name: string, dflt: number): number => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt);
+const files = positionals;
 if (files.length !== 2) {
   console.error('usage: npx tsx bench/_kernels-ab.ts A.wasm B.wasm [--rows=128] [--rounds=5]');
   process.exit(2);

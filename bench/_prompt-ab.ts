@@ -11,10 +11,10 @@ import { WasmEngine } from '../src/engine/engine.js';
 import { instantiateKernels, type KernelExports, type KernelSimd } from '../src/engine/wasm/module.js';
 import { enableRelaxedSimd } from '../src/node/threads.js';
 import { parseRandomSpec, randomConfig, randomWeights } from '../src/model/random.js';
+import { positionals, opt } from './_args.js';
 
 enableRelaxedSimd();
-const files = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-const opt = (name: string, dflt: string): string => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt;
+const files = positionals;
 if (files.length !== 2) {
   console.error('usage: npx tsx bench/_prompt-ab.ts A.wasm B.wasm [--simd=relaxed|plain] [--tokens=8,16] [--rounds=4] [--reps=3]');
   process.exit(2);

@@ -8,10 +8,10 @@ import { DTYPE_CODE, type EngineDType, packPanels, packRows, panelBytes, DTYPE_B
 import { instantiateKernels, type KernelExports, MODE } from '../src/engine/wasm/module.js';
 import { enableRelaxedSimd } from '../src/node/threads.js';
 import { mulberry32 } from '../src/model/random.js';
+import { positionals, opt } from './_args.js';
 
 enableRelaxedSimd();
-const files = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-const opt = (name: string, dflt: string): string => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt;
+const files = positionals;
 const rounds = Number(opt('rounds', '5'));
 const dtype = opt('dtype', 'fp16') as EngineDType;
 const rowsList = opt('rows', '1,2,3,4').split(',').map(Number);

@@ -12,16 +12,15 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { nodeWorkerSpawner } from '../src/node/threads.js';
+import { positionals, flag, list } from './_args.js';
 
-const dir = process.argv.slice(2).find((a) => !a.startsWith('--'));
-const flag = (name: string, dflt: number): number => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt);
+const dir = positionals[0];
 if (!dir) {
   console.error('usage: npx tsx bench/_trees-ab.ts OLD_TREE [--tokens=128] [--rounds=3]');
   process.exit(2);
 }
 const tokens = flag('tokens', 128);
 const rounds = flag('rounds', 3);
-const list = (name: string, dflt: string): string[] => (process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt).split(',');
 const dtypes = list('dtypes', 'fp32,int8');
 const threadCounts = list('threads', '1,2').map(Number);
 const steps = flag('steps', 16);
