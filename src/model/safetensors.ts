@@ -45,6 +45,11 @@ export class SafetensorsError extends Error {
   override name = 'SafetensorsError';
 }
 
+/** The error of every reader asked for a tensor its checkpoint lacks. */
+export function noSuchTensor(source: string, name: string): SafetensorsError {
+  return new SafetensorsError(`${source} has no tensor "${name}"`);
+}
+
 /** Reads N from the first 8 bytes and checks it against the file size. */
 export function readHeaderLength(first8: Uint8Array, fileSize: number, source = 'safetensors file'): number {
   if (fileSize < 8 || first8.length < 8) {
@@ -231,7 +236,7 @@ export class SafetensorsFile implements TensorSource {
 
   read(name: string): Float32Array {
     const info = this.info(name);
-    if (!info) throw new SafetensorsError(`${this.source} has no tensor "${name}"`);
+    if (!info) throw noSuchTensor(this.source, name);
     const start = this.header.dataStart;
     return decodeTensor(info, this.bytes.subarray(start + info.begin, start + info.end), this.source);
   }
@@ -275,7 +280,7 @@ export class BlobSafetensors implements AsyncTensorSource {
 
   async readInto(name: string, out: Float32Array): Promise<void> {
     const info = this.info(name);
-    if (!info) throw new SafetensorsError(`${this.source} has no tensor "${name}"`);
+    if (!info) throw noSuchTensor(this.source, name);
     const n = info.shape.reduce((a, b) => a * b, 1);
     if (out.length !== n) throw new SafetensorsError(`${this.source}: tensor "${name}" has ${n} values, the destination ${out.length}`);
     const size = DTYPE_BYTES[info.dtype]!;
@@ -340,13 +345,13 @@ export class ShardedSource implements TensorSource {
 
   read(name: string): Float32Array {
     const shard = this.shardOf(name);
-    if (!shard) throw new SafetensorsError(`${this.source} has no tensor "${name}"`);
+    if (!shard) throw noSuchTensor(this.source, name);
     return shard.read(name);
   }
 
   readInto(name: string, out: Float32Array): void {
     const shard = this.shardOf(name);
-    if (!shard) throw new SafetensorsError(`${this.source} has no tensor "${name}"`);
+    if (!shard) throw noSuchTensor(this.source, name);
     if (shard.readInto) shard.readInto(name, out);
     else out.set(shard.read(name));
   }

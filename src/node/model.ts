@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { repairCommand, resolveModelFolder } from './hub/index.js';
 import { fileExists, readTextFile } from './files.js';
 import { registerPretrainedLoader, type FromPretrainedOptions, type GPT2PreTrainedModel, type PretrainedFiles } from '../model/model.js';
-import { decodeTensor, parseHeader, parseShardIndex, readHeaderLength, SafetensorsError, ShardedSource, writeSafetensors, type SafetensorsHeader, type TensorInfo, type TensorSource } from '../model/safetensors.js';
+import { decodeTensor, noSuchTensor, parseHeader, parseShardIndex, readHeaderLength, SafetensorsError, ShardedSource, writeSafetensors, type SafetensorsHeader, type TensorInfo, type TensorSource } from '../model/safetensors.js';
 import { weightsToTensors } from '../model/weights.js';
 
 /**
@@ -51,7 +51,7 @@ export class SafetensorsFileReader implements TensorSource {
 
   read(name: string): Float32Array {
     const info = this.info(name);
-    if (!info) throw new SafetensorsError(`${this.source} has no tensor "${name}"`);
+    if (!info) throw noSuchTensor(this.source, name);
     // F32: read into the Float32Array's own bytes (decodeTensor then returns a view on them, no copy).
     const bytes = info.dtype === 'F32' ? new Uint8Array(new Float32Array((info.end - info.begin) / 4).buffer) : new Uint8Array(info.end - info.begin);
     return this.decode(info, this.readBytes(info, bytes));
@@ -60,7 +60,7 @@ export class SafetensorsFileReader implements TensorSource {
   /** F32 goes from the file straight into `out`'s bytes (e.g. the engine's memory); other dtypes are converted. */
   readInto(name: string, out: Float32Array): void {
     const info = this.info(name);
-    if (!info) throw new SafetensorsError(`${this.source} has no tensor "${name}"`);
+    if (!info) throw noSuchTensor(this.source, name);
     if (info.dtype === 'F32' && out.length * 4 === info.end - info.begin) {
       this.readBytes(info, new Uint8Array(out.buffer, out.byteOffset, out.length * 4));
     } else {
